@@ -1,0 +1,39 @@
+"""banditlab agents, registered with :func:`banditlab.registry.register_agent`.
+
+Every ``register_agent`` call lives in this file, so the catalogue reads in one
+place. Importing :mod:`banditlab.agents` registers them all.
+"""
+
+if __name__ != "banditlab.agents":  # pragma: no cover - guard against the repo-root shadow
+    raise ImportError(
+        f"this folder must be imported as 'banditlab.agents', not {__name__!r}: install the "
+        "package (pip install -e .) and do not run Python from the repository root"
+    )
+
+from banditlab.registry import register_agent
+
+# --- classic baselines (foundation) -----------------------------------------------
+register_agent("Uniform-v0", "banditlab.agents.baselines:Uniform")
+register_agent("FixedArm-v0", "banditlab.agents.baselines:FixedArm")
+register_agent("UCB1-v0", "banditlab.agents.ucb:UCB1", {"alpha": 2.0})
+
+# --- classic bandits (foundation, continued) -----------------------------------------
+# (end of section)
+
+# --- LSD / recharging bandits (issue 3) ----------------------------------------------
+# (end of section)
+
+# --- SOR relaxation (issue 4) --------------------------------------------------------
+# (end of section)
+
+# --- SEA online convex optimisation (issue 5) ----------------------------------------
+# (end of section)
+
+# --- adversarial linear-Q MDPs (issue 6) ---------------------------------------------
+# (end of section)
+
+# --- average-reward MDPs (issue 7) ---------------------------------------------------
+# (end of section)
+
+# --- active learning / 20 Questions (issue 8) ----------------------------------------
+# (end of section)

@@ -1,0 +1,531 @@
+"""Contracts of banditlab: environments, oracles, agents, kernels and regret kinds.
+
+This module is the single source of truth for how the pieces of banditlab fit
+together. Every environment family and every agent follows the docstrings of
+the classes below; the checkers in :mod:`banditlab.checks` verify them.
+
+Vocabulary (shared by every family, see ``shared/design/interfaces.md``):
+
+* **Reward is what agents maximise.** Loss-framed problems return
+  ``reward = -loss`` and report ``info["loss"]``.
+* **``info`` is for the harness only.** Agents never receive it.
+* **Ground truth lives in ``env.unwrapped.oracle``** (an :class:`Oracle`), which
+  agents never see.
+* **Two run kinds**: ``"continuing"`` (one Gymnasium episode is one run; the env
+  truncates exactly at ``run_length`` and never terminates) and ``"episodic"``
+  (a run is ``run_length`` episodes, each ending with ``terminated``;
+  ``reset(seed=s)`` starts a run, ``reset()`` continues it).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, ClassVar, NamedTuple
+
+import gymnasium as gym
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "INFO_T",
+    "INFO_EPISODE",
+    "INFO_EXPECTED_REWARD",
+    "INFO_OPTIMAL_EXPECTED_REWARD",
+    "INFO_LOSS",
+    "INFO_REWARD_VECTOR",
+    "INFO_EXPECTED_REWARD_VECTOR",
+    "RUN_KINDS",
+    "BanditlabError",
+    "RegretKind",
+    "Oracle",
+    "EnvKernel",
+    "AgentKernel",
+    "KernelEnv",
+    "Agent",
+    "KernelAgent",
+    "DEFAULT_TAGS",
+    "spawn_env_streams",
+]
+
+# --------------------------------------------------------------------------- info keys
+INFO_T = "t"
+"""Steps completed in the run (continuing) or in the episode (episodic), after this step."""
+INFO_EPISODE = "episode"
+"""Index of the current episode (episodic envs only), from 0."""
+INFO_EXPECTED_REWARD = "expected_reward"
+"""Noise-free reward of the action taken, given everything fixed before the action."""
+INFO_OPTIMAL_EXPECTED_REWARD = "optimal_expected_reward"
+"""Expected reward of the comparator of the env's primary per-step regret kind."""
+INFO_LOSS = "loss"
+"""Loss incurred (loss-framed families only); equals ``-reward``."""
+INFO_REWARD_VECTOR = "reward_vector"
+"""Realised reward of every action at this step, under the same noise (optional)."""
+INFO_EXPECTED_REWARD_VECTOR = "expected_reward_vector"
+"""Noise-free reward of every action at this step (optional)."""
+
+RUN_KINDS = ("continuing", "episodic")
+
+#: Metric names used in results; ``regret/<kind>`` and ``pseudo_regret/<kind>`` are added per kind.
+METRIC_REWARD = "reward"
+METRIC_EXPECTED_REWARD = "expected_reward"
+METRIC_WALL_TIME = "wall_time_s"
+
+
+class BanditlabError(ValueError):
+    """A one-line, user-facing error about bad input (config, kwargs, actions, data).
+
+    Raised in Python, before any compiled code runs. The message names the
+    offending parameter or field and what is allowed.
+    """
+
+
+# --------------------------------------------------------------------------- regret kinds
+@dataclass(frozen=True)
+class RegretKind:
+    """Declaration of one regret kind an environment supports.
+
+    Kinds form a small vocabulary: ``stochastic``, ``static``, ``dynamic[/variant]``,
+    ``gain``, ``alpha/<ref>``, ``benchmark/<name>`` and ``fixed_budget``. For each
+    kind the harness reports realised regret ``regret/<kind>(t) = C_realised(t) -
+    sum r`` and pseudo-regret ``pseudo_regret/<kind>(t) = C_expected(t) - sum
+    expected_reward``, where ``C`` is the comparator's cumulative reward.
+
+    Attributes:
+        per_step: The comparator decomposes into a sum of per-step terms. The
+            env's primary kind (``Oracle.primary_kind``) is emitted per step as
+            ``info["optimal_expected_reward"]``.
+        nonnegative: Expected regret is non-negative by theory (checked along
+            random rollouts by the env checker).
+        exact: ``False`` when the comparator is an approximation or a bound.
+        paired: The comparator is another agent's run on the same env seed
+            (``benchmark/<name>``); the harness does not compute it during the
+            run, :func:`banditlab.analysis.regret_vs` pairs curves afterwards.
+        description: One sentence defining the comparator.
+    """
+
+    per_step: bool
+    nonnegative: bool = True
+    exact: bool = True
+    paired: bool = False
+    description: str = ""
+
+
+class Oracle:
+    """Ground truth, regret comparators and benchmark policies of an environment.
+
+    Every banditlab env exposes one at ``env.unwrapped.oracle``. Agents never
+    see it. The oracle is updated by ``env.step`` only, never changes the
+    trajectory and draws nothing from the env's random streams (any Monte-Carlo
+    work uses a separate stream), so common random numbers are unaffected.
+
+    Subclasses set :attr:`primary_kind` and :attr:`regret_kinds` and implement
+    :meth:`comparator` for every non-paired kind.
+
+    Attributes:
+        primary_kind: The per-step kind whose comparator is copied into
+            ``info["optimal_expected_reward"]``, or ``None``.
+        regret_kinds: Mapping of kind name to :class:`RegretKind`.
+    """
+
+    primary_kind: str | None = None
+    regret_kinds: Mapping[str, RegretKind] = MappingProxyType({})
+
+    def comparator(self, kind: str, t: int) -> tuple[float, float]:
+        """Cumulative comparator reward over rounds ``1..t``.
+
+        Rounds are steps for continuing envs and episodes for episodic ones.
+        The harness calls this only at checkpoints, with increasing ``t`` and
+        ``t`` equal to the number of rounds completed so far.
+
+        Args:
+            kind: A key of :attr:`regret_kinds` (not a paired kind).
+            t: Rounds completed so far.
+
+        Returns:
+            ``(realised, expected)``: the comparator's cumulative realised reward
+            (under the same noise the learner faced) and its expected reward.
+        """
+        raise KeyError(f"kind: {kind!r} has no comparator on {type(self).__name__}")
+
+    def benchmark_policies(self) -> dict[str, Agent]:
+        """Oracle agents built from the true model, by name (e.g. ``"optimal"``)."""
+        return {}
+
+
+# --------------------------------------------------------------------------- kernels
+class EnvKernel(NamedTuple):
+    """Pure-function description of a continuing environment for the fused Numba path.
+
+    All functions are module-level ``@njit(cache=True)`` kernels. The Python
+    class (:class:`KernelEnv`) calls the *same* kernels with the *same*
+    generators, so the Gymnasium path and the fused path agree bit for bit.
+
+    Attributes:
+        params: A Numba-typable tuple of arrays and scalars (the instance).
+        init: ``init(params, rng) -> state``. ``state`` is a NamedTuple of arrays,
+            mutated in place afterwards. ``rng`` is the env's ``init`` stream
+            (instances, oblivious adversaries).
+        step: ``step(state, params, action, rng) -> (reward, expected_reward,
+            optimal_expected_reward)``; ``optimal_expected_reward`` is NaN when
+            the env has no primary per-step kind. ``rng`` is the ``noise`` stream,
+            consumed by a fixed number of draws per step whatever the action.
+        observe: ``observe(state, params) -> float64[...]``, the observation as
+            an array; :meth:`KernelEnv.kernel_obs_to_obs` converts it to the
+            Gymnasium observation.
+        checkpoint: ``checkpoint(state, params) -> float64[n]``: cumulative values
+            read at checkpoints, laid out as ``(realised, expected)`` for each
+            kind in ``comparator_kinds`` followed by one value for each name in
+            ``extra_metrics``.
+        comparator_kinds: Kinds whose comparators ``checkpoint`` returns.
+        extra_metrics: Cumulative family metrics ``checkpoint`` returns.
+    """
+
+    params: tuple
+    init: Callable
+    step: Callable
+    observe: Callable
+    checkpoint: Callable
+    comparator_kinds: tuple[str, ...] = ()
+    extra_metrics: tuple[str, ...] = ()
+
+
+class AgentKernel(NamedTuple):
+    """Pure-function description of an agent for the fused Numba path.
+
+    Attributes:
+        hparams: A Numba-typable tuple of hyperparameters.
+        init: ``init(dims, hparams, rng) -> state`` with ``dims = int64[2]`` holding
+            ``(n_actions or action dimension, flattened observation size)``;
+            ``state`` is a NamedTuple of arrays mutated in place.
+        select: ``select(state, hparams, obs, t, rng) -> action``; ``obs`` is the
+            kernel observation (a float64 array), ``t`` the current round from 1,
+            ``rng`` the agent's generator. Discrete actions are ``int64``.
+        update: ``update(state, hparams, obs, action, reward, next_obs) -> None``.
+    """
+
+    hparams: tuple
+    init: Callable
+    select: Callable
+    update: Callable
+
+
+def spawn_env_streams(np_random: np.random.Generator) -> tuple[np.random.Generator, ...]:
+    """Named child generators of an env, spawned at ``reset(seed)``.
+
+    Args:
+        np_random: The env's ``self.np_random``.
+
+    Returns:
+        ``(init_rng, noise_rng, simulator_rng, oracle_rng)``: instance and
+        adversary draws; per-step noise (fixed number of draws per step); the
+        agent-visible simulator; oracle Monte-Carlo work.
+    """
+    return tuple(np_random.spawn(4))
+
+
+class KernelEnv(gym.Env):
+    """Base class of continuing environments whose dynamics live in an :class:`EnvKernel`.
+
+    Contract for subclasses (and, except the kernel, for every banditlab env):
+
+    * Class attributes ``run_kind`` (``"continuing"`` or ``"episodic"``) and
+      ``extra_metrics`` (numeric ``info`` keys the harness accumulates).
+    * Attributes set in ``__init__``: ``action_space``, ``observation_space``,
+      ``run_length`` (the horizon), ``oracle`` (an :class:`Oracle`),
+      ``known_constants`` (a read-only mapping of what the setting grants the
+      learner), and ``kernel`` (an :class:`EnvKernel`).
+    * Randomness only through ``self.np_random``: ``reset(seed)`` spawns the
+      streams of :func:`spawn_env_streams`; each step consumes a fixed number
+      of draws from the noise stream whatever the action (common random numbers).
+    * ``info`` holds ``t``, ``expected_reward``, ``optimal_expected_reward``
+      (only with a primary per-step kind) and the family keys.
+
+    Subclasses implement :meth:`_make_info_extra` for family ``info`` keys,
+    :meth:`_on_step` to update the oracle's running sums, and may override
+    :meth:`kernel_obs_to_obs` and :meth:`_validate_action`.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+    run_kind: ClassVar[str] = "continuing"
+    extra_metrics: ClassVar[tuple[str, ...]] = ()
+
+    kernel: EnvKernel
+    oracle: Oracle
+    run_length: int
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Start a run: spawn streams, build the kernel state, return ``(obs, info)``."""
+        super().reset(seed=seed)
+        (self.init_rng_, self.noise_rng_, self.simulator_rng_, self.oracle_rng_) = (
+            spawn_env_streams(self.np_random)
+        )
+        self.state_ = self.kernel.init(self.kernel.params, self.init_rng_)
+        self.t_ = 0
+        self._on_reset()
+        obs = self.kernel_obs_to_obs(self.kernel.observe(self.state_, self.kernel.params))
+        return obs, {}
+
+    def step(self, action):
+        """Advance one round through the kernel; see the class docstring for ``info``."""
+        if not hasattr(self, "state_"):
+            raise gym.error.ResetNeeded("Cannot call env.step() before calling env.reset()")
+        if self.t_ >= self.run_length:
+            raise gym.error.ResetNeeded(
+                f"the run is over (run_length={self.run_length}); call reset(seed=...)"
+            )
+        kaction = self._validate_action(action)
+        pre = self._pre_step_info(kaction)
+        reward, expected, optimal = self.kernel.step(
+            self.state_, self.kernel.params, kaction, self.noise_rng_
+        )
+        self.t_ += 1
+        reward = float(reward)
+        info: dict[str, Any] = {INFO_T: self.t_, INFO_EXPECTED_REWARD: float(expected)}
+        if self.oracle.primary_kind is not None:
+            info[INFO_OPTIMAL_EXPECTED_REWARD] = float(optimal)
+        info.update(pre)
+        info.update(self._make_info_extra(kaction, reward))
+        self._on_step(kaction, reward, info)
+        obs = self.kernel_obs_to_obs(self.kernel.observe(self.state_, self.kernel.params))
+        truncated = self.t_ >= self.run_length
+        return obs, reward, False, truncated, info
+
+    # ----------------------------------------------------------------- hooks
+    def kernel_obs_to_obs(self, kobs: NDArray[np.float64]) -> Any:
+        """Convert the kernel observation array into the Gymnasium observation."""
+        return kobs
+
+    @staticmethod
+    def obs_to_kernel_obs(obs: Any) -> NDArray[np.float64]:
+        """Inverse of :meth:`kernel_obs_to_obs` used by kernel agents on the Python path."""
+        return np.atleast_1d(np.asarray(obs, dtype=np.float64))
+
+    def _validate_action(self, action: Any) -> Any:
+        """Check ``action`` against the action space; return the kernel's action.
+
+        Raises:
+            BanditlabError: When the action is outside ``action_space``.
+        """
+        space = self.action_space
+        if isinstance(space, gym.spaces.Discrete):
+            if isinstance(action, np.ndarray) and action.shape == ():
+                action = action.item()
+            if isinstance(action, bool) or not isinstance(action, (int, np.integer)):
+                raise BanditlabError(
+                    f"action: expected an integer in [0, {space.n}), got {action!r}"
+                )
+            if not 0 <= int(action) - int(space.start) < int(space.n):
+                raise BanditlabError(
+                    f"action: {int(action)} is outside the action space "
+                    f"[{int(space.start)}, {int(space.start) + int(space.n)})"
+                )
+            return np.int64(action)
+        arr = np.asarray(action, dtype=np.float64)
+        if arr.shape != space.shape:
+            raise BanditlabError(f"action: expected shape {space.shape}, got {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise BanditlabError("action: must be finite")
+        return arr
+
+    def _on_reset(self) -> None:
+        """Hook: reset the oracle's running sums (called at the end of ``reset``)."""
+
+    def _pre_step_info(self, action: Any) -> dict[str, Any]:
+        """Hook: ``info`` entries that must be read before the kernel step (state before)."""
+        return {}
+
+    def _make_info_extra(self, action: Any, reward: float) -> dict[str, Any]:
+        """Hook: family ``info`` keys after the step."""
+        return {}
+
+    def _on_step(self, action: Any, reward: float, info: dict[str, Any]) -> None:
+        """Hook: update the oracle's running sums from this step."""
+
+
+# --------------------------------------------------------------------------- agents
+DEFAULT_TAGS: Mapping[str, Any] = MappingProxyType(
+    {
+        "learns": True,
+        "oracle": False,
+        "needs_simulator": False,
+        "exposes_policy": False,
+        "action_kind": "discrete",
+        "families": ("bandit",),
+        "requires": (),
+        "xfail_checks": {},
+    }
+)
+
+
+class Agent:
+    """Base class of every banditlab agent (scikit-learn construction rules).
+
+    Contract:
+
+    * ``__init__(**hyperparameters)`` stores each hyperparameter verbatim as an
+      attribute of the same name and does nothing else: no arrays, no RNG.
+    * :meth:`reset` creates every piece of learned state, named with a trailing
+      underscore, and ``rng_ = np.random.default_rng(seed)``; the agent draws
+      randomness only from ``rng_``.
+    * :meth:`act` returns an action in the action space; :meth:`update` receives
+      ``(observation, action, reward, next_observation, terminated)``. Agents
+      never receive ``info``, the env or its oracle; constants of the setting
+      reach them only as hyperparameters (bound by experiment files through
+      ``"@known:<name>"`` and ``"@run_length"``).
+    * :meth:`get_params` is derived from the ``__init__`` signature, so
+      ``type(a)(**a.get_params())`` is a clone.
+    * Tags (class attribute ``_tags``, merged over :data:`DEFAULT_TAGS`):
+      ``learns``, ``oracle``, ``needs_simulator``, ``exposes_policy``,
+      ``action_kind``, ``families``, ``requires``, ``xfail_checks``.
+    * Hyperparameters are validated in :meth:`_validate_params`, called by
+      :meth:`reset`, raising :class:`BanditlabError` naming the parameter.
+    """
+
+    _tags: ClassVar[Mapping[str, Any]] = {}
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        names = []
+        for name, p in sig.parameters.items():
+            if name == "self":
+                continue
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise TypeError(f"{cls.__name__}.__init__ must not take *args or **kwargs")
+            names.append(name)
+        return names
+
+    def get_params(self) -> dict[str, Any]:
+        """Hyperparameters, from the ``__init__`` signature."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def clone(self) -> Agent:
+        """A fresh, unreset agent with the same hyperparameters."""
+        return type(self)(**copy.deepcopy(self.get_params()))
+
+    @classmethod
+    def get_tags(cls) -> dict[str, Any]:
+        """Tags of this agent class merged over :data:`DEFAULT_TAGS`."""
+        tags = dict(DEFAULT_TAGS)
+        for klass in reversed(cls.__mro__):
+            tags.update(getattr(klass, "_tags", {}) or {})
+        return tags
+
+    def _validate_params(self, action_space: gym.Space, observation_space: gym.Space) -> None:
+        """Raise :class:`BanditlabError` naming any invalid hyperparameter."""
+
+    def reset(
+        self,
+        action_space: gym.Space,
+        observation_space: gym.Space,
+        *,
+        seed: int | None = None,
+        simulator: Any = None,
+    ) -> None:
+        """Create all learned state for a new run.
+
+        Args:
+            action_space: The env's action space.
+            observation_space: The env's observation space.
+            seed: Seed of ``rng_``.
+            simulator: The env's simulator handle (only for ``needs_simulator`` agents).
+        """
+        raise NotImplementedError
+
+    def act(self, observation: Any) -> Any:
+        """Choose an action for the current observation."""
+        raise NotImplementedError
+
+    def update(
+        self,
+        observation: Any,
+        action: Any,
+        reward: float,
+        next_observation: Any,
+        terminated: bool,
+    ) -> None:
+        """Learn from one round of feedback."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+
+def _n_actions_or_dim(space: gym.Space) -> int:
+    if isinstance(space, gym.spaces.Discrete):
+        return int(space.n)
+    if isinstance(space, gym.spaces.MultiBinary):
+        return int(np.prod(space.shape))
+    if isinstance(space, gym.spaces.Box):
+        return int(np.prod(space.shape))
+    raise BanditlabError(f"action_space: unsupported space {space!r}")
+
+
+def _obs_size(space: gym.Space) -> int:
+    if isinstance(space, gym.spaces.Discrete):
+        return 1
+    if space.shape is None:
+        raise BanditlabError(f"observation_space: unsupported space {space!r}")
+    return int(np.prod(space.shape)) if len(space.shape) else 1
+
+
+class KernelAgent(Agent):
+    """Agent whose algorithm lives in an :class:`AgentKernel`; the class is a thin wrapper.
+
+    Subclasses implement :meth:`make_kernel` (hyperparameters to an
+    :class:`AgentKernel`) and, for non-integer actions, :meth:`kernel_action_to_action`.
+    The Python path calls the same jitted ``select``/``update`` kernels as the
+    fused loop, with the same ``rng_``, so both paths agree bit for bit.
+
+    Learned state after :meth:`reset`: ``kernel_`` (the kernel), ``state_`` (its
+    NamedTuple of arrays), ``dims_`` (int64[2]), ``t_`` (rounds played), ``rng_``.
+    """
+
+    def make_kernel(self) -> AgentKernel:
+        """Build the :class:`AgentKernel` from the hyperparameters."""
+        raise NotImplementedError
+
+    def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
+        """Validate hyperparameters, build the kernel and its state, seed ``rng_``."""
+        self._validate_params(action_space, observation_space)
+        self.rng_ = np.random.default_rng(seed)
+        self.kernel_ = self.make_kernel()
+        self.dims_ = np.array(
+            [_n_actions_or_dim(action_space), _obs_size(observation_space)], dtype=np.int64
+        )
+        self.action_space_ = action_space
+        self.state_ = self.kernel_.init(self.dims_, self.kernel_.hparams, self.rng_)
+        self.t_ = 0
+
+    def act(self, observation):
+        """Select an action with the kernel's ``select``."""
+        kobs = KernelEnv.obs_to_kernel_obs(observation)
+        a = self.kernel_.select(self.state_, self.kernel_.hparams, kobs, self.t_ + 1, self.rng_)
+        return self.kernel_action_to_action(a)
+
+    def update(self, observation, action, reward, next_observation, terminated) -> None:
+        """Update the kernel state in place."""
+        kobs = KernelEnv.obs_to_kernel_obs(observation)
+        knext = KernelEnv.obs_to_kernel_obs(next_observation)
+        self.kernel_.update(
+            self.state_, self.kernel_.hparams, kobs, self.action_to_kernel_action(action),
+            float(reward), knext,
+        )
+        self.t_ += 1
+
+    def kernel_action_to_action(self, action: Any) -> Any:
+        """Convert the kernel's action to the env's (``int`` for discrete spaces)."""
+        if isinstance(self.action_space_, gym.spaces.Discrete):
+            return int(action)
+        return np.asarray(action)
+
+    def action_to_kernel_action(self, action: Any) -> Any:
+        """Convert an env action back to the kernel's representation."""
+        if isinstance(self.action_space_, gym.spaces.Discrete):
+            return np.int64(action)
+        return np.asarray(action, dtype=np.float64)

@@ -1,0 +1,1 @@
+"""banditlab.data."""
