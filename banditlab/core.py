@@ -357,6 +357,10 @@ DEFAULT_TAGS: Mapping[str, Any] = MappingProxyType(
         "families": ("bandit",),
         "requires": (),
         "xfail_checks": {},
+        # Env the conformance checks run this agent on: (env id, kwargs). Family agents
+        # point it at their family's default env; the generic "learns" check runs only
+        # on the default Bernoulli env, family learning checks live in family tests.
+        "check_env": ("banditlab/Bernoulli-v0", {"horizon": 200}),
     }
 )
 
@@ -380,7 +384,8 @@ class Agent:
       ``type(a)(**a.get_params())`` is a clone.
     * Tags (class attribute ``_tags``, merged over :data:`DEFAULT_TAGS`):
       ``learns``, ``oracle``, ``needs_simulator``, ``exposes_policy``,
-      ``action_kind``, ``families``, ``requires``, ``xfail_checks``.
+      ``action_kind``, ``families``, ``requires``, ``xfail_checks``, ``check_env``
+      (the ``(env id, kwargs)`` the conformance checks run the agent on).
     * Hyperparameters are validated in :meth:`_validate_params`, called by
       :meth:`reset`, raising :class:`BanditlabError` naming the parameter.
     """
