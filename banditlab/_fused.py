@@ -7,6 +7,15 @@ cost of one call per checkpoint, independent of the number of rounds.
 
 The accumulation order is exactly that of the Python reference loop, so both
 paths produce bit-identical curves (tested for every kernel env x kernel agent pair).
+
+Caching: this is the one kernel compiled without ``cache=True``. It is specialised
+on the *types* of the env and agent kernels it receives, and Numba's on-disk cache
+index pickles those dispatcher types through weak references; a process that
+loads the index without importing every module named in it fails with
+``ReferenceError: underlying object has vanished`` when it saves a new entry
+(seen with Numba 0.68 in spawned worker processes). The env and agent kernels
+themselves are cached; only this small loop is compiled once per process and
+(env kernel, agent kernel) pair, which takes well under a second.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from numba import njit
 __all__ = ["fused_segment"]
 
 
-@njit(cache=True)
+@njit(cache=False)
 def fused_segment(
     env_step,
     env_observe,
