@@ -20,9 +20,10 @@ themselves are cached; only this small loop is compiled once per process and
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
-__all__ = ["fused_segment"]
+__all__ = ["fused_run", "fused_segment"]
 
 
 @njit(cache=False)
@@ -64,13 +65,84 @@ def fused_segment(
     Returns:
         The kernel observation after round ``t_end``.
     """
+    s_reward = sums[0]
+    s_expected = sums[1]
+    s_optimal = sums[2]
     for t in range(t_start, t_end + 1):
         action = agent_select(agent_state, agent_hparams, obs, t, agent_rng)
         reward, expected, optimal = env_step(env_state, env_params, action, env_rng)
         next_obs = env_observe(env_state, env_params)
         agent_update(agent_state, agent_hparams, obs, action, reward, next_obs)
         obs = next_obs
-        sums[0] += reward
-        sums[1] += expected
-        sums[2] += optimal
+        s_reward += reward
+        s_expected += expected
+        s_optimal += optimal
+    sums[0] = s_reward
+    sums[1] = s_expected
+    sums[2] = s_optimal
     return obs
+
+
+@njit(cache=False)
+def fused_run(
+    env_step,
+    env_observe,
+    env_checkpoint,
+    agent_select,
+    agent_update,
+    env_state,
+    env_params,
+    agent_state,
+    agent_hparams,
+    env_rng,
+    agent_rng,
+    obs,
+    checkpoints,
+    n_values,
+):
+    """Run a whole continuing run, reading checkpoint values in compiled code.
+
+    Used when the agent has no Python-level ``diagnostics`` (otherwise the
+    driver runs :func:`fused_segment` between checkpoints).
+
+    Args:
+        env_step, env_observe, env_checkpoint: ``EnvKernel`` functions.
+        agent_select, agent_update: ``AgentKernel`` functions.
+        env_state, env_params, agent_state, agent_hparams: Kernel states and parameters.
+        env_rng: The env's noise generator.
+        agent_rng: The agent's generator.
+        obs: Initial kernel observation.
+        checkpoints: int64[n] increasing rounds, the last one being the run length.
+        n_values: Length of ``env_checkpoint``'s output.
+
+    Returns:
+        ``(sums float64[n, 3], values float64[n, n_values])``: running sums of
+        ``(reward, expected_reward, optimal_expected_reward)`` and the env
+        checkpoint values at each checkpoint.
+    """
+    n = checkpoints.shape[0]
+    sums_out = np.empty((n, 3))
+    values_out = np.empty((n, n_values))
+    s_reward = 0.0
+    s_expected = 0.0
+    s_optimal = 0.0
+    ci = 0
+    next_cp = checkpoints[0]
+    for t in range(1, checkpoints[n - 1] + 1):
+        action = agent_select(agent_state, agent_hparams, obs, t, agent_rng)
+        reward, expected, optimal = env_step(env_state, env_params, action, env_rng)
+        next_obs = env_observe(env_state, env_params)
+        agent_update(agent_state, agent_hparams, obs, action, reward, next_obs)
+        obs = next_obs
+        s_reward += reward
+        s_expected += expected
+        s_optimal += optimal
+        if t == next_cp:
+            sums_out[ci, 0] = s_reward
+            sums_out[ci, 1] = s_expected
+            sums_out[ci, 2] = s_optimal
+            values_out[ci, :] = env_checkpoint(env_state, env_params)
+            ci += 1
+            if ci < n:
+                next_cp = checkpoints[ci]
+    return sums_out, values_out

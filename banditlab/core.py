@@ -232,8 +232,11 @@ class KernelEnv(gym.Env):
 
     Contract for subclasses (and, except the kernel, for every banditlab env):
 
-    * Class attributes ``run_kind`` (``"continuing"`` or ``"episodic"``) and
-      ``extra_metrics`` (numeric ``info`` keys the harness accumulates).
+    * Class attributes ``run_kind`` (``"continuing"`` or ``"episodic"``),
+      ``extra_metrics`` (numeric ``info`` keys the harness accumulates) and
+      ``family`` (e.g. ``"bandit"``, ``"lsd"``; agents list the families they
+      support in their ``families`` tag, and the conformance and parity suites
+      pair agents only with envs of those families).
     * Attributes set in ``__init__``: ``action_space``, ``observation_space``,
       ``run_length`` (the horizon), ``oracle`` (an :class:`Oracle`),
       ``known_constants`` (a read-only mapping of what the setting grants the
@@ -252,6 +255,7 @@ class KernelEnv(gym.Env):
     metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
     run_kind: ClassVar[str] = "continuing"
     extra_metrics: ClassVar[tuple[str, ...]] = ()
+    family: ClassVar[str] = "bandit"
 
     kernel: EnvKernel
     oracle: Oracle

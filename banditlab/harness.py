@@ -183,31 +183,47 @@ def _run_python_continuing(env, agent, cps, kinds, env_seed, agent_seed, rec):
 
 
 def _run_fused(env, agent, cps, kinds, env_seed, agent_seed, rec):
-    from banditlab._fused import fused_segment
+    from banditlab._fused import fused_run, fused_segment
 
-    kobs, _ = env.reset(seed=env_seed)
+    env.reset(seed=env_seed)
     agent.reset(env.action_space, env.observation_space, seed=agent_seed,
                 simulator=_simulator_for(env, agent))
     ek, ak = env.kernel, agent.kernel_
     obs = ek.observe(env.state_, ek.params)
-    sums = np.zeros(3)
     n_cmp = 2 * len(ek.comparator_kinds)
-    t_prev = 0
-    for t_cp in cps:
-        t_cp = int(t_cp)
-        obs = fused_segment(
-            ek.step, ek.observe, ak.select, ak.update, env.state_, ek.params, agent.state_,
-            ak.hparams, env.noise_rng_, agent.rng_, obs, t_prev + 1, t_cp, sums,
-        )
-        t_prev = t_cp
-        ck = ek.checkpoint(env.state_, ek.params)
+    n_values = n_cmp + len(ek.extra_metrics)
+
+    def record(t_cp: int, sums: np.ndarray, ck: np.ndarray) -> None:
         values = _regret_values(env, kinds, sums, t_cp, ck)
         for j, name in enumerate(ek.extra_metrics):
             values[name] = ck[n_cmp + j]
-        agent.t_ = t_cp
-        env.t_ = t_cp
         values.update(_diagnostics(agent))
         rec.record(values)
+
+    if getattr(agent, "diagnostics", None) is None:
+        # Whole run in compiled code; checkpoint values read inside the loop.
+        sums, ck = fused_run(
+            ek.step, ek.observe, ek.checkpoint, ak.select, ak.update, env.state_, ek.params,
+            agent.state_, ak.hparams, env.noise_rng_, agent.rng_, obs,
+            np.ascontiguousarray(cps, dtype=np.int64), n_values,
+        )
+        for i, t_cp in enumerate(cps):
+            record(int(t_cp), sums[i], ck[i])
+    else:
+        # Python-level agent diagnostics: run compiled segments between checkpoints.
+        sums = np.zeros(3)
+        t_prev = 0
+        for t_cp in cps:
+            t_cp = int(t_cp)
+            obs = fused_segment(
+                ek.step, ek.observe, ak.select, ak.update, env.state_, ek.params, agent.state_,
+                ak.hparams, env.noise_rng_, agent.rng_, obs, t_prev + 1, t_cp, sums,
+            )
+            t_prev = t_cp
+            agent.t_ = t_cp
+            record(t_cp, sums, ek.checkpoint(env.state_, ek.params))
+    agent.t_ = int(cps[-1])
+    env.t_ = int(cps[-1])
 
 
 def _run_python_episodic(env, agent, cps, kinds, env_seed, agent_seed, rec):

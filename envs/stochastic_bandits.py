@@ -22,15 +22,17 @@ class StochasticBanditState(NamedTuple):
 
     Attributes:
         t: int64[1], steps completed.
+        obs: float64[1], the constant observation (returned without allocating).
     """
 
     t: np.ndarray
+    obs: np.ndarray
 
 
 @njit(cache=True)
 def stochastic_bandit_init(params, rng):
     """Initial state; draws nothing (the instance is fixed by the constructor)."""
-    return StochasticBanditState(np.zeros(1, np.int64))
+    return StochasticBanditState(np.zeros(1, np.int64), np.zeros(1))
 
 
 @njit(cache=True)
@@ -71,8 +73,19 @@ def gaussian_step(state, params, action, rng):
 
 
 @njit(cache=True)
+def constant_observe(state, params):
+    """Constant observation ``[0.0]`` of context-free bandits: ``state.obs``, never written.
+
+    Returning a buffer of the state avoids an allocation per step; it is safe only
+    because the observation never changes (an env whose observation changes must
+    return a fresh array, since the agent receives both ``obs`` and ``next_obs``).
+    """
+    return state.obs
+
+
+@njit(cache=True)
 def empty_observe(state, params):
-    """Constant observation ``[0.0]`` of context-free bandits."""
+    """Constant observation ``[0.0]`` for kernel states without an ``obs`` buffer."""
     return np.zeros(1)
 
 
@@ -194,7 +207,7 @@ class BernoulliBandit(_StochasticBandit):
             params=(arr, float(np.max(arr))),
             init=stochastic_bandit_init,
             step=bernoulli_step,
-            observe=empty_observe,
+            observe=constant_observe,
             checkpoint=no_checkpoint,
         )
 
@@ -239,6 +252,6 @@ class GaussianBandit(_StochasticBandit):
             params=(arr, float(np.max(arr)), self.sigma),
             init=stochastic_bandit_init,
             step=gaussian_step,
-            observe=empty_observe,
+            observe=constant_observe,
             checkpoint=no_checkpoint,
         )

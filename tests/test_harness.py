@@ -48,7 +48,10 @@ def _kernel_pairs():
             continue
         if not isinstance(agent, KernelAgent):
             continue
+        families = set(agent.get_tags()["families"])
         for eid, env in kernel_envs:
+            if getattr(env, "family", "bandit") not in families:
+                continue  # agents run only on envs of the families they declare
             try:
                 agent._validate_params(env.action_space, env.observation_space)
             except BanditlabError:
