@@ -1,6 +1,6 @@
 """Analysis: pure functions over the tidy results frame.
 
-The frame has the columns ``task_id, run_id, env_id, agent_id, agent_label,
+The frame has the columns ``task_id, run_id, env_id, env_label, agent_id, agent_label,
 seed_index, t, metric, value`` (see :mod:`banditlab.results`).
 """
 
@@ -60,8 +60,11 @@ def bootstrap_ci(
 
 
 def summarise(
-    df: pd.DataFrame, metric: str, *, band: str = "se", by: tuple[str, ...] = ("env_id",
-                                                                             "agent_label")
+    df: pd.DataFrame,
+    metric: str,
+    *,
+    band: str = "se",
+    by: tuple[str, ...] = ("env_label", "agent_label"),
 ) -> pd.DataFrame:
     """Mean curve and band of ``metric`` per (env, agent) at every checkpoint.
 
@@ -100,14 +103,14 @@ def final_table(df: pd.DataFrame, metric: str | None = None) -> pd.DataFrame:
     metric = metric or default_metric(df)
     sub = _check_metric(df, metric)
     last = sub[sub["t"] == sub.groupby("task_id")["t"].transform("max")]
-    out = last.groupby(["env_id", "agent_label"])["value"].agg(["mean", "std", "count"])
+    out = last.groupby(["env_label", "agent_label"])["value"].agg(["mean", "std", "count"])
     out["se"] = out["std"] / np.sqrt(out["count"])
     return out.drop(columns="std").rename(columns={"count": "n"}).reset_index()
 
 
 def fit_slope(
     df: pd.DataFrame, metric: str | None = None, *, t_min: int | None = None,
-    by: tuple[str, ...] = ("env_id", "agent_label"),
+    by: tuple[str, ...] = ("env_label", "agent_label"),
 ) -> pd.DataFrame:
     """Log-log slope of the mean ``metric`` curve against ``t``, per group.
 
@@ -148,7 +151,7 @@ def fit_slope(
 def regret_vs(df: pd.DataFrame, benchmark_label: str, *, metric: str = "reward") -> pd.DataFrame:
     """``benchmark/<name>`` regret: the benchmark agent's cumulative reward minus each agent's.
 
-    Pairs runs on ``(env_id, seed_index, t)``: under common random numbers both
+    Pairs runs on ``(env_label, seed_index, t)``: under common random numbers both
     agents faced the same env noise, so the paired difference has low variance.
 
     Args:
@@ -164,9 +167,9 @@ def regret_vs(df: pd.DataFrame, benchmark_label: str, *, metric: str = "reward")
     bench = sub[sub["agent_label"] == benchmark_label]
     if bench.empty:
         raise BanditlabError(f"benchmark_label: no runs labelled {benchmark_label!r}")
-    bench = bench[["env_id", "seed_index", "t", "value"]].rename(columns={"value": "bench"})
+    bench = bench[["env_label", "seed_index", "t", "value"]].rename(columns={"value": "bench"})
     others = sub[sub["agent_label"] != benchmark_label]
-    merged = others.merge(bench, on=["env_id", "seed_index", "t"], how="inner")
+    merged = others.merge(bench, on=["env_label", "seed_index", "t"], how="inner")
     merged["value"] = merged["bench"] - merged["value"]
     prefix = "benchmark" if metric == "reward" else "pseudo_benchmark"
     merged["metric"] = f"{prefix}/{benchmark_label}"

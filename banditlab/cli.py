@@ -65,6 +65,14 @@ def _plot(results_dir, metric, out, band, logx, symlog, view) -> list[str]:
 
 
 def _cmd_plot(args) -> int:
+    if args.sweep:
+        from banditlab.plotting import plot_sweep_results, save_figure
+
+        out = Path(args.out) if args.out else Path(args.results) / f"sweep_{args.sweep}.png"
+        fig = plot_sweep_results(args.results, args.sweep, args.metric, band=args.band,
+                                 logx=args.logx)
+        print("plot: " + ", ".join(save_figure(fig, out)))
+        return 0
     out = Path(args.out) if args.out else Path(args.results) / "regret.png"
     written = _plot(args.results, args.metric, out, args.band, args.logx, args.symlog, args.view)
     print("plot: " + ", ".join(written))
@@ -111,7 +119,7 @@ def _cmd_rerun(args) -> int:
     frame = res.to_frame()
     stored = frame[frame["task_id"] == e["task_id"]]
     cps = tuple(sorted(int(x) for x in stored["t"].unique()))
-    task = Task(EnvConfig(e["env_id"], e["env_kwargs"]),
+    task = Task(EnvConfig(e["env_id"], e["env_kwargs"], e.get("env_label")),
                 AgentConfig(e["agent_id"], e["agent_params"], e["agent_label"]),
                 e["agent_params"], e["seed_index"], e["root_seed"], e["run_length"], cps,
                 e["task_id"], e["env_seed"], e["agent_seed"], e["spawn_keys"])
@@ -172,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
                     default="cum")
     pl.add_argument("--logx", action="store_true")
     pl.add_argument("--symlog", action="store_true", help="symmetric log axis (negative regret)")
+    pl.add_argument("--sweep", metavar="PARAM",
+                    help="plot final regret against a swept agent or env parameter instead")
     pl.set_defaults(func=_cmd_plot)
 
     ls = sub.add_parser("list", help="list registered envs or agents")

@@ -53,7 +53,7 @@ __all__ = [
 
 _TOP_KEYS = {"name", "n_seeds", "root_seed", "run_length", "checkpoints", "imports", "envs",
              "agents", "description"}
-_ENV_KEYS = {"id", "kwargs", "grid"}
+_ENV_KEYS = {"id", "kwargs", "grid", "label"}
 _AGENT_KEYS = {"id", "kwargs", "label", "grid"}
 
 _BSUITE_RATIOS = (1, 1.2, 1.4, 1.7, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)
@@ -123,6 +123,12 @@ class EnvConfig:
 
     id: str
     kwargs: Mapping[str, Any] = field(default_factory=dict)
+    label: str | None = None
+
+    @property
+    def display(self) -> str:
+        """The label, or the id."""
+        return self.label or self.id
 
     def as_dict(self) -> dict[str, Any]:
         """``{"id": ..., "kwargs": ...}``: the identity used for seeds and task ids."""
@@ -158,11 +164,12 @@ class Task:
     env_seed: int
     agent_seed: int
     spawn_keys: dict[str, list[int]]
+    imports: tuple[str, ...] = ()
 
     @property
     def run_id(self) -> str:
-        """``{env_id}__{agent_label}__{seed_index}``."""
-        return f"{self.env.id}__{self.agent.display}__{self.run_index}"
+        """``{env_label}__{agent_label}__{seed_index}``."""
+        return f"{self.env.display}__{self.agent.display}__{self.run_index}"
 
     def metadata(self) -> dict[str, Any]:
         """JSON-serialisable description (used for error entries)."""
@@ -170,6 +177,7 @@ class Task:
             "task_id": self.task_id,
             "run_id": self.run_id,
             "env_id": self.env.id,
+            "env_label": self.env.display,
             "env_kwargs": dict(self.env.kwargs),
             "agent_id": self.agent.id,
             "agent_label": self.agent.display,
@@ -256,11 +264,15 @@ class Experiment:
             kwargs = e.get("kwargs", {})
             if not isinstance(kwargs, Mapping):
                 raise BanditlabError(f"{where}.kwargs: expected a table")
+            label = e.get("label")
+            if label is not None and not isinstance(label, str):
+                raise BanditlabError(f"{where}.label: expected a string")
             if "grid" in e:
-                envs.extend(EnvConfig(e["id"], kw) for kw, _ in _expand_grid(kwargs, e["grid"],
-                                                                             where))
+                for kw, combo in _expand_grid(kwargs, e["grid"], where):
+                    suffix = ",".join(f"{k}={v}" for k, v in combo.items())
+                    envs.append(EnvConfig(e["id"], kw, f"{label or e['id']}({suffix})"))
             else:
-                envs.append(EnvConfig(e["id"], dict(kwargs)))
+                envs.append(EnvConfig(e["id"], dict(kwargs), label))
         agents = []
         raw_agents = data.get("agents")
         if not isinstance(raw_agents, list) or not raw_agents:
@@ -318,6 +330,12 @@ class Experiment:
         if self.run_length is not None and (not _is_int(self.run_length) or self.run_length < 1):
             raise BanditlabError(f"run_length: expected an integer >= 1, got {self.run_length!r}")
         validate_checkpoints(self.checkpoints, self.run_length or 10**9)
+        env_labels = [e.display for e in self.envs]
+        if len(set(env_labels)) < len(env_labels):
+            dup_env = next(x for x in env_labels if env_labels.count(x) > 1)
+            raise BanditlabError(
+                f"envs: two envs share the label {dup_env!r}; give them distinct labels"
+            )
         labels = [a.display for a in self.agents]
         dup = {x for x in labels if labels.count(x) > 1}
         if dup and len({(a.id, digest(dict(a.kwargs))) for a in self.agents}) < len(self.agents):
@@ -439,7 +457,7 @@ class Experiment:
         out = []
         for e in self.envs:
             env = self.make_env(e)
-            env_cfg = EnvConfig(e.id, self.env_kwargs(e))
+            env_cfg = EnvConfig(e.id, self.env_kwargs(e), e.label)
             run_length = int(env.run_length)
             cps = tuple(int(x) for x in validate_checkpoints(self.checkpoints, run_length))
             for a in self.agents:
@@ -454,6 +472,7 @@ class Experiment:
                             "env": env_cfg.as_dict(),
                             "agent": agent_cfg,
                             "label": a.display,
+                            "env_label": e.display,
                             "run_index": i,
                             "root_seed": self.root_seed,
                             "run_length": run_length,
@@ -463,7 +482,7 @@ class Experiment:
                     )[:32]
                     out.append(
                         Task(env_cfg, a, params, i, self.root_seed, run_length, cps, task_id,
-                             env_seed, agent_seed, keys)
+                             env_seed, agent_seed, keys, tuple(self.imports))
                     )
             env.close()
         return out

@@ -361,6 +361,7 @@ def run(
         run_id=f"{env_id}__{agent_id}__0",
         env_id=env_id,
         env_kwargs={},
+        env_label=env_id,
         agent_id=agent_id,
         agent_label=agent_id,
         agent_params=_jsonable(agent.get_params()),
@@ -411,6 +412,7 @@ def run_task(task: Task, backend: str = "auto") -> RunResult:
         run_id=task.run_id,
         env_id=task.env.id,
         env_kwargs=dict(task.env.kwargs),
+        env_label=task.env.display,
         agent_id=task.agent.id,
         agent_label=task.agent.display,
         agent_params=_jsonable(task.agent_params),
@@ -435,7 +437,11 @@ def _run_unit(tasks: Sequence[Task], backend: str) -> list[tuple[str, Any]]:
     Returns:
         ``("ok", RunResult)`` or ``("error", (task, message, traceback))`` per task.
     """
+    import importlib
+
     out: list[tuple[str, Any]] = []
+    for module in dict.fromkeys(m for task in tasks for m in task.imports):
+        importlib.import_module(module)  # third-party registrations, in every worker process
     for task in tasks:
         try:
             out.append(("ok", run_task(task, backend)))
@@ -475,8 +481,7 @@ class RunSummary:
 def _work_units(tasks: list[Task], n_workers: int) -> list[list[Task]]:
     groups: dict[tuple[str, str], list[Task]] = {}
     for t in tasks:
-        groups.setdefault((t.env.id + repr(sorted(t.env.kwargs.items())), t.agent.display),
-                          []).append(t)
+        groups.setdefault((t.env.display, t.agent.display), []).append(t)
     units = []
     total = len(tasks)
     target = max(1, -(-total // max(1, 4 * n_workers)))

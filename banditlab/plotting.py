@@ -11,7 +11,8 @@ import pandas as pd
 from banditlab.analysis import default_metric, summarise
 from banditlab.core import BanditlabError
 
-__all__ = ["plot_regret", "plot_experiment", "plot_sweep", "save_figure"]
+__all__ = ["plot_regret", "plot_experiment", "plot_sweep", "plot_sweep_results", "sweep_values",
+           "save_figure"]
 
 _BAND_LABEL = {
     "se": "mean ± 1.96 s.e.",
@@ -35,7 +36,7 @@ def plot_regret(
     df: pd.DataFrame,
     metric: str | None = None,
     *,
-    env_id: str | None = None,
+    env: str | None = None,
     view: str = "cum",
     band: str = "se",
     logx: bool = False,
@@ -48,7 +49,7 @@ def plot_regret(
     Args:
         df: Tidy results frame.
         metric: Metric to draw (default: the first pseudo-regret metric).
-        env_id: The env to draw (required when the frame holds several).
+        env: The ``env_label`` to draw (required when the frame holds several envs).
         view: ``"cum"``, ``"per_round"`` (divided by t), ``"over_log_t"`` or
             ``"over_sqrt_t"``.
         band: ``"se"``, ``"boot95"``, ``"quantile"`` or ``"none"``.
@@ -66,14 +67,14 @@ def plot_regret(
     if view not in _VIEWS:
         raise BanditlabError(f"view: expected one of {', '.join(_VIEWS)}, got {view!r}")
     metric = metric or default_metric(df)
-    envs = sorted(df["env_id"].unique())
-    if env_id is None:
+    envs = sorted(df["env_label"].unique())
+    if env is None:
         if len(envs) != 1:
-            raise BanditlabError(f"env_id: the frame holds {len(envs)} envs; pick one of {envs}")
-        env_id = envs[0]
-    sub = df[df["env_id"] == env_id]
+            raise BanditlabError(f"env: the frame holds {len(envs)} envs; pick one of {envs}")
+        env = envs[0]
+    sub = df[df["env_label"] == env]
     if sub.empty:
-        raise BanditlabError(f"env_id: {env_id!r} is not in the results (have: {envs})")
+        raise BanditlabError(f"env: {env!r} is not in the results (have: {envs})")
     summary = summarise(sub, metric, band=band)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
@@ -94,7 +95,7 @@ def plot_regret(
               "over_sqrt_t": f"{metric} / √t"}[view]
     ax.set_xlabel("t (rounds)")
     ax.set_ylabel(ylabel)
-    ax.set_title(f"{env_id} — {_BAND_LABEL[band]}", fontsize=9)
+    ax.set_title(f"{env} — {_BAND_LABEL[band]}", fontsize=9)
     if logx:
         ax.set_xscale("log")
     if symlog:
@@ -120,15 +121,15 @@ def plot_experiment(
     import matplotlib.pyplot as plt
 
     metric = metric or default_metric(df)
-    envs = sorted(df[df["metric"] == metric]["env_id"].unique())
+    envs = sorted(df[df["metric"] == metric]["env_label"].unique())
     if not envs:
         raise BanditlabError(f"metric: {metric!r} is not in the results")
     n = len(envs)
     ncols = min(n, 3)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(6 * ncols, 4 * nrows), squeeze=False)
-    for ax, env_id in zip(axes.flat, envs, strict=False):
-        plot_regret(df, metric, env_id=env_id, band=band, logx=logx, symlog=symlog, ax=ax,
+    for ax, env in zip(axes.flat, envs, strict=False):
+        plot_regret(df, metric, env=env, band=band, logx=logx, symlog=symlog, ax=ax,
                     view=view)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
@@ -150,7 +151,7 @@ def plot_sweep(
 
     Args:
         df: Tidy frame.
-        param_values: Maps each ``agent_label`` (or ``env_id``) of the sweep to its
+        param_values: Maps each ``agent_label`` (or ``env_label``) of the sweep to its
             parameter value.
         metric: Metric (default: first pseudo-regret metric).
         param_name: Axis label.
@@ -166,7 +167,7 @@ def plot_sweep(
     metric = metric or default_metric(df)
     sub = df[df["metric"] == metric]
     last = sub[sub["t"] == sub.groupby("task_id")["t"].transform("max")]
-    key = "agent_label" if set(param_values) & set(last["agent_label"]) else "env_id"
+    key = "agent_label" if set(param_values) & set(last["agent_label"]) else "env_label"
     rows = []
     for name, value in param_values.items():
         v = last[last[key] == name]["value"].to_numpy()
@@ -191,6 +192,59 @@ def plot_sweep(
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     return ax
+
+
+def sweep_values(results, param: str) -> tuple[dict[str, float], str]:
+    """Value of a swept parameter for every agent label (or env id) of a results set.
+
+    Args:
+        results: A :class:`~banditlab.results.Results`.
+        param: Name of an agent hyperparameter or env constructor argument.
+
+    Returns:
+        ``(values, key)`` where ``key`` is ``"agent_label"`` or ``"env_label"``.
+
+    Raises:
+        BanditlabError: When no run has a numeric value for ``param``.
+    """
+    import json
+
+    runs = results.runs_frame()
+    for column, key in (("agent_params", "agent_label"), ("env_kwargs", "env_label")):
+        values = {}
+        for _, row in runs.iterrows():
+            params = json.loads(row[column])
+            if param in params and isinstance(params[param], (int, float)):
+                values[row[key]] = float(params[param])
+        if len(set(values.values())) >= 2:
+            return values, key
+    raise BanditlabError(f"sweep: no agent or env parameter {param!r} takes two or more values")
+
+
+def plot_sweep_results(results_dir, param: str, metric: str | None = None, *, band: str = "se",
+                       logx: bool = False):
+    """Figure of final ``metric`` against a swept parameter, one panel per env."""
+    _use_agg()
+    import matplotlib.pyplot as plt
+
+    from banditlab.results import load_results
+
+    results = load_results(results_dir)
+    values, key = sweep_values(results, param)
+    df = results.to_frame()
+    if key == "agent_label":
+        envs = sorted(df["env_label"].unique())
+        fig, axes = plt.subplots(1, len(envs), figsize=(6 * len(envs), 4), squeeze=False)
+        for ax, env in zip(axes.flat, envs, strict=True):
+            sub = df[df["env_label"] == env]
+            present = {k: v for k, v in values.items() if k in set(sub["agent_label"])}
+            plot_sweep(sub, present, metric, param_name=param, band=band, logx=logx, ax=ax)
+            ax.set_title(env, fontsize=9)
+    else:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        plot_sweep(df, values, metric, param_name=param, band=band, logx=logx, ax=ax)
+    fig.tight_layout()
+    return fig
 
 
 def save_figure(fig, path: str | os.PathLike, formats: Sequence[str] = ()) -> list[str]:

@@ -46,6 +46,7 @@ FRAME_COLUMNS = (
     "task_id",
     "run_id",
     "env_id",
+    "env_label",
     "agent_id",
     "agent_label",
     "seed_index",
@@ -77,9 +78,11 @@ class RunResult:
 
     Attributes:
         task_id: SHA-256 over the task's identity (see :mod:`banditlab.experiment`).
-        run_id: ``f"{env_id}__{agent_label}__{seed_index}"``.
+        run_id: ``f"{env_label}__{agent_label}__{seed_index}"``.
         env_id: Versioned env id.
         env_kwargs: Env constructor arguments.
+        env_label: Display name of the env config (defaults to ``env_id``; grids add
+            their values).
         agent_id: Versioned agent id (or ``"oracle:<name>"``).
         agent_label: Display name (defaults to ``agent_id``).
         agent_params: Hyperparameters after binding ``@known:`` references.
@@ -103,6 +106,7 @@ class RunResult:
     run_id: str
     env_id: str
     env_kwargs: dict[str, Any]
+    env_label: str
     agent_id: str
     agent_label: str
     agent_params: dict[str, Any]
@@ -310,16 +314,17 @@ class Results:
             rows.append(row)
         frame = pd.DataFrame(rows)
         if len(frame):
-            frame = frame.sort_values(["env_id", "agent_label", "seed_index"]).reset_index(
-                drop=True
-            )
+            frame = frame.sort_values(
+                ["env_label", "agent_label", "seed_index", "task_id"]
+            ).reset_index(drop=True)
         return frame
 
     def to_frame(self):
         """The tidy long form: one row per (run, checkpoint, metric).
 
-        Columns: ``task_id, run_id, env_id, agent_id, agent_label, seed_index, t,
-        metric, value``; sorted by ``env_id, agent_label, seed_index, metric, t``.
+        Columns: ``task_id, run_id, env_id, env_label, agent_id, agent_label, seed_index,
+        t, metric, value``; sorted by ``env_label, agent_label, seed_index, metric, t``
+        (then ``task_id``), so the row order never depends on the order tasks finished.
         All task files are read in one ``pyarrow.dataset`` call.
         """
         import pandas as pd
@@ -336,6 +341,7 @@ class Results:
                     "task_id": tid,
                     "run_id": e["run_id"],
                     "env_id": e["env_id"],
+                    "env_label": e.get("env_label", e["env_id"]),
                     "agent_id": e["agent_id"],
                     "agent_label": e["agent_label"],
                     "seed_index": int(e["seed_index"]),
@@ -346,7 +352,7 @@ class Results:
         frame = frame.merge(meta, on="task_id", how="left")
         frame = frame[list(FRAME_COLUMNS)]
         return frame.sort_values(
-            ["env_id", "agent_label", "seed_index", "metric", "t"], kind="stable"
+            ["env_label", "agent_label", "seed_index", "metric", "t", "task_id"], kind="stable"
         ).reset_index(drop=True)
 
     def to_csv(self, path: str | os.PathLike) -> None:

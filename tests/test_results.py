@@ -38,8 +38,8 @@ def test_frame_schema_and_values(tmp_path):
     run_experiment(exp, tmp_path, progress=False)
     res = load_results(tmp_path)
     df = res.to_frame()
-    assert list(df.columns) == ["task_id", "run_id", "env_id", "agent_id", "agent_label",
-                                "seed_index", "t", "metric", "value"]
+    assert list(df.columns) == ["task_id", "run_id", "env_id", "env_label", "agent_id",
+                                "agent_label", "seed_index", "t", "metric", "value"]
     assert sorted(df.t.unique()) == [10, 50, 100]
     assert set(df.metric) == {"reward", "expected_reward", "regret/stochastic",
                               "pseudo_regret/stochastic"}
