@@ -18,6 +18,17 @@ register_agent("FixedArm-v0", "banditlab.agents.baselines:FixedArm")
 register_agent("UCB1-v0", "banditlab.agents.ucb:UCB1", {"alpha": 2.0})
 
 # --- classic bandits (foundation, continued) -----------------------------------------
+register_agent("EpsilonGreedy-v0", "banditlab.agents.epsilon_greedy:EpsilonGreedy",
+               {"epsilon": 0.1})
+register_agent("KLUCB-v0", "banditlab.agents.kl_ucb:KLUCB", {"c": 0.0})
+register_agent("ThompsonBeta-v0", "banditlab.agents.thompson:ThompsonBeta",
+               {"alpha0": 1.0, "beta0": 1.0})
+register_agent("ThompsonGaussian-v0", "banditlab.agents.thompson:ThompsonGaussian",
+               {"prior_mean": 0.0, "prior_var": 1.0, "sigma": 1.0})
+register_agent("Exp3-v0", "banditlab.agents.exp3:Exp3")
+register_agent("TsallisINF-v0", "banditlab.agents.tsallis_inf:TsallisINF", {"eta_scale": 2.0})
+register_agent("LinUCB-v0", "banditlab.agents.linear:LinUCB", {"alpha": 1.0, "lam": 1.0})
+register_agent("LinTS-v0", "banditlab.agents.linear:LinTS", {"v": 0.5, "lam": 1.0})
 # (end of section)
 
 # --- LSD / recharging bandits (issue 3) ----------------------------------------------

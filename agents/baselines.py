@@ -56,7 +56,7 @@ def _require_discrete(action_space) -> None:
 class Uniform(KernelAgent):
     """Plays an arm chosen uniformly at random every round (linear-regret reference)."""
 
-    _tags = {"learns": False, "families": ("bandit", "lsd", "sor", "amdp")}
+    _tags = {"learns": False, "families": ("bandit", "contextual", "lsd", "sor", "amdp")}
 
     def __init__(self):
         pass

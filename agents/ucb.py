@@ -82,7 +82,7 @@ class UCB1(KernelAgent):
         Bandit Problem", Machine Learning 47 (2002).
     """
 
-    _tags = {"families": ("bandit", "lsd", "sor")}
+    _tags = {"families": ("bandit", "contextual", "lsd", "sor")}
 
     def __init__(self, alpha: float = 2.0):
         self.alpha = alpha

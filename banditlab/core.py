@@ -45,6 +45,7 @@ __all__ = [
     "EnvKernel",
     "AgentKernel",
     "KernelEnv",
+    "PicklableMappingsMixin",
     "Agent",
     "KernelAgent",
     "DEFAULT_TAGS",
@@ -227,7 +228,30 @@ def spawn_env_streams(np_random: np.random.Generator) -> tuple[np.random.Generat
     return tuple(np_random.spawn(4))
 
 
-class KernelEnv(gym.Env):
+class PicklableMappingsMixin:
+    """Pickle read-only ``MappingProxyType`` attributes (e.g. ``known_constants``) as dicts.
+
+    ``MappingProxyType`` cannot be pickled; envs must survive pickle round trips
+    (fresh and mid-run) because process backends and checkers copy them. Any env
+    class may use this mixin; :class:`KernelEnv` does.
+    """
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        proxies = [k for k, v in state.items() if isinstance(v, MappingProxyType)]
+        for key in proxies:
+            state[key] = dict(state[key])
+        state["_mappingproxy_attrs"] = proxies
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        for key in state.pop("_mappingproxy_attrs", ()):
+            state[key] = MappingProxyType(state[key])
+        self.__dict__.update(state)
+
+
+class KernelEnv(PicklableMappingsMixin, gym.Env):
     """Base class of continuing environments whose dynamics live in an :class:`EnvKernel`.
 
     Contract for subclasses (and, except the kernel, for every banditlab env):

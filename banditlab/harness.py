@@ -558,7 +558,11 @@ def run_experiment(
         else:
             import multiprocessing as mp
 
-            ctx = mp.get_context("spawn")
+            # forkserver: workers fork from a clean server process that has imported
+            # banditlab once (fast start, no threads inherited from this process).
+            ctx = mp.get_context("forkserver")
+            ctx.set_forkserver_preload(["banditlab.harness", "banditlab.envs",
+                                        "banditlab.agents", *experiment.imports])
             with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
                 futures = [pool.submit(_run_unit, unit, backend)
                            for unit in _work_units(todo, n_jobs)]

@@ -172,12 +172,20 @@ def _json_default(obj: Any) -> Any:
 class ResultStore:
     """Append-only task store in a results directory.
 
+    Crash safety does not need ``fsync``: a killed process leaves either no file, a
+    complete renamed file without a manifest line (recomputed), or a torn last manifest
+    line (ignored); after a power loss a listed file that did not reach the disk fails
+    its checksum and is recomputed. ``durable=True`` adds ``fsync`` calls so that
+    committed tasks also survive a power loss (about 10 ms per task on common disks).
+
     Args:
         root: The results directory (created on first write).
+        durable: ``fsync`` every task file and manifest line.
     """
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, durable: bool = False):
         self.root = Path(root)
+        self.durable = durable
         self.tasks_dir = self.root / "tasks"
         self.manifest_path = self.root / "manifest.jsonl"
 
@@ -205,8 +213,9 @@ class ResultStore:
         os.close(fd)
         try:
             pq.write_table(table, tmp)
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
+            if self.durable:
+                with open(tmp, "rb") as f:
+                    os.fsync(f.fileno())
             os.replace(tmp, final)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -227,7 +236,8 @@ class ResultStore:
         with open(self.manifest_path, "a", encoding="utf-8") as f:
             f.write(line + "\n")
             f.flush()
-            os.fsync(f.fileno())
+            if self.durable:
+                os.fsync(f.fileno())
 
     # ------------------------------------------------------------------ reading
     def entries(self) -> list[dict[str, Any]]:

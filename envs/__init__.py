@@ -30,6 +30,16 @@ register(
 )
 
 # --- classic bandits (foundation, continued) -----------------------------------------
+register(
+    id="banditlab/AdversarialBandit-v0",
+    entry_point="banditlab.envs.adversarial_bandits:AdversarialBandit",
+    kwargs={"means": (0.9, 0.5, 0.3, 0.1), "schedule": "switch", "horizon": 10000},
+)
+register(
+    id="banditlab/LinearContextual-v0",
+    entry_point="banditlab.envs.contextual_bandits:LinearContextual",
+    kwargs={"n_arms": 10, "dim": 5, "sigma": 0.5, "horizon": 2000},
+)
 # (end of section)
 
 # --- LSD / recharging bandits (issue 3) ----------------------------------------------

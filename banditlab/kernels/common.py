@@ -104,8 +104,9 @@ def tsallis_inf_weights(cum_loss_est, eta, x_init, tol=1e-12, max_iter=100):
     Args:
         cum_loss_est: float64[K] cumulative importance-weighted loss estimates.
         eta: Learning rate (> 0).
-        x_init: Warm start for the normaliser (the previous round's ``x``);
-            clamped below ``min L``.
+        x_init: Warm start for the normaliser (the previous round's ``x``); used
+            only when finite and below ``min L - 2 / eta``, otherwise Newton starts
+            at ``min L - 2 / eta`` (pass NaN for "no warm start").
         tol: Stop when the weights sum to 1 within ``tol``.
         max_iter: Newton iteration cap.
 
@@ -114,8 +115,16 @@ def tsallis_inf_weights(cum_loss_est, eta, x_init, tol=1e-12, max_iter=100):
     """
     k = cum_loss_est.shape[0]
     lmin = np.min(cum_loss_est)
-    # The root lies in [lmin - 2 sqrt(K)/eta, lmin - 2/eta]; start at or left of it.
-    x = min(x_init, lmin - 2.0 / eta)
+    # The root lies in [lmin - 2 sqrt(K)/eta, lmin - 2/eta]. Start at the warm start
+    # when it is finite and left of the right end, else at the right end (where the sum
+    # is >= 1, so Newton then decreases x monotonically to the root). A non-finite warm
+    # start (NaN or -inf, e.g. "no previous round") used to make the first Newton step
+    # NaN; it now falls back to the right end.
+    right = lmin - 2.0 / eta
+    if np.isfinite(x_init) and x_init < right:
+        x = x_init
+    else:
+        x = right
     w = np.empty(k)
     for _ in range(max_iter):
         s = 0.0
@@ -129,9 +138,12 @@ def tsallis_inf_weights(cum_loss_est, eta, x_init, tol=1e-12, max_iter=100):
         if abs(s - 1.0) < tol:
             break
         # Newton on f(x) = sum w_i(x) - 1, f'(x) = sum eta * w_i^{3/2}; f is convex increasing.
+        if not (ds > 0.0 and np.isfinite(ds)):  # underflow far left of the root: restart
+            x = right
+            continue
         x = x - (s - 1.0) / ds
-        if x >= lmin - 2.0 / eta:  # safeguard: stay left of the pole region
-            x = lmin - 2.0 / eta
+        if x >= right:  # safeguard: stay left of the pole region
+            x = right
     total = 0.0
     for i in range(k):
         d = eta * (cum_loss_est[i] - x)

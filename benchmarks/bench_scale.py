@@ -1,0 +1,115 @@
+"""Scale-out: tasks per second and scheduling overhead, locally and on a Dask LocalCluster.
+
+Spec: issue 9 (scale-out and fault tolerance). Three measurements, side by side:
+
+1. A sweep of many tiny tasks (default 10,000: UCB1/Uniform on a 2-armed Bernoulli bandit,
+   T = 50) on serial, local processes (-j 2) and a 2-worker LocalCluster: tasks/s and the
+   overhead per task (wall time minus the summed in-task run time, per task).
+2. Store and loader at that size: one ``load_results(...).to_frame()`` call.
+3. Speed-up of -j 2 over serial for 1-second tasks (the ``testing/Sleepy-v0`` agent sleeps,
+   so the task length does not depend on the machine's speed).
+
+Run:  python benchmarks/bench_scale.py [--tasks 10000] [--skip-dask]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from banditlab.experiment import Experiment
+from banditlab.harness import run_experiment
+from banditlab.results import load_results
+
+
+@dataclass
+class Args:
+    tasks: int = 10_000
+    """Tiny tasks in the sweep (rounded to a multiple of 2 agents x n seeds)."""
+    long_tasks: int = 8
+    """1-second tasks for the speed-up measurement."""
+
+
+def tiny_sweep(n_tasks: int) -> Experiment:
+    return Experiment.from_dict({
+        "name": "scale",
+        "n_seeds": max(1, n_tasks // 2),
+        "run_length": 50,
+        "checkpoints": 5,
+        "envs": [{"id": "banditlab/Bernoulli-v0"}],
+        "agents": [{"id": "UCB1-v0"}, {"id": "Uniform-v0"}],
+    })
+
+
+def one_second_tasks(n: int) -> Experiment:
+    return Experiment.from_dict({
+        "name": "long",
+        "n_seeds": n,
+        "run_length": 1000,
+        "imports": ["banditlab.fault_injection"],
+        "envs": [{"id": "banditlab/Bernoulli-v0"}],
+        "agents": [{"id": "testing/Sleepy-v0", "kwargs": {"sleep_s": 0.1, "every": 100}}],
+    })
+
+
+def timed(exp: Experiment, **kw) -> tuple[float, float, Path]:
+    out = Path(tempfile.mkdtemp(prefix="banditlab-scale-"))
+    start = time.perf_counter()
+    summary = run_experiment(exp, out, progress=False, **kw)
+    wall = time.perf_counter() - start
+    assert summary.n_ran == summary.n_tasks and not summary.errors, summary
+    in_task = load_results(out).runs_frame()["wall_time_s"].sum()
+    return wall, in_task, out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--tasks", type=int, default=Args.tasks)
+    p.add_argument("--long-tasks", type=int, default=Args.long_tasks)
+    p.add_argument("--skip-dask", action="store_true")
+    a = p.parse_args()
+
+    # --- tiny tasks
+    exp = tiny_sweep(a.tasks)
+    n = len(exp.tasks())
+    timed(tiny_sweep(20))  # warm-up: compile kernels into the on-disk cache
+    backends = {"serial": {"n_jobs": 1}, "processes -j 2": {"n_jobs": 2}}
+    cluster = None
+    if not a.skip_dask:
+        from distributed import LocalCluster
+
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None, silence_logs=40)
+        backends["dask LocalCluster (2 workers)"] = {"scheduler": cluster.scheduler_address}
+    print(f"{n:,} tiny tasks (T = 50):")
+    out_dir = None
+    for name, kw in backends.items():
+        wall, in_task, out_dir = timed(exp, **kw)
+        workers = 1 if name == "serial" else 2
+        overhead = (wall * workers - in_task) / n
+        print(f"  {name:32s} {n / wall:8,.0f} tasks/s   overhead {overhead * 1e3:6.2f} ms/task")
+
+    # --- loader at that size
+    start = time.perf_counter()
+    frame = load_results(out_dir).to_frame()
+    print(f"  load_results(...).to_frame() on {n:,} task files: "
+          f"{time.perf_counter() - start:.2f} s ({len(frame):,} rows)")
+
+    # --- 1-second tasks: speed-up on 2 cores
+    long_exp = one_second_tasks(a.long_tasks)
+    serial, _, _ = timed(long_exp, n_jobs=1)
+    procs, _, _ = timed(long_exp, n_jobs=2)
+    line = (f"{a.long_tasks} tasks of ~1 s: serial {serial:.1f} s, -j 2 {procs:.1f} s, "
+            f"speed-up {serial / procs:.2f}x")
+    if cluster is not None:
+        dask_wall, _, _ = timed(long_exp, scheduler=cluster.scheduler_address)
+        line += f"; dask {dask_wall:.1f} s, speed-up {serial / dask_wall:.2f}x"
+        cluster.close()
+    print(line)
+
+
+if __name__ == "__main__":
+    main()
