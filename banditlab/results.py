@@ -342,8 +342,12 @@ class Results:
 
         if not self.entries:
             return pd.DataFrame({c: [] for c in FRAME_COLUMNS})
+        import pyarrow as pa
+
         files = [str(self.root / e["file"]) for e in self.entries.values()]
-        table = ds.dataset(files, format="parquet").to_table()
+        schema = pa.schema([("task_id", pa.string()), ("t", pa.int64()),
+                            ("metric", pa.string()), ("value", pa.float64())])
+        table = ds.dataset(files, format="parquet", schema=schema).to_table()
         frame = table.to_pandas()
         meta = pd.DataFrame(
             [
