@@ -80,6 +80,17 @@ def _cmd_plot(args) -> int:
 
 
 def _cmd_list(args) -> int:
+    if args.markdown:
+        from banditlab.catalogue import catalogue_markdown
+
+        print(catalogue_markdown(), end="")
+        return 0
+    if args.long:
+        from banditlab.catalogue import agent_rows, env_rows
+
+        for i, _, desc in env_rows() if args.what == "envs" else agent_rows():
+            print(f"{i:40s} {desc}")
+        return 0
     from banditlab.registry import agent_ids, env_ids
 
     ids = env_ids() if args.what == "envs" else agent_ids()
@@ -186,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("list", help="list registered envs or agents")
     ls.add_argument("what", choices=("envs", "agents"))
+    ls.add_argument("--long", action="store_true", help="with one-line descriptions")
+    ls.add_argument("--markdown", action="store_true",
+                    help="the README catalogue of envs and agents, as Markdown tables")
     ls.set_defaults(func=_cmd_list)
 
     c = sub.add_parser("check", help="run the conformance checks on an env or agent id")
