@@ -44,6 +44,17 @@ register_agent("LinTS-v0", "banditlab.agents.linear:LinTS", {"v": 0.5, "lam": 1.
 # (end of section)
 
 # --- average-reward MDPs (issue 7) ---------------------------------------------------
+register_agent("UCRL2-v0", "banditlab.agents.amdp_ucrl2:UCRL2",
+               {"delta": 0.05, "radius": "joa"})
+register_agent("LOOPTab-v0", "banditlab.agents.amdp_loop:LOOPTab",
+               {"span_bound": 6.32, "delta": 0.05, "radius": "laplace", "switch": "doubling"})
+register_agent("LOOPMix-v0", "banditlab.agents.amdp_loop:LOOPMix",
+               {"span_bound": 6.32, "lambda_reg": 1.0, "delta": 0.05})
+register_agent("LOOPLin-v0", "banditlab.agents.amdp_linear:LOOPLin",
+               {"span_bound": 6.32, "beta": 1.0, "lambda_reg": 1.0, "variant": "discounted"})
+register_agent("PSRL-v0", "banditlab.agents.amdp_baselines:PSRL")
+register_agent("CertaintyEquivalenceEpsGreedy-v0",
+               "banditlab.agents.amdp_baselines:CertaintyEquivalenceEpsGreedy", {"c": 1.0})
 # (end of section)
 
 # --- active learning / 20 Questions (issue 8) ----------------------------------------

@@ -55,6 +55,38 @@ register(
 # (end of section)
 
 # --- average-reward MDPs (issue 7) ---------------------------------------------------
+register(
+    id="banditlab/RiverSwim-v0",
+    entry_point="banditlab.envs.average_reward_mdp:RiverSwim",
+    kwargs={"n": 6, "variant": "osband", "horizon": 200_000},
+)
+register(
+    id="banditlab/SixArms-v0",
+    entry_point="banditlab.envs.average_reward_mdp:SixArms",
+    kwargs={"horizon": 200_000},
+)
+register(
+    id="banditlab/TwoStateLowerBound-v0",
+    entry_point="banditlab.envs.average_reward_mdp:TwoStateLowerBound",
+    kwargs={"delta": 0.1, "epsilon": 0.05, "n_actions": 2, "horizon": 200_000},
+)
+register(
+    id="banditlab/GridWorldAMDP-v0",
+    entry_point="banditlab.envs.average_reward_mdp:GridWorldAMDP",
+    kwargs={"layout": "four_rooms", "slip": 0.1, "horizon": 200_000},
+)
+register(
+    id="banditlab/LinearAMDP-v0",
+    entry_point="banditlab.envs.average_reward_mdp:LinearAMDP",
+    kwargs={"features": "low_rank", "n_states": 20, "n_actions": 4, "dim": 8,
+            "instance_seed": 0, "horizon": 200_000},
+)
+register(
+    id="banditlab/LinearMixtureAMDP-v0",
+    entry_point="banditlab.envs.average_reward_mdp:LinearMixtureAMDP",
+    kwargs={"mixture": "base_kernels", "n_states": 10, "n_actions": 3, "n_kernels": 4,
+            "instance_seed": 0, "horizon": 200_000},
+)
 # (end of section)
 
 # --- active learning / 20 Questions (issue 8) ----------------------------------------

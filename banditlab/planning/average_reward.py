@@ -1,0 +1,398 @@
+"""Average-reward planning: relative value iteration, policy iteration, the gain LP, EVI.
+
+Three independent solvers for the optimal gain ``J*``, a bias ``h*`` and an
+optimal policy of a finite MDP ``(P, r)``:
+
+* :func:`relative_value_iteration` (Numba kernel :func:`rvi_kernel`) with the
+  aperiodicity transform ``P_tau = tau P + (1 - tau) I``; the bias of the
+  transformed MDP is rescaled back, ``h* = tau h_tau``.
+* :func:`policy_iteration`: Howard's multichain policy iteration (Puterman 1994,
+  Sec. 9.2) with exact evaluation by dense linear algebra (the gain vector from
+  the Cesaro limit matrix, the bias from the deviation matrix).
+* :func:`lp_gain`: the dual LP over occupancy measures (SciPy HiGHS) for ``J*``,
+  then a second LP for the pointwise-smallest solution ``h`` of
+  ``J* + h(s) >= r(s, a) + P(.|s, a) h`` with ``h(s_ref) = 0``, which equals the
+  optimality-equation bias when ``s_ref`` is recurrent under an optimal policy.
+
+Also the extended value iteration (EVI) kernels of UCRL2 (Jaksch, Ortner & Auer,
+JMLR 2010) used by the tabular optimistic agents, with optional span clipping
+(as in SCAL/PMEVI; used by banditlab's LOOP-Tab instantiation).
+
+Shapes: ``P`` float64[S, A, S], ``r`` float64[S, A].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+from scipy.optimize import linprog
+
+__all__ = [
+    "AverageRewardSolution",
+    "rvi_kernel",
+    "relative_value_iteration",
+    "policy_iteration",
+    "lp_gain",
+    "solve_average_reward",
+    "optimistic_l1_transition",
+    "evi_kernel",
+]
+
+
+@dataclass(frozen=True)
+class AverageRewardSolution:
+    """Optimal gain, bias and policy of a finite MDP.
+
+    Attributes:
+        gain: ``J*`` (float).
+        bias: float64[S], a solution ``h*`` of the optimality equation with ``h*(ref) = 0``.
+        span: ``max h* - min h*``.
+        policy: int64[S], a gain-optimal deterministic policy.
+        ref: Reference state (recurrent under ``policy``).
+        method: Name of the solver.
+    """
+
+    gain: float
+    bias: np.ndarray
+    span: float
+    policy: np.ndarray
+    ref: int
+    method: str
+
+
+# --------------------------------------------------------------------------- RVI
+@njit(cache=True)
+def rvi_kernel(P, r, tau, ref, tol, max_iter):
+    """Relative value iteration on the aperiodic transform ``tau P + (1 - tau) I``.
+
+    Iterates ``v = max_a (r + P_tau h)``, ``h <- v - v(ref)`` until
+    ``max |h_new - h| < tol``.
+
+    Args:
+        P: float64[S, A, S] transition kernel.
+        r: float64[S, A] mean rewards.
+        tau: Aperiodicity parameter in (0, 1].
+        ref: Reference state index.
+        tol: Stopping tolerance on the sup-norm change of ``h``.
+        max_iter: Iteration cap.
+
+    Returns:
+        ``(gain, bias, policy, n_iter)``: ``bias = tau * h_tau`` (the bias of the
+        original MDP, ``bias[ref] = 0``), ``policy`` int64[S] greedy for it.
+    """
+    S, A = r.shape
+    h = np.zeros(S)
+    v = np.zeros(S)
+    gain = 0.0
+    it = 0
+    while it < max_iter:
+        it += 1
+        for s in range(S):
+            best = -np.inf
+            for a in range(A):
+                q = r[s, a] + (1.0 - tau) * h[s]
+                for s2 in range(S):
+                    q += tau * P[s, a, s2] * h[s2]
+                if q > best:
+                    best = q
+            v[s] = best
+        gain = v[ref]
+        diff = 0.0
+        for s in range(S):
+            hn = v[s] - gain
+            d = abs(hn - h[s])
+            if d > diff:
+                diff = d
+            h[s] = hn
+        if diff < tol:
+            break
+    bias = tau * h
+    policy = np.zeros(S, np.int64)
+    for s in range(S):
+        best = -np.inf
+        for a in range(A):
+            q = r[s, a]
+            for s2 in range(S):
+                q += P[s, a, s2] * bias[s2]
+            if q > best + 1e-10:
+                best = q
+                policy[s] = a
+    return gain, bias, policy, it
+
+
+def _stationary_projection(Ppi: np.ndarray) -> np.ndarray:
+    """Cesaro limit ``P*`` of a stochastic matrix by repeated squaring of ``(P + I) / 2``."""
+    M = 0.5 * (Ppi + np.eye(Ppi.shape[0]))
+    for _ in range(200):
+        M2 = M @ M
+        M2 /= M2.sum(axis=1, keepdims=True)  # keep rows stochastic despite rounding
+        if np.max(np.abs(M2 - M)) < 1e-14:
+            M = M2
+            break
+        M = M2
+    return M
+
+
+def _recurrent_ref(Pstar: np.ndarray) -> int:
+    """A state with the largest stationary mass (hence recurrent)."""
+    return int(np.argmax(Pstar.max(axis=0)))
+
+
+def relative_value_iteration(
+    P: np.ndarray, r: np.ndarray, *, tau: float = 0.5, ref: int | None = None,
+    tol: float = 1e-12, max_iter: int = 10_000_000,
+) -> AverageRewardSolution:
+    """``J*``, ``h*`` and a greedy policy by RVI (see :func:`rvi_kernel`).
+
+    Args:
+        P: float64[S, A, S].
+        r: float64[S, A].
+        tau: Aperiodicity parameter (default 0.5).
+        ref: Reference state; default: a recurrent state of the RVI policy.
+        tol: Stopping tolerance on ``h``.
+        max_iter: Iteration cap.
+    """
+    P = np.ascontiguousarray(P, dtype=np.float64)
+    r = np.ascontiguousarray(r, dtype=np.float64)
+    gain, bias, policy, _ = rvi_kernel(P, r, float(tau), 0, float(tol), int(max_iter))
+    if ref is None:
+        S = r.shape[0]
+        ref = _recurrent_ref(_stationary_projection(P[np.arange(S), policy]))
+    bias = bias - bias[ref]
+    return AverageRewardSolution(
+        float(gain), bias, float(bias.max() - bias.min()), policy, int(ref), "rvi"
+    )
+
+
+# --------------------------------------------------------------------------- policy iteration
+def _evaluate(P: np.ndarray, r: np.ndarray, policy: np.ndarray):
+    S = r.shape[0]
+    idx = np.arange(S)
+    Ppi = P[idx, policy]
+    rpi = r[idx, policy]
+    Pstar = _stationary_projection(Ppi)
+    g = Pstar @ rpi
+    H = np.linalg.solve(np.eye(S) - Ppi + Pstar, np.eye(S) - Pstar)
+    h = H @ rpi
+    return g, h, Pstar
+
+
+def policy_iteration(
+    P: np.ndarray, r: np.ndarray, *, max_iter: int = 1000, tol: float = 1e-10
+) -> tuple[AverageRewardSolution, np.ndarray]:
+    """Multichain policy iteration (Puterman 1994, Alg. of Sec. 9.2).
+
+    Evaluation: gain vector ``g = P*_pi r_pi`` and bias ``h = H_pi r_pi`` with the
+    deviation matrix ``H = (I - P_pi + P*_pi)^{-1} (I - P*_pi)``. Improvement:
+    first on ``P g``, then on ``r + P h`` among the gain-maximising actions,
+    keeping the current action on ties (within ``tol``).
+
+    Args:
+        P: float64[S, A, S].
+        r: float64[S, A].
+        max_iter: Iteration cap.
+        tol: Tie tolerance.
+
+    Returns:
+        ``(solution, gain_vector)``: the solution normalised at a recurrent state
+        of the final policy, and the optimal gain of every start state.
+    """
+    P = np.asarray(P, dtype=np.float64)
+    r = np.asarray(r, dtype=np.float64)
+    S, A = r.shape
+    policy = np.argmax(r, axis=1).astype(np.int64)
+    for _ in range(max_iter):
+        g, h, Pstar = _evaluate(P, r, policy)
+        new = policy.copy()
+        pg = P @ g  # [S, A]
+        changed = False
+        for s in range(S):
+            m = pg[s].max()
+            if pg[s, policy[s]] < m - tol:
+                new[s] = int(np.argmax(pg[s]))
+                changed = True
+        if not changed:
+            q = r + P @ h
+            for s in range(S):
+                ok = pg[s] >= pg[s].max() - tol
+                qs = np.where(ok, q[s], -np.inf)
+                if qs[policy[s]] < qs.max() - tol:
+                    new[s] = int(np.argmax(qs))
+                    changed = True
+        if not changed:
+            break
+        policy = new
+    gain = float(g.max())
+    ref = _recurrent_ref(Pstar)
+    bias = h - h[ref]
+    sol = AverageRewardSolution(gain, bias, float(bias.max() - bias.min()), policy, ref, "pi")
+    return sol, g
+
+
+# --------------------------------------------------------------------------- LP
+def lp_gain(P: np.ndarray, r: np.ndarray, *, ref: int | None = None) -> AverageRewardSolution:
+    """``J*`` by the occupancy-measure LP and ``h*`` by a second LP (SciPy HiGHS).
+
+    LP 1: maximise ``sum x(s, a) r(s, a)`` over ``x >= 0`` with ``sum x = 1`` and
+    flow conservation ``sum_a x(s', a) = sum_{s, a} P(s'|s, a) x(s, a)``.
+    LP 2: minimise ``sum_s h(s)`` subject to ``J* + h(s) >= r(s, a) + P(.|s, a) h``
+    and ``h(ref) = 0``; with ``ref`` recurrent under an optimal unichain policy
+    the minimiser is the optimality-equation bias (every feasible ``h`` dominates it).
+
+    Args:
+        P: float64[S, A, S].
+        r: float64[S, A].
+        ref: Reference state; default: the state with the largest optimal occupancy.
+    """
+    P = np.asarray(P, dtype=np.float64)
+    r = np.asarray(r, dtype=np.float64)
+    S, A = r.shape
+    n = S * A
+    Aeq = np.zeros((S + 1, n))
+    for s in range(S):
+        for a in range(A):
+            j = s * A + a
+            Aeq[s, j] += 1.0
+            Aeq[:S, j] -= P[s, a]
+    Aeq[S, :] = 1.0
+    beq = np.zeros(S + 1)
+    beq[S] = 1.0
+    res = linprog(-r.reshape(-1), A_eq=Aeq, b_eq=beq, bounds=(0, None), method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"gain LP failed: {res.message}")
+    gain = float(-res.fun)
+    x = res.x.reshape(S, A)
+    if ref is None:
+        ref = int(np.argmax(x.sum(axis=1)))
+    # LP 2 over h in R^S: constraints h(s) - P(.|s,a) h >= r(s,a) - J*.
+    Aub = np.zeros((n, S))
+    bub = np.zeros(n)
+    for s in range(S):
+        for a in range(A):
+            j = s * A + a
+            Aub[j] = P[s, a]
+            Aub[j, s] -= 1.0
+            bub[j] = gain - r[s, a]
+    bounds = [(None, None)] * S
+    bounds[ref] = (0.0, 0.0)
+    res2 = linprog(np.ones(S), A_ub=Aub, b_ub=bub, bounds=bounds, method="highs")
+    if res2.status != 0:
+        raise RuntimeError(f"bias LP failed: {res2.message}")
+    h = res2.x - res2.x[ref]
+    policy = np.argmax(r + P @ h, axis=1).astype(np.int64)
+    return AverageRewardSolution(gain, h, float(h.max() - h.min()), policy, int(ref), "lp")
+
+
+def solve_average_reward(P: np.ndarray, r: np.ndarray) -> AverageRewardSolution:
+    """The oracle's solution: RVI, normalised at a recurrent state of its policy."""
+    return relative_value_iteration(P, r)
+
+
+# --------------------------------------------------------------------------- EVI
+@njit(cache=True)
+def optimistic_l1_transition(phat, radius, order, out):
+    """Maximise ``p . u`` over the L1 ball ``||p - phat||_1 <= radius`` in the simplex.
+
+    The inner problem of UCRL2's EVI (Jaksch et al. 2010, Fig. 2): move
+    ``radius / 2`` of mass onto the best state, remove the excess from the worst
+    states in increasing order of ``u``.
+
+    Args:
+        phat: float64[S] empirical distribution (sums to 1, or all zeros when unvisited).
+        radius: L1 radius (>= 0); values >= 2 are vacuous.
+        order: int64[S] states sorted by decreasing ``u``.
+        out: float64[S] output buffer.
+    """
+    S = phat.shape[0]
+    for i in range(S):
+        out[i] = phat[i]
+    best = order[0]
+    out[best] = min(1.0, phat[best] + 0.5 * radius)
+    total = 0.0
+    for i in range(S):
+        total += out[i]
+    k = S - 1
+    while total > 1.0 + 1e-15 and k >= 0:
+        j = order[k]
+        if j != best:
+            excess = total - 1.0
+            take = min(out[j], excess)
+            out[j] -= take
+            total -= take
+        k -= 1
+    if total < 1.0:  # only when phat does not sum to one (unvisited pair)
+        out[best] += 1.0 - total
+
+
+@njit(cache=True)
+def evi_kernel(phat, rtil, prad, u, span_bound, eps, tau, max_iter, ptil, policy):
+    """Extended value iteration with optional span clipping, warm-started at ``u``.
+
+    One sweep: ``w(s) = max_a rtil(s, a) + ptil(.|s, a) . u`` with ``ptil`` from
+    :func:`optimistic_l1_transition`; ``w`` is re-centred (``min w = 0``) and, when
+    ``span_bound`` is finite, clipped to ``min(w, span_bound)`` (span-constrained
+    EVI). The damped update ``u <- (1 - tau) u + tau w`` (aperiodicity
+    transform) is used; stop when ``sp(Tu - u) < eps``.
+
+    Args:
+        phat: float64[S, A, S] empirical transitions (zero rows when unvisited).
+        rtil: float64[S, A] optimistic rewards.
+        prad: float64[S, A] L1 transition radii.
+        u: float64[S] value vector, updated in place (warm start).
+        span_bound: Span bound ``B`` (``inf`` for plain EVI).
+        eps: Stopping accuracy.
+        tau: Damping in (0, 1].
+        max_iter: Sweep cap.
+        ptil: float64[S, A, S] output: optimistic transitions at the last sweep.
+        policy: int64[S] output: greedy policy at the last sweep.
+
+    Returns:
+        ``(gain_estimate, n_sweeps)`` with the gain estimate the midpoint of ``Tu - u``.
+    """
+    S, A = rtil.shape
+    w = np.empty(S)
+    buf = np.empty(S)
+    gain = 0.0
+    n = 0
+    while n < max_iter:
+        n += 1
+        order = np.argsort(-u)
+        for s in range(S):
+            best = -np.inf
+            for a in range(A):
+                optimistic_l1_transition(phat[s, a], prad[s, a], order, buf)
+                q = rtil[s, a]
+                for s2 in range(S):
+                    q += buf[s2] * u[s2]
+                if q > best:
+                    best = q
+                    policy[s] = a
+                    for s2 in range(S):
+                        ptil[s, a, s2] = buf[s2]
+                else:
+                    for s2 in range(S):
+                        ptil[s, a, s2] = buf[s2]
+            w[s] = best
+        if np.isfinite(span_bound):
+            wmin = np.min(w)
+            for s in range(S):
+                if w[s] > wmin + span_bound:
+                    w[s] = wmin + span_bound
+        dmax = -np.inf
+        dmin = np.inf
+        for s in range(S):
+            d = w[s] - u[s]
+            dmax = max(dmax, d)
+            dmin = min(dmin, d)
+        gain = 0.5 * (dmax + dmin)
+        umin = np.inf
+        for s in range(S):
+            u[s] = (1.0 - tau) * u[s] + tau * w[s]
+            umin = min(umin, u[s])
+        for s in range(S):
+            u[s] -= umin
+        if dmax - dmin < eps:
+            break
+    return gain, n

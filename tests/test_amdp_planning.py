@@ -1,0 +1,186 @@
+"""Average-reward planning: RVI, policy iteration and the LP agree; EVI against SciPy."""
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+from banditlab.envs.average_reward_mdp import (
+    GridWorldAMDP,
+    LinearAMDP,
+    LinearMixtureAMDP,
+    RiverSwim,
+    SixArms,
+    TwoStateLowerBound,
+)
+from banditlab.planning.average_reward import (
+    evi_kernel,
+    lp_gain,
+    optimistic_l1_transition,
+    policy_iteration,
+    relative_value_iteration,
+)
+
+ENVS = {
+    "riverswim6": lambda: RiverSwim(n=6),
+    "riverswim12": lambda: RiverSwim(n=12),
+    "riverswim6_orel": lambda: RiverSwim(n=6, variant="orel"),
+    "sixarms": SixArms,
+    "twostate": TwoStateLowerBound,
+    "twostate_b": lambda: TwoStateLowerBound(delta=0.05, epsilon=0.02, n_actions=3),
+    "grid_four_rooms": GridWorldAMDP,
+    "grid_empty": lambda: GridWorldAMDP(layout="empty"),
+    "linear_d4": lambda: LinearAMDP(dim=4),
+    "linear_d8": LinearAMDP,
+    "linear_d16": lambda: LinearAMDP(dim=16),
+    "linear_one_hot": lambda: LinearAMDP(features="one_hot"),
+    "mixture": LinearMixtureAMDP,
+    "mixture_one_hot": lambda: LinearMixtureAMDP(mixture="one_hot"),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(ENVS))
+def model(request):
+    env = ENVS[request.param]()
+    return request.param, env.unwrapped.oracle
+
+
+def test_three_solvers_agree(model):
+    name, oracle = model
+    P, r = oracle.P, oracle.r
+    rvi = relative_value_iteration(P, r)
+    pi, gvec = policy_iteration(P, r)
+    lp = lp_gain(P, r, ref=rvi.ref)
+    assert abs(rvi.gain - pi.gain) < 1e-8 and abs(rvi.gain - lp.gain) < 1e-8, name
+    assert abs(rvi.span - pi.span) < 1e-8 and abs(rvi.span - lp.span) < 1e-8, name
+    h_pi = pi.bias - pi.bias[rvi.ref]
+    np.testing.assert_allclose(rvi.bias, h_pi, atol=1e-8)
+    np.testing.assert_allclose(rvi.bias, lp.bias, atol=1e-8)
+    # Constant optimal gain (weak communication) and the oracle uses the RVI values.
+    assert np.ptp(gvec) < 1e-8
+    assert oracle.gain == pytest.approx(rvi.gain, abs=1e-12)
+    assert oracle.span == pytest.approx(rvi.span, abs=1e-10)
+
+
+def test_bias_solves_optimality_equation(model):
+    _, oracle = model
+    P, r = oracle.P, oracle.r
+    q = r + P @ oracle.bias
+    resid = q.max(axis=1) - oracle.bias - oracle.gain
+    assert np.max(np.abs(resid)) < 1e-8
+    # pi* is greedy for (r, h*).
+    S = r.shape[0]
+    assert np.all(q[np.arange(S), oracle.policy] >= q.max(axis=1) - 1e-8)
+
+
+def test_aperiodicity_rescaling():
+    """The transform changes h_tau by 1/tau; the reported bias must not depend on tau."""
+    oracle = RiverSwim(n=6).unwrapped.oracle
+    a = relative_value_iteration(oracle.P, oracle.r, tau=0.3)
+    b = relative_value_iteration(oracle.P, oracle.r, tau=0.9)
+    assert a.span == pytest.approx(b.span, abs=1e-8)
+    assert a.gain == pytest.approx(b.gain, abs=1e-10)
+
+
+def _gain_of_policy(P, r, policy):
+    S = r.shape[0]
+    Ppi = P[np.arange(S), policy]
+    # Stationary distribution from the start state by solving with the sum constraint;
+    # all policies below are unichain.
+    A = np.vstack([Ppi.T - np.eye(S), np.ones(S)])
+    b = np.zeros(S + 1)
+    b[-1] = 1.0
+    mu = np.linalg.lstsq(A, b, rcond=None)[0]
+    return float(mu @ r[np.arange(S), policy])
+
+
+@pytest.mark.parametrize("factory", [lambda: RiverSwim(n=6), lambda: RiverSwim(n=5, variant="orel"),
+                                     lambda: TwoStateLowerBound(delta=0.05, epsilon=0.02,
+                                                                n_actions=3)])
+def test_gain_against_brute_force(factory):
+    oracle = factory().unwrapped.oracle
+    S, A = oracle.r.shape
+    best = max(_gain_of_policy(oracle.P, oracle.r, np.array(pol))
+               for pol in itertools.product(range(A), repeat=S))
+    assert oracle.gain == pytest.approx(best, abs=1e-9)
+
+
+def test_two_state_closed_form():
+    for delta, eps, k in [(0.1, 0.05, 2), (0.05, 0.02, 3)]:
+        oracle = TwoStateLowerBound(delta=delta, epsilon=eps, n_actions=k).unwrapped.oracle
+        assert oracle.gain == pytest.approx((delta + eps) / (2 * delta + eps), abs=1e-10)
+
+
+def test_optimal_policy_expected_regret_within_span():
+    """E sum_{t<=n} (J* - r(s_t, pi*(s_t))) stays within +-sp(h*) (exact propagation)."""
+    for env in (RiverSwim(n=6), SixArms(), GridWorldAMDP()):
+        o = env.unwrapped.oracle
+        S = o.r.shape[0]
+        Ppi = o.P[np.arange(S), o.policy]
+        rpi = o.r[np.arange(S), o.policy]
+        d = np.zeros(S)
+        d[env.unwrapped.start_state] = 1.0
+        total = 0.0
+        for _ in range(3000):
+            total += o.gain - d @ rpi
+            assert abs(total) <= o.span + 1e-9
+            d = d @ Ppi
+
+
+def test_l1_inner_problem_matches_linprog():
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        S = int(rng.integers(2, 7))
+        phat = rng.dirichlet(np.ones(S) * 0.5)
+        u = rng.normal(size=S)
+        radius = float(rng.uniform(0.0, 2.5))
+        out = np.empty(S)
+        optimistic_l1_transition(phat, radius, np.argsort(-u), out)
+        assert out.min() >= -1e-12 and out.sum() == pytest.approx(1.0, abs=1e-12)
+        assert np.abs(out - phat).sum() <= radius + 1e-9
+        # LP over (p, e) with -e <= p - phat <= e, sum e <= radius, p in the simplex.
+        c = np.concatenate([-u, np.zeros(S)])
+        eye = np.eye(S)
+        A_ub = np.block([[eye, -eye], [-eye, -eye], [np.zeros((1, S)), np.ones((1, S))]])
+        b_ub = np.concatenate([phat, -phat, [radius]])
+        A_eq = np.concatenate([np.ones(S), np.zeros(S)])[None]
+        res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[1.0],
+                      bounds=[(0, None)] * (2 * S), method="highs")
+        assert out @ u == pytest.approx(-res.fun, abs=1e-9)
+
+
+def test_evi_zero_radius_is_value_iteration():
+    """With radius 0 EVI plans on the true model: its gain estimate approaches J*."""
+    for env in (RiverSwim(n=6), GridWorldAMDP(layout="empty")):
+        o = env.unwrapped.oracle
+        S, A = o.r.shape
+        u = np.zeros(S)
+        ptil = np.zeros_like(o.P)
+        pol = np.zeros(S, np.int64)
+        gain, _ = evi_kernel(o.P, o.r, np.zeros((S, A)), u, np.inf, 1e-10, 0.5, 200000, ptil,
+                             pol)
+        assert gain == pytest.approx(o.gain, abs=1e-8)
+        np.testing.assert_allclose(ptil, o.P, atol=1e-12)
+        # u converges to the bias up to a constant.
+        np.testing.assert_allclose(u - u.min(), o.bias - o.bias.min(), atol=1e-6)
+
+
+def test_evi_span_clipping():
+    o = SixArms().unwrapped.oracle
+    S, A = o.r.shape
+    for bound in (2.0, 10.0):
+        u = np.zeros(S)
+        gain, _ = evi_kernel(o.P, o.r, np.full((S, A), 0.3), u, bound, 1e-6, 0.5, 100000,
+                             np.zeros_like(o.P), np.zeros(S, np.int64))
+        assert np.ptp(u) <= bound + 1e-9
+
+
+def test_diameter_closed_forms():
+    # Two-state MDP: the slowest move is s1 -> s0 with probability delta, so D = 1 / delta.
+    for delta, eps in [(0.1, 0.05), (0.05, 0.02)]:
+        o = TwoStateLowerBound(delta=delta, epsilon=eps).unwrapped.oracle
+        assert o.diameter() == pytest.approx(1.0 / delta, rel=1e-8)
+    # SixArms: reaching room 6 needs the 0.01 action from the hub (expected 100 steps),
+    # plus one step to return to the hub from another room.
+    assert SixArms().unwrapped.oracle.diameter() == pytest.approx(101.0, rel=1e-8)
