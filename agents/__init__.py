@@ -38,6 +38,27 @@ register_agent("LinTS-v0", "banditlab.agents.linear:LinTS", {"v": 0.5, "lam": 1.
 # (end of section)
 
 # --- SEA online convex optimisation (issue 5) ----------------------------------------
+# Defaults fit banditlab/SEAQuadratic-v0; experiment files bind "@known:<name>".
+register_agent("OOMD-v0", "banditlab.agents.oco_oomd:OOMD",
+               {"radius": 1.0, "diameter": 2.0, "smoothness": 1.0, "delta": 1.0, "cap": True,
+                "step": "self_confident"})
+register_agent("OFTRL-v0", "banditlab.agents.oco_oftrl:OFTRL",
+               {"radius": 1.0, "diameter": 2.0, "delta": 1.0, "optimistic": True})
+register_agent("FTRL-v0", "banditlab.agents.oco_oftrl:OFTRL",
+               {"radius": 1.0, "diameter": 2.0, "delta": 1.0, "optimistic": False})
+register_agent("OGD-v0", "banditlab.agents.oco_ogd:OGD",
+               {"radius": 1.0, "diameter": 2.0, "grad_bound": 3.5, "step": "sqrt"})
+register_agent("AdaGradOGD-v0", "banditlab.agents.oco_ogd:OGD",
+               {"radius": 1.0, "diameter": 2.0, "step": "adagrad_norm"})
+register_agent("OptimisticONS-v0", "banditlab.agents.oco_ons:OptimisticONS",
+               {"radius": 1.0, "diameter": 2.0, "grad_bound": 3.5, "exp_concavity": 0.08,
+                "accumulate": "g_minus_m", "optimistic": True})
+register_agent("ONS-v0", "banditlab.agents.oco_ons:OptimisticONS",
+               {"radius": 1.0, "diameter": 2.0, "grad_bound": 3.5, "exp_concavity": 0.08,
+                "accumulate": "g", "optimistic": False})
+register_agent("SwordVariation-v0", "banditlab.agents.oco_sword:SwordVariation",
+               {"radius": 1.0, "diameter": 2.0, "grad_bound": 3.5, "smoothness": 1.0,
+                "horizon": 10000, "stability_gamma": 0.0})
 # (end of section)
 
 # --- adversarial linear-Q MDPs (issue 6) ---------------------------------------------

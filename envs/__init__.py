@@ -49,6 +49,24 @@ register(
 # (end of section)
 
 # --- SEA online convex optimisation (issue 5) ----------------------------------------
+register(
+    id="banditlab/SEAQuadratic-v0",
+    entry_point="banditlab.envs.sea:SEAQuadratic",
+    kwargs={"d": 10, "radius": 1.0, "noise": 0.1, "noise_kind": "ball", "schedule": "fixed",
+            "horizon": 10000},
+)
+register(
+    id="banditlab/SEALeastSquares-v0",
+    entry_point="banditlab.envs.sea:SEALeastSquares",
+    kwargs={"d": 10, "radius": 1.0, "noise": 0.1, "noise_kind": "ball", "schedule": "fixed",
+            "horizon": 10000},
+)
+register(
+    id="banditlab/SEALogistic-v0",
+    entry_point="banditlab.envs.sea:SEALogistic",
+    kwargs={"d": 10, "radius": 1.0, "schedule": "fixed", "feature_norm": 1.0,
+            "horizon": 10000},
+)
 # (end of section)
 
 # --- adversarial linear-Q MDPs (issue 6) ---------------------------------------------

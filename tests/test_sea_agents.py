@@ -1,0 +1,235 @@
+"""SEA agents: reference implementations, hint indexing, qualitative SEA results, bad input."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+from banditlab.agents.oco_oftrl import OFTRL
+from banditlab.agents.oco_ogd import OGD
+from banditlab.agents.oco_ons import OptimisticONS
+from banditlab.agents.oco_oomd import OOMD
+from banditlab.agents.oco_sword import SwordVariation
+from banditlab.core import BanditlabError
+from banditlab.envs.sea import SEAQuadratic
+from banditlab.harness import run
+
+
+def _proj(x, radius):
+    n = np.linalg.norm(x)
+    return x if n <= radius else x * (radius / n)
+
+
+def _play(env, agent, n, seed=0):
+    """Python loop; returns the played points and the observed gradients."""
+    obs, _ = env.reset(seed=seed)
+    agent.reset(env.action_space, env.observation_space, seed=0)
+    xs, gs = [], []
+    for _ in range(n):
+        x = agent.act(obs)
+        nobs, r, te, _, _ = env.step(x)
+        agent.update(obs, x, r, nobs, te)
+        xs.append(np.array(x, dtype=float))
+        gs.append(np.array(nobs, dtype=float))
+        obs = nobs
+    return np.array(xs), np.array(gs)
+
+
+def _pseudo(env_kwargs, agent, kinds=("static", "dynamic"), seed=0, backend="python"):
+    env = SEAQuadratic(**env_kwargs)
+    res = run(env, agent, seed=seed, checkpoints=[env.run_length], backend=backend)
+    out = {k: res.finals[f"pseudo_regret/{k}"] for k in kinds}
+    out["norm"] = (np.sqrt(env.oracle.run_totals()["stochastic_variance_total"])
+                   + np.sqrt(env.oracle.run_totals()["adversarial_variation_total"]) + 1.0)
+    return out
+
+
+# --------------------------------------------------------------------------- references
+@pytest.mark.parametrize("step", ["self_confident", "strongly_convex"])
+def test_oomd_matches_a_reference_implementation(step):
+    env = SEAQuadratic(d=3, noise=0.3, schedule="drift", period=20.0, horizon=60)
+    agent = OOMD(step=step, smoothness=1.0, cap=True, c=1.0, strong_convexity=1.0)
+    xs, gs = _play(env, agent, 60)
+    xhat, hint, acc = np.zeros(3), np.zeros(3), 0.0
+    for t in range(1, 61):
+        eta = 2.0 / np.sqrt(1.0 + acc) if step == "self_confident" else 1.0 / t
+        eta = min(eta, 0.25)
+        x = _proj(xhat - eta * hint, 1.0)  # hint M_t = g_{t-1}, used before g_t is seen
+        np.testing.assert_allclose(xs[t - 1], x, atol=1e-12)
+        g = gs[t - 1]
+        xhat = _proj(xhat - eta * g, 1.0)  # same eta_t in both half-steps
+        acc += np.sum((g - hint) ** 2)
+        hint = g
+
+
+@pytest.mark.parametrize("step", ["sqrt", "adagrad_norm", "strongly_convex"])
+def test_ogd_matches_a_reference_implementation(step):
+    env = SEAQuadratic(d=3, noise=0.3, schedule="poisoned", rho=0.3, horizon=40)
+    xs, gs = _play(env, OGD(step=step, grad_bound=3.5, strong_convexity=1.0), 40)
+    x, acc = np.zeros(3), 0.0
+    for t in range(1, 41):
+        np.testing.assert_allclose(xs[t - 1], x, atol=1e-12)
+        g = gs[t - 1]
+        acc += g @ g
+        eta = {"sqrt": 2.0 / (3.5 * np.sqrt(t)), "adagrad_norm": 2.0 / np.sqrt(acc),
+               "strongly_convex": 1.0 / t}[step]
+        x = _proj(x - eta * g, 1.0)
+
+
+@pytest.mark.parametrize(("optimistic", "sc"), [(True, False), (False, False), (True, True)])
+def test_oftrl_matches_a_reference_implementation(optimistic, sc):
+    env = SEAQuadratic(d=3, noise=0.3, schedule="switching", stages=3, horizon=40)
+    agent = OFTRL(optimistic=optimistic, strongly_convex=sc, strong_convexity=1.0)
+    xs, gs = _play(env, agent, 40)
+    gsum, xsum, hint, acc = np.zeros(3), np.zeros(3), np.zeros(3), 0.0
+    for t in range(1, 41):
+        if sc:
+            x = _proj((xsum - gsum - hint) / t, 1.0)
+        else:
+            x = _proj(-2.0 / np.sqrt(1.0 + acc) * (gsum + hint), 1.0)
+        np.testing.assert_allclose(xs[t - 1], x, atol=1e-12)
+        g = gs[t - 1]
+        gsum += g
+        xsum += x
+        acc += np.sum((g - hint) ** 2)
+        hint = g if optimistic else np.zeros(3)
+
+
+@pytest.mark.parametrize("accumulate", ["g_minus_m", "g"])
+def test_ons_uses_exact_a_norm_projections(accumulate):
+    env = SEAQuadratic(d=3, noise=0.2, schedule="alternating", horizon=25)
+    agent = OptimisticONS(grad_bound=3.5, exp_concavity=0.5, epsilon=0.05,
+                          accumulate=accumulate, optimistic=True)
+    xs, gs = _play(env, agent, 25)
+    beta = 0.5 * min(1.0 / (4 * 3.5 * 2.0), 0.5)
+
+    def a_proj(y, a):  # independent: SciPy on min (x - y)'A(x - y) s.t. ||x|| <= 1
+        if np.linalg.norm(y) <= 1.0:
+            return y
+        cons = {"type": "ineq", "fun": lambda x: 1.0 - x @ x, "jac": lambda x: -2.0 * x}
+        res = minimize(lambda x: (x - y) @ a @ (x - y), _proj(y, 1.0),
+                       jac=lambda x: 2.0 * a @ (x - y), constraints=[cons], method="SLSQP",
+                       options={"ftol": 1e-15, "maxiter": 500})
+        return res.x
+
+    a = 0.05 * np.eye(3)
+    xhat, hint = np.zeros(3), np.zeros(3)
+    n_boundary = 0
+    for t in range(25):
+        y = xhat - np.linalg.solve(a, hint)
+        n_boundary += np.linalg.norm(y) > 1.0
+        np.testing.assert_allclose(xs[t], a_proj(y, a), atol=1e-6)
+        g = gs[t]
+        v = g - hint if accumulate == "g_minus_m" else g
+        a = a + 0.5 * beta * np.outer(v, v)
+        xhat = a_proj(xhat - np.linalg.solve(a, g), a)
+        hint = g
+    assert n_boundary >= 5  # the A-norm projection was really exercised
+
+
+# --------------------------------------------------------------------------- hint indexing
+def test_alternating_schedule_catches_an_off_by_one_hint():
+    """Using g_t as its own hint (a mis-indexed OOMD) gives near-zero regret on alternating."""
+    T = 400
+    kwargs = {"d": 5, "noise": 0.0, "schedule": "alternating", "horizon": T}
+    correct = _pseudo(kwargs, OOMD())["static"]
+
+    env = SEAQuadratic(**kwargs)
+    obs, _ = env.reset(seed=0)
+    xhat, acc, expected = np.zeros(5), 0.0, 0.0
+    for _ in range(T):
+        eta = min(2.0 / np.sqrt(1.0 + acc), 0.25)
+        cheat = env.oracle.expected_gradient(xhat)  # = grad f_t(xhat_t) with no noise
+        x = _proj(xhat - eta * cheat, 1.0)
+        _, _, _, _, info = env.step(x)
+        g = info["grad"]
+        xhat = _proj(xhat - eta * g, 1.0)
+        acc += np.sum((g - cheat) ** 2)
+        expected += info["expected_reward"]
+    mis_indexed = env.oracle.comparator("static", T)[1] - expected
+    assert mis_indexed < 0.05 * correct
+    assert correct > 20.0
+
+
+# --------------------------------------------------------------------------- qualitative
+def test_optimism_helps_on_slow_drift_and_the_advantage_shrinks_with_noise():
+    ratios = {}
+    for s in (0.0, 0.3):
+        kw = {"d": 10, "noise": s, "schedule": "drift", "period": 1000.0, "horizon": 2000}
+        oomd = np.mean([_pseudo(kw, OOMD(), seed=k)["dynamic"] for k in range(2)])
+        ada = np.mean([_pseudo(kw, OGD(step="adagrad_norm"), seed=k)["dynamic"]
+                       for k in range(2)])
+        ratios[s] = oomd / ada
+    assert ratios[0.0] < 0.5  # far lower dynamic regret without noise
+    assert ratios[0.3] > 0.75  # comparable at s = 0.3
+    assert ratios[0.3] > 2.0 * ratios[0.0]
+
+
+def test_alternating_costs_at_most_a_constant_factor_over_ogd():
+    kw = {"d": 10, "noise": 0.0, "schedule": "alternating", "horizon": 1000}
+    oomd = _pseudo(kw, OOMD())["static"]
+    ada = _pseudo(kw, OGD(step="adagrad_norm"))["static"]
+    ogd = _pseudo(kw, OGD(step="sqrt", grad_bound=3.5))["static"]
+    assert oomd <= 2.5 * ada
+    assert oomd <= 4.0 * ogd
+
+
+def test_normalised_regret_of_convex_oomd_stays_bounded_across_the_grid():
+    worst = 0.0
+    for s in (0.0, 0.3):
+        for sched in ("fixed", "drift", "alternating", "poisoned", "switching"):
+            kw = {"d": 10, "noise": s, "schedule": sched, "period": 1000.0, "horizon": 1000}
+            out = _pseudo(kw, OOMD())
+            worst = max(worst, out["static"] / out["norm"])
+    assert 0.0 < worst < 3.0
+
+
+def test_sword_tracks_switching_optima_like_the_best_base_method():
+    kw = {"d": 10, "noise": 0.0, "schedule": "switching", "stages": 10, "horizon": 2000}
+    sword = _pseudo(kw, SwordVariation(horizon=2000))["dynamic"]
+    ada = _pseudo(kw, OGD(step="adagrad_norm"))["dynamic"]
+    oomd = _pseudo(kw, OOMD())["dynamic"]
+    assert sword < 0.5 * ada
+    assert sword < 1.5 * oomd
+
+
+def test_oracle_agents_bound_the_value_of_hints():
+    kw = {"d": 10, "noise": 0.1, "schedule": "drift", "period": 200.0, "horizon": 1000}
+    env = SEAQuadratic(**kw)
+    pol = env.oracle.benchmark_policies()
+    hint = run(env, pol["oomd_oracle_hint"], seed=0, checkpoints=[1000]).finals
+    comp = run(env, pol["dynamic_comparator"], seed=0, checkpoints=[1000]).finals
+    oomd = _pseudo(kw, OOMD())["dynamic"]
+    assert pol["oomd_oracle_hint"].get_tags()["oracle"] is True
+    assert hint["pseudo_regret/dynamic"] < 0.5 * oomd
+    assert abs(comp["pseudo_regret/dynamic"]) < 1e-9
+
+
+# --------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    ("agent", "name"),
+    [
+        (OOMD(diameter=0.0), "diameter"),
+        (OOMD(radius=-1.0), "radius"),
+        (OOMD(step="newton"), "step"),
+        (OOMD(step="strongly_convex", strong_convexity=0.0), "strong_convexity"),
+        (OOMD(radius=2.0), "radius"),
+        (OGD(step="sqrt", grad_bound=float("inf")), "grad_bound"),
+        (OFTRL(delta=float("nan")), "delta"),
+        (OptimisticONS(accumulate="m"), "accumulate"),
+        (OptimisticONS(exp_concavity=0.0), "exp_concavity"),
+        (SwordVariation(horizon=0), "horizon"),
+        (SwordVariation(stability_gamma=-1.0), "stability_gamma"),
+    ],
+)
+def test_bad_agent_hyperparameters(agent, name):
+    env = SEAQuadratic(d=3, horizon=10)
+    with pytest.raises(BanditlabError, match=f"^{name}:"):
+        agent.reset(env.action_space, env.observation_space, seed=0)
+
+
+def test_agents_reject_discrete_action_spaces():
+    with pytest.raises(BanditlabError, match="^action_space:"):
+        OOMD().reset(gym.spaces.Discrete(3), gym.spaces.Discrete(1), seed=0)
