@@ -35,6 +35,12 @@ register_agent("LinTS-v0", "banditlab.agents.linear:LinTS", {"v": 0.5, "lam": 1.
 # (end of section)
 
 # --- SOR relaxation (issue 4) --------------------------------------------------------
+register_agent("RelaxTsallisINF-v0", "banditlab.agents.sor_tsallis_inf:TsallisINF")
+register_agent("RelaxTsallisINFCB-v0", "banditlab.agents.sor_tsallis_inf:TsallisINFCB")
+register_agent("ChebCB-v0", "banditlab.agents.sor_chebcb:ChebCB")
+register_agent("RelaxFixedOmega-v0", "banditlab.agents.sor_baselines:FixedOmega")
+register_agent("RelaxGaussSeidel-v0", "banditlab.agents.sor_baselines:GaussSeidel")
+register_agent("RelaxYoung-v0", "banditlab.agents.sor_baselines:YoungOmega")
 # (end of section)
 
 # --- SEA online convex optimisation (issue 5) ----------------------------------------

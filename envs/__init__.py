@@ -46,6 +46,13 @@ register(
 # (end of section)
 
 # --- SOR relaxation (issue 4) --------------------------------------------------------
+register(
+    id="banditlab/SORSequence-v0",
+    entry_point="banditlab.envs.sor:SORSequence",
+    # horizon 1000 (constructor default 5000) keeps the conformance rollouts cheap; the SOR-E1/E2
+    # experiment files set run_length = 5000.
+    kwargs={"instance_source": "shifted_laplacian", "variance": "high", "horizon": 1000},
+)
 # (end of section)
 
 # --- SEA online convex optimisation (issue 5) ----------------------------------------
