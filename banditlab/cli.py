@@ -100,15 +100,22 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_check(args) -> int:
-    from banditlab.checks import run_checks
+    from banditlab.checks import XFAIL_PREFIX, run_checks
 
     results = run_checks(args.id)
-    failed = 0
+    failed = xfailed = 0
     for name, err in results:
-        status = "ok" if err is None else "FAIL"
-        print(f"{status:4s} {name}" + ("" if err is None else f": {err}"))
-        failed += err is not None
-    print(f"{len(results) - failed} passed, {failed} failed")
+        if err is None:
+            status = "ok"
+        elif err.startswith(XFAIL_PREFIX):
+            status, err = "xfail", err[len(XFAIL_PREFIX):]
+            xfailed += 1
+        else:
+            status = "FAIL"
+            failed += 1
+        print(f"{status:5s} {name}" + ("" if err is None else f": {err}"))
+    passed = len(results) - failed - xfailed
+    print(f"{passed} passed, {failed} failed" + (f", {xfailed} xfailed" if xfailed else ""))
     return 1 if failed else 0
 
 

@@ -129,14 +129,35 @@ class _Recorder:
 def _regret_values(
     env, kinds: list[str], sums: np.ndarray, t: int, kernel_ck: np.ndarray | None
 ) -> dict[str, float]:
-    """Regret metrics at round ``t`` from the running sums and the comparators."""
+    """Regret metrics at round ``t`` from the running sums and the comparators.
+
+    The primary kind's expected comparator is the running sum of
+    ``optimal_expected_reward``. Its realised comparator comes from the comparator
+    when the env provides one (a kernel env listing the kind in
+    ``EnvKernel.comparator_kinds``, read from the kernel checkpoint on the fused
+    path and ``oracle.comparator`` on the Python path; any other env whose
+    ``oracle.comparator`` answers for it), e.g. the realised losses of the dynamic
+    comparator in OCO; otherwise it equals the expected one (the running sum of
+    ``mu*`` for stochastic bandits).
+    """
     oracle = env.oracle
     values = {"reward": sums[0], "expected_reward": sums[1]}
     comparator_kinds = getattr(getattr(env, "kernel", None), "comparator_kinds", ())
+    is_kernel_env = isinstance(env, KernelEnv)
     for kind in kinds:
+        in_kernel = kind in comparator_kinds
         if kind == oracle.primary_kind:
             c_real = c_exp = sums[2]
+            if kernel_ck is not None and in_kernel:
+                c_real = kernel_ck[2 * comparator_kinds.index(kind)]
+            elif kernel_ck is None and (in_kernel or not is_kernel_env):
+                try:
+                    c_real = oracle.comparator(kind, t)[0]
+                except (KeyError, NotImplementedError):
+                    pass
         elif kernel_ck is not None:
+            if not in_kernel:
+                raise RuntimeError(f"kind {kind!r} has no comparator in the env kernel")
             j = comparator_kinds.index(kind)
             c_real, c_exp = kernel_ck[2 * j], kernel_ck[2 * j + 1]
         else:
@@ -354,6 +375,11 @@ def run(
     else:
         _run_python_continuing(env, agent, cps, kinds, env_seed, agent_seed, rec)
     wall = time.perf_counter() - start
+    totals = {}
+    if hasattr(env.oracle, "run_totals"):
+        totals = {k: float(v) for k, v in env.oracle.run_totals().items()
+                  if isinstance(v, (int, float, np.integer, np.floating))
+                  and not isinstance(v, bool)}
     env_id = env.spec.id if getattr(env, "spec", None) is not None else type(env).__name__
     agent_id = getattr(agent, "registry_id", type(agent).__name__)
     return RunResult(
@@ -377,6 +403,7 @@ def run(
         backend="kernel" if use_kernel else "python",
         wall_time_s=wall,
         versions=package_versions(),
+        totals=totals,
     )
 
 
@@ -428,6 +455,7 @@ def run_task(task: Task, backend: str = "auto") -> RunResult:
         backend=res.backend,
         wall_time_s=res.wall_time_s,
         versions=res.versions,
+        totals=res.totals,
     )
 
 

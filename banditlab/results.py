@@ -99,6 +99,8 @@ class RunResult:
         wall_time_s: Wall-clock time of the run (metadata; not a curve, so tables
             stay bit-identical across machines).
         versions: Library versions.
+        totals: Whole-run scalars reported by ``oracle.run_totals()`` (e.g. SEA's
+            sigma^2_{1:T}, Sigma^2_{1:T}, path length); metadata in the manifest.
         schema_version: :data:`SCHEMA_VERSION`.
     """
 
@@ -122,6 +124,7 @@ class RunResult:
     backend: str
     wall_time_s: float
     versions: dict[str, str] = field(default_factory=dict)
+    totals: dict[str, float] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -319,7 +322,7 @@ class Results:
         rows = []
         for e in self.entries.values():
             row = {k: v for k, v in e.items() if k not in ("finals", "traceback")}
-            for key in ("env_kwargs", "agent_params", "spawn_keys", "versions"):
+            for key in ("env_kwargs", "agent_params", "spawn_keys", "versions", "totals"):
                 row[key] = json.dumps(row.get(key), sort_keys=True, default=_json_default)
             rows.append(row)
         frame = pd.DataFrame(rows)
