@@ -68,6 +68,11 @@ register_agent("SwordVariation-v0", "banditlab.agents.oco_sword:SwordVariation",
 # (end of section)
 
 # --- adversarial linear-Q MDPs (issue 6) ---------------------------------------------
+register_agent("DilatedBonusPO-v0", "banditlab.agents.advmdp_policy_opt:DilatedBonusPO")
+register_agent("LogBarrierPO-v0", "banditlab.agents.advmdp_policy_opt:LogBarrierPO")
+register_agent("MagnitudeReducedPO-v0", "banditlab.agents.advmdp_policy_opt:MagnitudeReducedPO")
+register_agent("TabularExp3PO-v0", "banditlab.agents.advmdp_policy_opt:TabularExp3PO")
+register_agent("AdvMDPUniform-v0", "banditlab.agents.advmdp_baselines:AdvMDPUniform")
 # (end of section)
 
 # --- average-reward MDPs (issue 7) ---------------------------------------------------

@@ -77,6 +77,11 @@ register(
 # (end of section)
 
 # --- adversarial linear-Q MDPs (issue 6) ---------------------------------------------
+register(
+    id="banditlab/AdvLinearQMDP-v0",
+    entry_point="banditlab.envs.adversarial_linear_mdp:AdvLinearQMDP",
+    kwargs={"H": 3, "N": 4, "A": 3, "schedule": "iid_mix", "n_episodes": 2**14},
+)
 # (end of section)
 
 # --- average-reward MDPs (issue 7) ---------------------------------------------------
