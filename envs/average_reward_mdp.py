@@ -231,7 +231,7 @@ def gridworld_tables(layout: str = "four_rooms", slip: float = 0.1):
     Returns:
         ``(P, r, start_state, cells)`` with ``cells`` the (row, col) of each state.
     """
-    if layout not in _LAYOUTS:
+    if not isinstance(layout, str) or layout not in _LAYOUTS:
         raise BanditlabError(f"layout: expected one of {sorted(_LAYOUTS)}, got {layout!r}")
     rows = _LAYOUTS[layout]
     cells = [(i, j) for i, row in enumerate(rows) for j, c in enumerate(row) if c != "#"]
