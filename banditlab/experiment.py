@@ -199,6 +199,36 @@ def _expand_grid(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]], whe
         yield {**base, **dict(zip(keys, combo, strict=True))}, dict(zip(keys, combo, strict=True))
 
 
+def _parse_entries(raw: Any, field_name: str, what: str, allowed: set[str], config_cls):
+    """Validate ``[[envs]]`` or ``[[agents]]`` tables and expand their grids into configs."""
+    if not isinstance(raw, list) or not raw:
+        raise BanditlabError(f"{field_name}: expected a non-empty list of [[{field_name}]] tables")
+    out = []
+    for i, entry in enumerate(raw):
+        where = f"{field_name}[{i}]"
+        if not isinstance(entry, Mapping):
+            raise BanditlabError(f"{where}: expected a table with 'id' and optional 'kwargs'")
+        bad = set(entry) - allowed
+        if bad:
+            raise BanditlabError(f"{where}: unknown field {sorted(bad)[0]!r} (allowed: "
+                                 f"{', '.join(sorted(allowed))})")
+        if not isinstance(entry.get("id"), str):
+            raise BanditlabError(f"{where}.id: expected an {what} id string")
+        kwargs = entry.get("kwargs", {})
+        if not isinstance(kwargs, Mapping):
+            raise BanditlabError(f"{where}.kwargs: expected a table")
+        label = entry.get("label")
+        if label is not None and not isinstance(label, str):
+            raise BanditlabError(f"{where}.label: expected a string")
+        if "grid" in entry:
+            for kw, combo in _expand_grid(kwargs, entry["grid"], where):
+                suffix = ",".join(f"{k}={v}" for k, v in combo.items())
+                out.append(config_cls(entry["id"], kw, f"{label or entry['id']}({suffix})"))
+        else:
+            out.append(config_cls(entry["id"], dict(kwargs), label))
+    return out
+
+
 @dataclass
 class Experiment:
     """Environments x agents x seeds.
@@ -247,58 +277,8 @@ class Experiment:
                 importlib.import_module(module)
             except ImportError as exc:
                 raise BanditlabError(f"imports: cannot import {module!r} ({exc})") from None
-        envs = []
-        raw_envs = data.get("envs")
-        if not isinstance(raw_envs, list) or not raw_envs:
-            raise BanditlabError("envs: expected a non-empty list of [[envs]] tables")
-        for i, e in enumerate(raw_envs):
-            where = f"envs[{i}]"
-            if not isinstance(e, Mapping):
-                raise BanditlabError(f"{where}: expected a table with 'id' and optional 'kwargs'")
-            bad = set(e) - _ENV_KEYS
-            if bad:
-                raise BanditlabError(f"{where}: unknown field {sorted(bad)[0]!r} (allowed: "
-                                     f"{', '.join(sorted(_ENV_KEYS))})")
-            if not isinstance(e.get("id"), str):
-                raise BanditlabError(f"{where}.id: expected an env id string")
-            kwargs = e.get("kwargs", {})
-            if not isinstance(kwargs, Mapping):
-                raise BanditlabError(f"{where}.kwargs: expected a table")
-            label = e.get("label")
-            if label is not None and not isinstance(label, str):
-                raise BanditlabError(f"{where}.label: expected a string")
-            if "grid" in e:
-                for kw, combo in _expand_grid(kwargs, e["grid"], where):
-                    suffix = ",".join(f"{k}={v}" for k, v in combo.items())
-                    envs.append(EnvConfig(e["id"], kw, f"{label or e['id']}({suffix})"))
-            else:
-                envs.append(EnvConfig(e["id"], dict(kwargs), label))
-        agents = []
-        raw_agents = data.get("agents")
-        if not isinstance(raw_agents, list) or not raw_agents:
-            raise BanditlabError("agents: expected a non-empty list of [[agents]] tables")
-        for i, a in enumerate(raw_agents):
-            where = f"agents[{i}]"
-            if not isinstance(a, Mapping):
-                raise BanditlabError(f"{where}: expected a table with 'id' and optional 'kwargs'")
-            bad = set(a) - _AGENT_KEYS
-            if bad:
-                raise BanditlabError(f"{where}: unknown field {sorted(bad)[0]!r} (allowed: "
-                                     f"{', '.join(sorted(_AGENT_KEYS))})")
-            if not isinstance(a.get("id"), str):
-                raise BanditlabError(f"{where}.id: expected an agent id string")
-            kwargs = a.get("kwargs", {})
-            if not isinstance(kwargs, Mapping):
-                raise BanditlabError(f"{where}.kwargs: expected a table")
-            label = a.get("label")
-            if label is not None and not isinstance(label, str):
-                raise BanditlabError(f"{where}.label: expected a string")
-            if "grid" in a:
-                for kw, combo in _expand_grid(kwargs, a["grid"], where):
-                    suffix = ",".join(f"{k}={v}" for k, v in combo.items())
-                    agents.append(AgentConfig(a["id"], kw, f"{label or a['id']}({suffix})"))
-            else:
-                agents.append(AgentConfig(a["id"], dict(kwargs), label))
+        envs = _parse_entries(data.get("envs"), "envs", "env", _ENV_KEYS, EnvConfig)
+        agents = _parse_entries(data.get("agents"), "agents", "agent", _AGENT_KEYS, AgentConfig)
         exp = cls(
             envs=envs,
             agents=agents,
