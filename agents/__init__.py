@@ -90,4 +90,12 @@ register_agent("CertaintyEquivalenceEpsGreedy-v0",
 # (end of section)
 
 # --- active learning / 20 Questions (issue 8) ----------------------------------------
+register_agent("RoundRobinMLE-v0", "banditlab.agents.active_baselines:RoundRobinMLE")
+register_agent("SGBS-v0", "banditlab.agents.active_baselines:SGBS", {"beta": 0.3})
+register_agent("InfoGainGreedy-v0", "banditlab.agents.active_baselines:InfoGainGreedy")
+register_agent("SequentialHalving-v0", "banditlab.agents.active_baselines:SequentialHalving")
+register_agent("LUCBForcedStop-v0", "banditlab.agents.active_baselines:LUCBForcedStop",
+               {"delta": 0.1})
+register_agent("TrackAndStopBudget-v0", "banditlab.agents.active_baselines:TrackAndStopBudget")
+register_agent("LTALPolicy-v0", "banditlab.agents.active_ltal:LTALPolicy")
 # (end of section)

@@ -120,4 +120,9 @@ register(
 # (end of section)
 
 # --- active learning / 20 Questions (issue 8) ----------------------------------------
+register(
+    id="banditlab/ActiveIdentification-v0",
+    entry_point="banditlab.envs.active_learning:ActiveIdentification",
+    kwargs={"provider": "synthetic_bai", "budget": 20, "n_episodes": 1000},
+)
 # (end of section)

@@ -1,0 +1,180 @@
+"""Baselines of the active-identification family: 20 Questions, best arm, thresholds."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from banditlab.agents.active_baselines import (
+    SGBS,
+    InfoGainGreedy,
+    LUCBForcedStop,
+    RoundRobinMLE,
+    SequentialHalving,
+    StaticDesign,
+    TrackAndStopBudget,
+    thresholds_scores,
+)
+from banditlab.core import BanditlabError
+from banditlab.envs.active_learning import ActiveIdentification
+from banditlab.harness import run
+from banditlab.registry import make_agent
+
+ENV_ID = "banditlab/ActiveIdentification-v0"
+
+
+@pytest.fixture(scope="module")
+def q20_table():
+    env = ActiveIdentification(provider="q20")
+    return env.known_constants["hypothesis_table"]
+
+
+def _correct(env_kwargs, agent, seeds):
+    return sum(run((ENV_ID, env_kwargs), agent, seed=s).finals["correct"] for s in seeds)
+
+
+def test_q20_sgbs_and_info_gain_beat_uniform_at_T20(q20_table):
+    """Done-when: on the shipped data (all 100 persons, T = 20), fixed seeds."""
+    env_kwargs = {"provider": "q20", "budget": 20, "n_episodes": 100,
+                  "instance_mode": "sequence", "instance_ids": list(range(100))}
+    kw = {"problem": "table", "hypothesis_table": q20_table, "budget": 20}
+    seeds = (0, 1)
+    n = 100 * len(seeds)
+    uniform = _correct(env_kwargs, ("RoundRobinMLE-v0", kw), seeds)
+    sgbs = _correct(env_kwargs, ("SGBS-v0", kw), seeds)
+    info = _correct(env_kwargs, ("InfoGainGreedy-v0", kw), seeds)
+    # measured: uniform 0.45 / 0.41, SGBS 0.57 / 0.45, info-gain 0.99 / 0.97
+    assert info >= uniform + 0.4 * n
+    assert sgbs >= uniform + 0.02 * n
+    assert uniform >= 0.2 * n  # the MLE decision alone already beats chance (1 %) by far
+
+
+def test_thresholds_binary_search_beats_uniform():
+    env_kwargs = {"provider": "thresholds", "budget": 10, "n_episodes": 150}
+    uniform = _correct(env_kwargs, ("RoundRobinMLE-v0", {"problem": "thresholds",
+                                                         "budget": 10}), (0,))
+    sgbs = _correct(env_kwargs, ("SGBS-v0", {"budget": 10}), (0,))
+    info = _correct(env_kwargs, ("InfoGainGreedy-v0", {"budget": 10}), (0,))
+    assert sgbs >= uniform + 15 and info >= uniform + 15
+
+
+def test_round_robin_error_matches_independent_monte_carlo():
+    # fixed BAI instance; uniform allocation with T = 20 gives 4 pulls per arm
+    theta = np.array([0.8, 0.4, 0.0, 0.0, -0.2])
+    n_ep = 400
+    res = run((ENV_ID, {"budget": 20, "n_episodes": n_ep, "instance_mode": "sequence",
+                        "instances": [theta]}), "RoundRobinMLE-v0", seed=3)
+    err = 1 - res.finals["correct"] / n_ep
+    rng = np.random.default_rng(0)
+    means = theta + rng.standard_normal((200_000, 5)) / 2.0  # mean of 4 N(., 1) draws
+    p = np.mean(np.argmax(means, axis=1) != 0)
+    assert abs(err - p) < 4 * np.sqrt(p * (1 - p) / n_ep)
+    assert res.finals["regret/fixed_budget"] == pytest.approx(n_ep - res.finals["correct"])
+
+
+@pytest.mark.parametrize("agent_id", ["SequentialHalving-v0", "LUCBForcedStop-v0",
+                                      "TrackAndStopBudget-v0", "RoundRobinMLE-v0"])
+def test_bai_baselines_identify_an_easy_best_arm(agent_id):
+    theta = np.array([2.0, 0.0, 0.0, 0.0, 0.0])
+    res = run((ENV_ID, {"budget": 20, "n_episodes": 60, "instance_mode": "sequence",
+                        "instances": [theta]}), agent_id, seed=1)
+    assert res.finals["correct"] >= 57
+
+
+def test_static_design_oracle_agent_uses_the_true_allocation():
+    env = ActiveIdentification(budget=20, n_episodes=3)
+    agent = env.oracle.benchmark_policies()["static_design"]
+    assert agent.get_tags()["oracle"]
+    obs, _ = env.reset(seed=0)
+    agent.reset(env.action_space, env.observation_space, seed=0)
+    agent.act(obs)
+    np.testing.assert_allclose(agent.lam_, env.provider.allocation(env.oracle.theta))
+    res = run(ActiveIdentification(budget=20, n_episodes=5), "oracle:static_design", seed=0)
+    assert 0 <= res.finals["correct"] <= 5
+
+
+def test_sequential_halving_spends_the_budget_on_halving_sets():
+    env = ActiveIdentification(budget=24, provider_kwargs={"n": 8})
+    agent = SequentialHalving(budget=24)
+    obs, _ = env.reset(seed=2)
+    agent.reset(env.action_space, env.observation_space, seed=0)
+    queries = []
+    for _ in range(24):
+        a = agent.act(obs)
+        queries.append(a)
+        obs, *_ = env.step(a)
+    # Karnin et al.: 3 rounds, floor(T / (|S_r| * 3)) pulls per survivor: 8x1, 4x2, 2x4
+    r1, r2, r3 = queries[:8], queries[8:16], queries[16:]
+    assert sorted(r1) == list(range(8))
+    assert len(set(r2)) == 4 and all(r2.count(a) == 2 for a in set(r2))
+    assert len(set(r3)) == 2 and set(r3) <= set(r2)
+    assert agent.act(obs) - 8 in set(r3)
+
+
+def test_thresholds_scores_against_brute_force():
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 4, 7).astype(float)
+    ones = np.floor(counts * rng.random(7))
+    s = thresholds_scores(counts, ones)
+    for k in range(8):
+        pred = (np.arange(7) >= k).astype(float)
+        agree = np.sum(np.where(pred == 1, ones, counts - ones))
+        assert s[k] == pytest.approx(2 * agree - counts.sum())
+
+
+@pytest.mark.parametrize("agent_id,env_kwargs", [
+    ("SGBS-v0", {"provider": "thresholds"}),
+    ("InfoGainGreedy-v0", {"provider": "thresholds"}),
+    ("LUCBForcedStop-v0", {}),
+    ("TrackAndStopBudget-v0", {}),
+])
+def test_clone_determinism_and_pickle_mid_run(agent_id, env_kwargs):
+    agent = make_agent(agent_id)
+    clone = type(agent)(**agent.get_params())
+    assert clone.get_params().keys() == agent.get_params().keys()
+
+    def play(ag, env, obs, steps):
+        acts = []
+        for _ in range(steps):
+            a = ag.act(obs)
+            assert env.action_mask()[a] == 1
+            acts.append(a)
+            obs, _, term, _, _ = env.step(a)
+            if term:
+                obs, _ = env.reset()
+        return acts, obs
+
+    env = ActiveIdentification(**env_kwargs)
+    obs, _ = env.reset(seed=0)
+    agent.reset(env.action_space, env.observation_space, seed=5)
+    _, obs = play(agent, env, obs, 7)
+    a2, e2 = pickle.loads(pickle.dumps((agent, env)))
+    rest1, _ = play(agent, env, obs, 30)
+    rest2, _ = play(a2, e2, obs.copy(), 30)
+    assert rest1 == rest2
+
+
+def test_bad_hyperparameters():
+    env = ActiveIdentification(provider="thresholds")
+    bai = ActiveIdentification()
+    cases = [
+        (SGBS(beta=0.7), env, "beta"),
+        (SGBS(problem="argmax"), bai, "problem"),
+        (InfoGainGreedy(prior="weird"), env, "prior"),
+        (InfoGainGreedy(prior="popularity"), env, "prior_weights"),
+        (LUCBForcedStop(delta=2.0), bai, "delta"),
+        (TrackAndStopBudget(sigma=-1.0), bai, "sigma"),
+        (RoundRobinMLE(budget=0), bai, "budget"),
+        (RoundRobinMLE(problem="table"), bai, "hypothesis_table"),
+        (RoundRobinMLE(problem="table", hypothesis_table=np.full((5, 5), 1.5)), bai,
+         r"\[0, 1\]"),
+        (StaticDesign(allocation=[0.5, 0.5]), bai, "allocation"),
+    ]
+    for agent, e, match in cases:
+        with pytest.raises(BanditlabError, match=match):
+            agent.reset(e.action_space, e.observation_space, seed=0)
+    hist = ActiveIdentification(obs_mode="history")
+    with pytest.raises(BanditlabError, match="observation_space"):
+        RoundRobinMLE().reset(hist.action_space, hist.observation_space, seed=0)
