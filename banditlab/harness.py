@@ -175,32 +175,44 @@ def _diagnostics(agent) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- loops
+def _play_step(env, agent, obs, sums: np.ndarray, extra_sums: dict[str, float]):
+    """One round of the Gymnasium loop: act, step, update, accumulate into ``sums``.
+
+    Returns:
+        ``(next_obs, terminated, truncated)``.
+    """
+    action = agent.act(obs)
+    next_obs, reward, terminated, truncated, info = env.step(action)
+    agent.update(obs, action, reward, next_obs, terminated)
+    sums[0] += reward
+    sums[1] += info[INFO_EXPECTED_REWARD]
+    sums[2] += info.get(INFO_OPTIMAL_EXPECTED_REWARD, np.nan)
+    for key in extra_sums:
+        extra_sums[key] += info[key]
+    return next_obs, terminated, truncated
+
+
+def _record_checkpoint(env, agent, kinds, sums, t, extra_sums, rec) -> None:
+    values = _regret_values(env, kinds, sums, t, None)
+    values.update(extra_sums)
+    values.update(_diagnostics(agent))
+    rec.record(values)
+
+
 def _run_python_continuing(env, agent, cps, kinds, env_seed, agent_seed, rec):
     obs, _ = env.reset(seed=env_seed)
     agent.reset(env.action_space, env.observation_space, seed=agent_seed,
                 simulator=_simulator_for(env, agent))
-    extras = tuple(env.extra_metrics)
     sums = np.zeros(3)
-    extra_sums = dict.fromkeys(extras, 0.0)
+    extra_sums = dict.fromkeys(env.extra_metrics, 0.0)
     ci = 0
     for t in range(1, int(cps[-1]) + 1):
-        action = agent.act(obs)
-        next_obs, reward, terminated, truncated, info = env.step(action)
-        agent.update(obs, action, reward, next_obs, terminated)
-        obs = next_obs
-        sums[0] += reward
-        sums[1] += info[INFO_EXPECTED_REWARD]
-        sums[2] += info.get(INFO_OPTIMAL_EXPECTED_REWARD, np.nan)
-        for k in extras:
-            extra_sums[k] += info[k]
-        if t == cps[ci]:
-            values = _regret_values(env, kinds, sums, t, None)
-            values.update(extra_sums)
-            values.update(_diagnostics(agent))
-            rec.record(values)
-            ci += 1
+        obs, terminated, _ = _play_step(env, agent, obs, sums, extra_sums)
         if terminated:
             raise RuntimeError("a continuing env returned terminated=True")
+        if t == cps[ci]:
+            _record_checkpoint(env, agent, kinds, sums, t, extra_sums, rec)
+            ci += 1
 
 
 def _run_fused(env, agent, cps, kinds, env_seed, agent_seed, rec):
@@ -252,9 +264,8 @@ def _run_python_episodic(env, agent, cps, kinds, env_seed, agent_seed, rec):
     exact_policy = agent.get_tags().get("exposes_policy") and hasattr(
         oracle, "policy_expected_reward"
     )
-    extras = tuple(env.extra_metrics)
     sums = np.zeros(3)
-    extra_sums = dict.fromkeys(extras, 0.0)
+    extra_sums = dict.fromkeys(env.extra_metrics, 0.0)
     obs, _ = env.reset(seed=env_seed)
     agent.reset(env.action_space, env.observation_space, seed=agent_seed,
                 simulator=_simulator_for(env, agent))
@@ -268,15 +279,7 @@ def _run_python_episodic(env, agent, cps, kinds, env_seed, agent_seed, rec):
         )
         ep = np.zeros(3)
         for _ in range(max_steps):
-            action = agent.act(obs)
-            next_obs, reward, terminated, truncated, info = env.step(action)
-            agent.update(obs, action, reward, next_obs, terminated)
-            obs = next_obs
-            ep[0] += reward
-            ep[1] += info[INFO_EXPECTED_REWARD]
-            ep[2] += info.get(INFO_OPTIMAL_EXPECTED_REWARD, np.nan)
-            for key in extras:
-                extra_sums[key] += info[key]
+            obs, terminated, truncated = _play_step(env, agent, obs, ep, extra_sums)
             if terminated or truncated:
                 break
         else:
@@ -285,10 +288,7 @@ def _run_python_episodic(env, agent, cps, kinds, env_seed, agent_seed, rec):
             ep[1] = policy_value
         sums += ep
         if k == cps[ci]:
-            values = _regret_values(env, kinds, sums, k, None)
-            values.update(extra_sums)
-            values.update(_diagnostics(agent))
-            rec.record(values)
+            _record_checkpoint(env, agent, kinds, sums, k, extra_sums, rec)
             ci += 1
 
 
