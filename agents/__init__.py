@@ -32,6 +32,14 @@ register_agent("LinTS-v0", "banditlab.agents.linear:LinTS", {"v": 0.5, "lam": 1.
 # (end of section)
 
 # --- LSD / recharging bandits (issue 3) ----------------------------------------------
+register_agent("LSDUCBGreedy-v0", "banditlab.agents.lsd_ucb_greedy:LSDUCBGreedy",
+               {"bonus_c": 1.5, "tau_max": 10, "obs_encoding": "signed_played_positive"})
+register_agent("CombUCB1Block-v0", "banditlab.agents.lsd_combucb:CombUCB1Block",
+               {"block": 3, "bonus_c": 1.5, "obs_encoding": "delay"})
+register_agent("ISICombUCB1-v0", "banditlab.agents.lsd_combucb:ISICombUCB1",
+               {"block": 3, "bonus_c": 1.5, "obs_encoding": "delay"})
+register_agent("LSDLPUCB-v0", "banditlab.agents.lsd_lp_ucb:LSDLPUCB",
+               {"tau_max": 10, "obs_encoding": "signed_played_positive"})
 # (end of section)
 
 # --- SOR relaxation (issue 4) --------------------------------------------------------

@@ -43,6 +43,40 @@ register(
 # (end of section)
 
 # --- LSD / recharging bandits (issue 3) ----------------------------------------------
+register(
+    id="banditlab/LSDBandit-v0",
+    entry_point="banditlab.envs.lsd:LSDBandit",
+    kwargs={"preset": "monotone", "random_instance_seed": 0, "n_arms": 3, "tau_max": 5,
+            "monotone": True, "horizon": 2000},
+)
+register(
+    id="banditlab/LSDLaforgue5-v0",
+    entry_point="banditlab.envs.lsd:make_laforgue5",
+    kwargs={"horizon": 3600},
+)
+register(
+    id="banditlab/LSDLaforgue2-v0",
+    entry_point="banditlab.envs.lsd:make_laforgue2",
+    kwargs={"horizon": 3300},
+)
+register(
+    id="banditlab/LSDRecharging-v0",
+    entry_point="banditlab.envs.lsd:LSDBandit",
+    kwargs={"preset": "concave", "random_instance_seed": 0, "n_arms": 5, "tau_max": 10,
+            "monotone": True, "horizon": 10000},
+)
+register(
+    id="banditlab/LSDBlocking-v0",
+    entry_point="banditlab.envs.lsd:LSDBandit",
+    kwargs={"preset": "blocking", "means": (0.9, 0.7, 0.5, 0.3), "block_lengths": (3, 2, 1, 0),
+            "horizon": 10000},
+)
+register(
+    id="banditlab/LSDSeasonal-v0",
+    entry_point="banditlab.envs.lsd:LSDBandit",
+    kwargs={"preset": "seasonal", "random_instance_seed": 0, "n_arms": 3, "tau_max": 8,
+            "horizon": 10000},
+)
 # (end of section)
 
 # --- SOR relaxation (issue 4) --------------------------------------------------------

@@ -1,0 +1,111 @@
+"""Benchmarks of the LSD family: fused-path speed, exact-optimum cost and the E3 table.
+
+Run ``python benchmarks/bench_lsd.py`` (add ``--e3`` for the planning-quality table,
+``--quick`` for a smaller E3). Prints measured figures side by side; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import banditlab.agents  # noqa: F401
+import banditlab.envs  # noqa: F401
+from banditlab.envs.lsd import LSDBandit
+from banditlab.harness import run
+from banditlab.planning.lsd_exact import build_graph, exact_average_reward, exact_finite_horizon
+from banditlab.registry import make_agent
+
+
+def bench_fused(n_runs: int = 5) -> None:
+    """Steps per second of UCB-greedy on LSD-E1 (T = 3600), fused vs Python loop."""
+    spec = ("banditlab/LSDLaforgue5-v0", {"horizon": 3600})
+    agent = make_agent("LSDUCBGreedy-v0", obs_encoding="delay", tau_max=10)
+    run(spec, agent, seed=0, backend="kernel")  # compile / load cache
+    run(spec, agent, seed=0, backend="python")
+    for backend, runs in (("kernel", n_runs), ("python", 1)):
+        t0 = time.perf_counter()
+        for s in range(runs):
+            run(spec, agent, seed=s, backend=backend)
+        dt = time.perf_counter() - t0
+        print(f"E1 UCB-greedy {backend:>6}: {runs * 3600 / dt:12,.0f} steps/s "
+              f"({runs} run(s) of 3600 in {dt:.2f} s, harness overhead included)")
+
+
+def bench_exact(k: int = 5, tau: int = 10, seeds=(0, 1, 2)) -> None:
+    """Time of the exact optimum (BFS + RVI, then backward induction T = 1000)."""
+    for seed in seeds:
+        env = LSDBandit(preset="monotone", random_instance_seed=seed, n_arms=k, tau_max=tau,
+                        horizon=10, exact_state_cap=1)
+        table = env.payoff_table
+        build_graph(np.ones((2, 2, 2)) * 0.5)  # warm the kernels
+        t0 = time.perf_counter()
+        graph = build_graph(table, "idle_max", max_states=2_000_000)
+        t1 = time.perf_counter()
+        g, _, _ = exact_average_reward(graph)
+        t2 = time.perf_counter()
+        exact_finite_horizon(graph, 1000)
+        t3 = time.perf_counter()
+        print(f"exact k={k} tau={tau} seed={seed}: {graph.n_states:8d} reachable states, "
+              f"BFS {t1 - t0:6.2f} s, RVI {t2 - t1:6.2f} s (g*={g:.4f}), "
+              f"backward induction T=1000 {t3 - t2:6.2f} s")
+
+
+def e3_table(quick: bool) -> None:
+    """LP / g* and the planners' realised average reward / g* on random instances."""
+    horizon = 2000
+    n_inst = 3 if quick else 10
+    n_seeds = 3 if quick else 5
+    grid = [(3, 5), (3, 10), (5, 5)] if quick else [(3, 5), (3, 10), (5, 5), (5, 10)]
+    presets = ("monotone", "concave", "step", "seasonal")
+    names = ("lsd_lp_rounding", "lp_rounding", "greedy", "round_robin")
+    print(f"E3 (T={horizon}, {n_inst} instances x {n_seeds} rounding seeds; mean [95% CI] "
+          "of ratio to the exact g*)")
+    header = f"{'preset':>9} {'k':>2} {'tau':>3} {'LSD-LP/g*':>17} {'rech-LP/g*':>17}" + "".join(
+        f" {n:>19}" for n in names) + f" {'lpround/(1-1/e)LP':>19}"
+    print(header)
+    for preset in presets:
+        for k, tau in grid:
+            ratios: dict[str, list[float]] = {n: [] for n in names}
+            lp_r, rl_r, vs_lp = [], [], []
+            for inst in range(n_inst):
+                env = LSDBandit(preset=preset, random_instance_seed=inst, n_arms=k,
+                                tau_max=tau, horizon=horizon, alpha=1.0)
+                g = env.oracle.exact_average_reward()[0]
+                lp_r.append(env.oracle.lp_bound("lsd").value / g)
+                rech = env.oracle.lp_bound("recharging").value
+                rl_r.append(rech / g)
+                pols = env.oracle.benchmark_policies()
+                for n in names:
+                    vals = [run(env, pols[n], seed=s).finals["expected_reward"] / horizon
+                            for s in range(n_seeds)]
+                    ratios[n].append(np.mean(vals) / g)
+                    if n == "lp_rounding":
+                        vs_lp.append(np.mean(vals) / ((1 - 1 / np.e) * rech))
+
+            def fmt(x):
+                x = np.asarray(x)
+                h = 1.96 * x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else 0.0
+                return f"{x.mean():.3f} [{x.mean() - h:.3f},{x.mean() + h:.3f}]"
+
+            print(f"{preset:>9} {k:>2} {tau:>3} {fmt(lp_r):>17} {fmt(rl_r):>17}"
+                  + "".join(f" {fmt(ratios[n]):>19}" for n in names) + f" {fmt(vs_lp):>19}",
+                  flush=True)
+
+
+def main() -> None:
+    """Entry point."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--e3", action="store_true", help="also print the E3 table")
+    parser.add_argument("--quick", action="store_true", help="smaller E3 grid")
+    args = parser.parse_args()
+    bench_fused()
+    bench_exact()
+    if args.e3:
+        e3_table(args.quick)
+
+
+if __name__ == "__main__":
+    main()
