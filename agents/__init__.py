@@ -99,7 +99,7 @@ register_agent("CertaintyEquivalenceEpsGreedy-v0",
 
 # --- active learning / 20 Questions (issue 8) ----------------------------------------
 register_agent("RoundRobinMLE-v0", "banditlab.agents.active_baselines:RoundRobinMLE")
-register_agent("SGBS-v0", "banditlab.agents.active_baselines:SGBS", {"beta": 0.3})
+register_agent("SGBS-v0", "banditlab.agents.active_baselines:SGBS")
 register_agent("InfoGainGreedy-v0", "banditlab.agents.active_baselines:InfoGainGreedy")
 register_agent("SequentialHalving-v0", "banditlab.agents.active_baselines:SequentialHalving")
 register_agent("LUCBForcedStop-v0", "banditlab.agents.active_baselines:LUCBForcedStop",

@@ -317,12 +317,36 @@ def _sign_table(problem: str, table: np.ndarray, n_q: int) -> np.ndarray:
 class SGBS(ActiveAgent):
     """Soft-decision generalised binary search (Nowak 2011, arXiv 0910.4397).
 
-    Weights w(h) ∝ (1−β)^{#agreements} β^{#disagreements}; query the x minimising
-    |Σ_h w(h) h(x)| (random ties); decide argmax w. With probabilistic hypotheses (20
-    Questions) h(x) = sign(2 p_{h,x} − 1). Supports ``thresholds`` and ``table`` problems.
+    Weights w(h) ∝ (1−β)^{#agreements} β^{#disagreements}; query the x that maximises
+    min(w⁺(x), w⁻(x)), the weight of the hypotheses predicting "yes" resp. "no" at x (the mass
+    that is contradicted whatever the answer); decide argmax w. Supports ``thresholds`` and
+    ``table`` problems.
+
+    When every hypothesis predicts at every query (``margin = 0``) w⁺ + w⁻ = 1 and the rule is
+    exactly Nowak's ``argmin_x |Σ_h w(h) h(x)|``, h(x) ∈ {±1}, with the multiplicative update
+    β / (1−β); that is the algorithm for ``thresholds`` (deterministic hypotheses).
+
+    Probabilistic hypotheses (20 Questions). Nowak's model has deterministic ±1 hypotheses
+    and label flips at a rate < β. The P(yes) table is not like that: with
+    h(x) = sign(2 p_{h,x} − 1) for every entry, the most evenly splitting questions are
+    precisely the ambiguous ones (many persons with p near ½), the true person's answer
+    contradicts its own sign on about 24 % of the queried questions (15 % on average over
+    the table), and SGBS identifies only ≈ 0.50 of the 100 persons at T = 20 against 0.42 for
+    uniform querying (β ∈ [0.05, 0.4] makes no difference). We therefore let a hypothesis
+    *abstain* at x when |p_{h,x} − ½| < ``margin``: it is counted in neither w⁺ nor w⁻ and its
+    weight is multiplied by √(β(1−β)) whatever the answer (neutral between agreeing and
+    disagreeing). With the default margin 0.3 (73 % of the entries are confident) the
+    contradiction rate on queried questions falls to ≈ 10 % and the identification rate at
+    T = 20 rises to ≈ 0.90 (fixed-seed numbers in the tests and the benchmark). The abstention
+    is our own extension [I], not in Nowak's paper; ``margin=0`` recovers plain SGBS.
 
     Args:
-        beta: Assumed noise rate in (0, 1/2) (default 0.3).
+        beta: Assumed noise rate in (0, 1/2), or None (default): for ``table`` the
+            data-derived noise rate of the confident entries, mean of min(p, 1−p) over the
+            entries with |p − ½| ≥ margin (≈ 0.085 on the shipped 20 Questions table, clipped to
+            [0.01, 0.45]); for ``thresholds`` 0.3 (the spec's default).
+        margin: Abstention margin in [0, 1/2), or None (default): 0.3 for ``table``, 0 for
+            ``thresholds``.
         budget, problem, hypothesis_table: as :class:`RoundRobinMLE`.
     """
 
@@ -331,32 +355,54 @@ class SGBS(ActiveAgent):
     }
     _problems = ("thresholds", "table")
 
-    def __init__(self, beta: float = 0.3, budget: int = 20, problem: str = "thresholds",
-                 hypothesis_table=None):
+    def __init__(self, beta: float | None = None, margin: float | None = None,
+                 budget: int = 20, problem: str = "thresholds", hypothesis_table=None):
         self.beta = beta
+        self.margin = margin
         self.budget = budget
         self.problem = problem
         self.hypothesis_table = hypothesis_table
 
     def _check_params(self, action_space, observation_space) -> None:
         b = self.beta
-        if isinstance(b, bool) or not isinstance(b, (int, float)) or not 0 < b < 0.5:
-            raise BanditlabError(f"beta: expected a number in (0, 0.5), got {b!r}")
+        if b is not None and (isinstance(b, bool) or not isinstance(b, (int, float))
+                              or not 0 < b < 0.5):
+            raise BanditlabError(f"beta: expected None or a number in (0, 0.5), got {b!r}")
+        m = self.margin
+        if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float))
+                              or not 0 <= m < 0.5):
+            raise BanditlabError(f"margin: expected None or a number in [0, 0.5), got {m!r}")
+        table = self.problem == "table"
+        self.margin_ = float(m) if m is not None else (0.3 if table else 0.0)
         self.sign_ = _sign_table(self.problem, self.table_, self.n_q_)
-        self.pos_ = (self.sign_ > 0).astype(np.float64)
+        if table:
+            sure = np.abs(self.table_ - 0.5) >= self.margin_
+        else:
+            sure = np.ones_like(self.sign_, dtype=bool)
+        if b is not None:
+            self.beta_ = float(b)
+        elif table and sure.any():
+            noise = np.minimum(self.table_, 1.0 - self.table_)[sure].mean()
+            self.beta_ = float(min(max(noise, 0.01), 0.45))
+        else:
+            self.beta_ = 0.3
+        self.yes_ = ((self.sign_ > 0) & sure).astype(np.float64)  # predicts "yes"
+        self.no_ = ((self.sign_ < 0) & sure).astype(np.float64)  # predicts "no"
+        self.abst_ = (~sure).astype(np.float64)  # abstains
 
     def _logw(self, counts, sums):
-        # agreements: h(x)=+1 and y=1, or h(x)=-1 and y=0
-        agree = self.pos_ @ sums + (1.0 - self.pos_) @ (counts - sums)
-        disagree = counts.sum() - agree
-        return agree * math.log(1 - self.beta) + disagree * math.log(self.beta)
+        agree = self.yes_ @ sums + self.no_ @ (counts - sums)
+        abstain = self.abst_ @ counts
+        disagree = counts.sum() - agree - abstain
+        l1, l0 = math.log(1 - self.beta_), math.log(self.beta_)
+        return agree * l1 + disagree * l0 + abstain * 0.5 * (l1 + l0)
 
     def _query(self, counts, sums, t) -> int:
         lw = self._logw(counts, sums)
         w = np.exp(lw - lw.max())
         w /= w.sum()
-        split = np.abs(w @ self.sign_)
-        return int(argmax_random_tiebreak(-split, self.rng_))
+        contradicted = np.minimum(w @ self.yes_, w @ self.no_)
+        return int(argmax_random_tiebreak(contradicted, self.rng_))
 
     def _decide(self, counts, sums) -> int:
         return int(argmax_random_tiebreak(self._logw(counts, sums), self.rng_))

@@ -170,6 +170,10 @@ def test_config_and_policy_errors(tmp_path):
         LTALConfig(budget=0).validate()
     with pytest.raises(BanditlabError, match="init"):
         LTALConfig(hidden=(4,)).validate()  # the round-robin warm start needs hidden=()
+    with pytest.raises(BanditlabError, match="robust_init"):
+        LTALConfig(robust_init="warm").validate()
+    with pytest.raises(BanditlabError, match="gap_ema"):
+        LTALConfig(gap_ema=1.0).validate()
     env = ActiveIdentification()
     with pytest.raises(BanditlabError, match="weights"):
         LTALPolicy(weights=str(tmp_path / "none.npz")).reset(env.action_space,
@@ -201,9 +205,11 @@ def test_reduced_done_when_training_lowers_the_loss_of_the_initial_policy(tmp_pa
 
     BAI n = 3, T = 6, two classes (r = 4, 8), linear softmax policies, 60 iterations per class:
     the trained π_r and π* have a clearly lower held-out loss than the initial policy they
-    started from (measured: 0.131 -> 0.082 for π_r0 on r = 4). The full claim (π* beats
-    uniform and SGBS in worst case) is *not* reached at this budget: uniform round robin
-    has loss 0.039 there (see the final report).
+    started from (measured: 0.131 -> 0.082 for π_r0 on r = 4), and π* is no worse than π_r
+    on r's own class (within 3 standard errors). The worst-case comparison with uniform is
+    not asserted at this budget: uniform round robin has loss 0.039 here; at n = 5, T = 20
+    it is measured by ``benchmarks/bench_active_learning.py`` (see the module docstring of
+    ``agents/active_ltal_train.py``).
     """
     cfg = LTALConfig(provider_kwargs={"n": 3}, budget=6, class_r1=4.0, n_classes=2,
                      pool_size=16, rollouts=16, iters_class=60, iters_robust=30, init="random")
@@ -222,6 +228,15 @@ def test_reduced_done_when_training_lowers_the_loss_of_the_initial_policy(tmp_pa
     se = np.sqrt(0.25 / 6000)
     assert loss["pi_r0"] < loss["init"] - 6 * se
     assert loss["pi_star"] < loss["init"] - 3 * se
+    # π* stays close to π_r on r's own class (measured: r = 4: π* 0.072, π_r0 0.075;
+    # r = 8: π* 0.103, π_r1 0.116; the stage-2 warm start copies the best π_r)
+    assert loss["pi_star"] <= loss["pi_r0"] + 3 * se
+    held8 = [prov.sample_instance(rng, 8.0) for _ in range(300)]
+    l8 = {}
+    for name in ("pi_r1", "pi_star"):
+        p, s, _ = load_policy(res["policies"][name])
+        l8[name] = sim.run(p, s, held8, 20, rng)[3].mean()
+    assert l8["pi_star"] <= l8["pi_r1"] + 3 * se
 
 
 def test_round_robin_warm_start_balances_the_queries():
