@@ -33,6 +33,7 @@ from banditlab.core import (
     INFO_T,
     BanditlabError,
     Oracle,
+    PicklableMappingsMixin,
     RegretKind,
     spawn_env_streams,
 )
@@ -178,7 +179,7 @@ def _int_arg(name: str, value, low: int) -> int:
     return int(value)
 
 
-class ActiveIdentification(gym.Env):
+class ActiveIdentification(PicklableMappingsMixin, gym.Env):
     """Fixed-budget active identification (LTAL, Zhang, Jain & Jamieson 2020).
 
     ## Description
@@ -407,14 +408,6 @@ class ActiveIdentification(gym.Env):
         self.done_ = False
         self._set_phase(decision=self.budget == 0)
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["known_constants"] = dict(self.known_constants)  # mappingproxy does not pickle
-        return state
-
-    def __setstate__(self, state):
-        state["known_constants"] = MappingProxyType(state["known_constants"])
-        self.__dict__.update(state)
 
     # ----------------------------------------------------------------- gymnasium API
     def reset(self, *, seed: int | None = None, options: dict | None = None):

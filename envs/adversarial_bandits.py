@@ -266,26 +266,7 @@ def _check_number(name: str, value, *, low: float, high: float | None, low_open:
     return v
 
 
-class _PicklableConstants:
-    """Mixin: pickle ``known_constants`` (a read-only ``MappingProxyType``) as a dict.
-
-    ``MappingProxyType`` cannot be pickled; this restores it on unpickling so envs
-    survive ``pickle`` round trips (also mid-run).
-    """
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        if isinstance(state.get("known_constants"), MappingProxyType):
-            state["known_constants"] = dict(state["known_constants"])
-        return state
-
-    def __setstate__(self, state):
-        if isinstance(state.get("known_constants"), dict):
-            state["known_constants"] = MappingProxyType(state["known_constants"])
-        self.__dict__.update(state)
-
-
-class AdversarialBandit(_PicklableConstants, KernelEnv):
+class AdversarialBandit(KernelEnv):
     """Oblivious adversarial K-armed bandit with Bernoulli rewards from one shared uniform.
 
     ## Description

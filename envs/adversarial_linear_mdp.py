@@ -31,6 +31,7 @@ from banditlab.core import (
     INFO_LOSS,
     INFO_T,
     BanditlabError,
+    PicklableMappingsMixin,
     spawn_env_streams,
 )
 from banditlab.envs.adversarial_linear_mdp_oracle import (
@@ -169,7 +170,7 @@ def validate_features(features, H: int, N: int, A: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- simulator
-class AdvLinearQMDPSimulator:
+class AdvLinearQMDPSimulator(PicklableMappingsMixin):
     """Agent-visible simulator of an :class:`AdvLinearQMDP` (never reveals losses).
 
     Draws only from the env's ``simulator`` stream (spawned at ``reset(seed)``),
@@ -195,14 +196,6 @@ class AdvLinearQMDPSimulator:
         self.exact_calls = 0
         self.known_constants = env.known_constants
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["known_constants"] = dict(self.known_constants)  # mappingproxy cannot pickle
-        return state
-
-    def __setstate__(self, state):
-        state["known_constants"] = MappingProxyType(state["known_constants"])
-        self.__dict__.update(state)
 
     def _reset(self, rng: np.random.Generator) -> None:
         self.rng_ = rng
@@ -296,7 +289,7 @@ class AdvLinearQMDPSimulator:
 
 
 # --------------------------------------------------------------------------- env
-class AdvLinearQMDP(gym.Env):
+class AdvLinearQMDP(PicklableMappingsMixin, gym.Env):
     """Layered episodic MDP with oblivious adversarial losses and exactly linear Q.
 
     ## Description
@@ -494,14 +487,6 @@ class AdvLinearQMDP(gym.Env):
         self.simulator = AdvLinearQMDPSimulator(self)
 
     # ----------------------------------------------------------------- pickling
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["known_constants"] = dict(self.known_constants)  # mappingproxy cannot pickle
-        return state
-
-    def __setstate__(self, state):
-        state["known_constants"] = MappingProxyType(state["known_constants"])
-        self.__dict__.update(state)
 
     # ----------------------------------------------------------------- run length
     @property

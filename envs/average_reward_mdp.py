@@ -460,14 +460,6 @@ class TabularAMDP(KernelEnv):
             checkpoint=amdp_checkpoint,
         )
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["known_constants"] = dict(self.known_constants)  # mappingproxy does not pickle
-        return state
-
-    def __setstate__(self, state):
-        state["known_constants"] = MappingProxyType(state["known_constants"])
-        self.__dict__.update(state)
 
     def kernel_obs_to_obs(self, kobs):
         """The state index as ``np.int64``."""

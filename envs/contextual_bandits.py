@@ -17,7 +17,6 @@ import numpy as np
 from numba import njit
 
 from banditlab.core import BanditlabError, EnvKernel, KernelEnv, Oracle, RegretKind
-from banditlab.envs.adversarial_bandits import _PicklableConstants
 from banditlab.envs.stochastic_bandits import _validate_horizon
 
 
@@ -174,7 +173,7 @@ class LinearContextualOracle(Oracle):
         return self.state_.theta.copy()
 
 
-class LinearContextual(_PicklableConstants, KernelEnv):
+class LinearContextual(KernelEnv):
     """K-armed linear contextual bandit with a fixed unknown parameter.
 
     ## Description

@@ -802,15 +802,9 @@ class _SEABase(KernelEnv):
 
     # ------------------------------------------------------------- pickling
     def __getstate__(self):
-        state = self.__dict__.copy()
-        state["known_constants"] = dict(self.known_constants)
+        state = super().__getstate__()
         state["_kernel_cache"] = None  # rebuilt lazily (holds jitted dispatchers)
         return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        state["known_constants"] = MappingProxyType(state["known_constants"])
-        self.__dict__.update(state)
 
     # ------------------------------------------------------------- constants
     def _grad_bound(self) -> float:

@@ -12,7 +12,8 @@ from banditlab.cli import main
 
 def test_help_imports_no_numba():
     code = ("import sys\nfrom banditlab.cli import main\ntry:\n    main(['--help'])\n"
-            "except SystemExit:\n    pass\nprint('numba' in sys.modules, 'gymnasium' in sys.modules)")
+            "except SystemExit:\n    pass\n"
+            "print('numba' in sys.modules, 'gymnasium' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False False"
 

@@ -10,13 +10,12 @@ import sys
 import threading
 import time
 
+import distributed  # noqa: F401  (the dask extra is part of [test]: missing, it fails loudly)
 import pytest
 
 from banditlab.experiment import Experiment, load_experiment
 from banditlab.harness import run_experiment
 from banditlab.results import ResultStore, load_results
-
-distributed = pytest.importorskip("distributed", reason="the dask extra is part of [test]")
 
 SWEEP = """
 name = "sweep"
