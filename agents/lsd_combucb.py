@@ -8,11 +8,16 @@ pulls 0 and does not learn from them ("ignore state initialisation"), so the blo
 value depends on the block alone. UCB: ``mean + sqrt(bonus_c ln t / n)``; unvisited
 pairs get ``D sqrt(1.5 ln(k D))`` (authors' ``run_exp.py`` [V-code]).
 
-**Deviation [I]:** the authors plan each block with an LP (CVXOPT ``conelp``) and a
-greedy position-by-position rounding; here the block objective is maximised exactly
-by exhaustive search over all ``k**L`` sequences (ties at random), which is exact
-where the LP rounding is approximate and much cheaper for the blocks used (``k**L <=
-2048`` on LSD-E1/E2).
+Block planner (``planner``): ``"lp"`` is the authors' scheme, an LP over first-pull and
+later-pull variables with greedy position-by-position rounding
+(:func:`~banditlab.planning.lsd_lp.block_lp_round`; HiGHS instead of CVXOPT
+``conelp``, reached from the kernel through ``numba.objmode``). ``"exhaustive"`` (the
+default) maximises the same block objective exactly over all ``k**L`` sequences (ties
+at random). **Deviation [I]:** exhaustive is the default because it is exact where the
+LP rounding is approximate (it lost on 1 of 400 random small blocks, see
+``tests/test_lsd_block_lp.py``) and, for the blocks used (``k**L <= 625`` on
+LSD-E1/E2), it is more than two orders of magnitude cheaper than the ``k (L - 1)`` LP
+solves per block.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from numba import njit
 
 from banditlab.agents.lsd_ucb_greedy import OBS_ENCODINGS, check_positive
 from banditlab.core import AgentKernel, BanditlabError, KernelAgent
-from banditlab.kernels.lsd import best_block_index, lsd_obs_delays
+from banditlab.kernels.lsd import PLANNERS, lsd_obs_delays, plan_block
 
 
 class BlockUCBState(NamedTuple):
@@ -50,7 +55,7 @@ class BlockUCBState(NamedTuple):
 
 @njit(cache=True)
 def block_ucb_init(dims, hparams, rng):
-    """Zero statistics; ``hparams = (L, bonus_c, enc, isi, unvisited)``, ``D = L``."""
+    """Zero statistics; ``hparams = (L, bonus_c, enc, isi, unvisited, planner)``, ``D = L``."""
     k = dims[0]
     length = hparams[0]
     return BlockUCBState(np.zeros((k, length)), np.zeros((k, length)),
@@ -60,7 +65,7 @@ def block_ucb_init(dims, hparams, rng):
 
 @njit(cache=True)
 def block_ucb_select(state, hparams, obs, t, rng):
-    """Plan a block at its start (exhaustive search of the UCB block value); play the next pull."""
+    """Plan a block at its start (exhaustive or LP-rounded, on UCB values); play the next pull."""
     length = hparams[0]
     c = hparams[1]
     enc = hparams[2]
@@ -89,7 +94,7 @@ def block_ucb_select(state, hparams, obs, t, rng):
         for i in range(k):
             for dl in range(1, length):
                 later_val[i, dl - 1] = ucb[i, min(dl, d_cols) - 1]
-        plan = best_block_index(first_val, later_val, length, rng)
+        plan = plan_block(first_val, later_val, length, hparams[5], rng)
         seen = np.zeros(k, np.int64)
         for s in range(length):
             state.plan[s] = plan[s]
@@ -117,11 +122,12 @@ class _BlockUCB(KernelAgent):
     _isi = 0
 
     def __init__(self, block: int = 3, bonus_c: float = 1.5, obs_encoding: str = "delay",
-                 max_sequences: int = 200_000):
+                 max_sequences: int = 200_000, planner: str = "exhaustive"):
         self.block = block
         self.bonus_c = bonus_c
         self.obs_encoding = obs_encoding
         self.max_sequences = max_sequences
+        self.planner = planner
 
     def _length(self) -> int:
         return int(self.block) + self._isi
@@ -139,11 +145,13 @@ class _BlockUCB(KernelAgent):
             raise BanditlabError(
                 f"obs_encoding: expected one of {OBS_ENCODINGS}, got {self.obs_encoding!r}"
             )
+        if self.planner not in PLANNERS:
+            raise BanditlabError(f"planner: expected one of {PLANNERS}, got {self.planner!r}")
         n_seq = int(action_space.n) ** self._length()
-        if n_seq > self.max_sequences:
+        if self.planner == "exhaustive" and n_seq > self.max_sequences:
             raise BanditlabError(
                 f"block: k**L = {n_seq} sequences exceed max_sequences={self.max_sequences}; "
-                "use a shorter block"
+                "use a shorter block or planner='lp'"
             )
 
     def make_kernel(self) -> AgentKernel:
@@ -153,7 +161,7 @@ class _BlockUCB(KernelAgent):
         unvisited = length * np.sqrt(1.5 * np.log(max(k * length, 2)))
         hp = (np.int64(length), float(self.bonus_c),
               np.int64(OBS_ENCODINGS.index(self.obs_encoding)), np.int64(self._isi),
-              float(unvisited))
+              float(unvisited), np.int64(PLANNERS.index(self.planner)))
         return AgentKernel(hp, block_ucb_init, block_ucb_select, block_ucb_update)
 
     def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
@@ -170,6 +178,7 @@ class CombUCB1Block(_BlockUCB):
         bonus_c: Exploration constant (default 1.5).
         obs_encoding: The env's observation encoding (default ``"delay"``).
         max_sequences: Cap on ``k**block`` for the exhaustive block search.
+        planner: ``"exhaustive"`` (default) or ``"lp"`` (block LP, greedy rounding).
     """
 
     _isi = 0
@@ -183,6 +192,7 @@ class ISICombUCB1(_BlockUCB):
         bonus_c: Exploration constant (default 1.5).
         obs_encoding: The env's observation encoding (default ``"delay"``).
         max_sequences: Cap on ``k**(block + 1)`` for the exhaustive block search.
+        planner: ``"exhaustive"`` (default) or ``"lp"`` (block LP, greedy rounding).
 
     Regret: against the best block-periodic policy, an approximation-estimation
     trade-off in ``d`` [V-abs].

@@ -1,7 +1,9 @@
 """Benchmarks of the LSD family: fused-path speed, exact-optimum cost and the E3 table.
 
 Run ``python benchmarks/bench_lsd.py`` (add ``--e3`` for the planning-quality table,
-``--quick`` for a smaller E3). Prints measured figures side by side; nothing is asserted.
+``--quick`` for a smaller E3, ``--e4 T`` for the LP-UCB regret slope against its
+full-information counterpart at the E4 size k = 5, tau_max = 10). Prints measured figures
+side by side; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -95,16 +97,88 @@ def e3_table(quick: bool) -> None:
                   flush=True)
 
 
+def bench_block_planners(n_blocks: int = 40, seed: int = 0) -> None:
+    """Block LP with greedy rounding vs exhaustive search on random UCB-like blocks.
+
+    Blocks of LSD-E1 size (k = 5, L = 4, ISI-CombUCB1 with d = 3): time per planned block
+    and value of the rounded block relative to the exhaustive optimum, plus the LP's
+    relative excess over that optimum.
+    """
+    from banditlab.kernels.lsd import best_block_index
+    from banditlab.planning.lsd_lp import block_lp, block_lp_round, block_sequence_value
+
+    rng = np.random.default_rng(seed)
+    blocks = [(rng.random((5, 4)), rng.random((5, 4))) for _ in range(n_blocks)]
+    g = np.random.default_rng(0)
+    best_block_index(*blocks[0], 4, g)  # compile / load cache
+    t0 = time.perf_counter()
+    best = [block_sequence_value(best_block_index(fv, lv, 4, g), fv, lv) for fv, lv in blocks]
+    t1 = time.perf_counter()
+    rounded = [block_sequence_value(block_lp_round(fv, lv), fv, lv) for fv, lv in blocks]
+    t2 = time.perf_counter()
+    lp = [block_lp(fv, lv).value for fv, lv in blocks]
+    ratio = np.array(rounded) / np.array(best)
+    excess = np.array(lp) / np.array(best) - 1.0
+    print(f"block k=5 L=4 ({n_blocks} random blocks): exhaustive {1e3 * (t1 - t0) / n_blocks:8.3f} "
+          f"ms/block, LP rounding {1e3 * (t2 - t1) / n_blocks:8.1f} ms/block; rounded/optimum "
+          f"mean {ratio.mean():.4f} min {ratio.min():.4f}; LP/optimum - 1 mean {excess.mean():.4f} "
+          f"max {excess.max():.4f}")
+
+
+def _e4_job(args):
+    inst, horizon, seed, bonus_c = args
+    from banditlab.agents.lsd_lp_ucb import LSDLPUCB
+
+    kw = {"preset": "monotone", "random_instance_seed": inst, "n_arms": 5, "tau_max": 10,
+          "monotone": True, "horizon": horizon}
+    cps = np.unique(np.geomspace(100, horizon, 20).astype(np.int64))
+    env = LSDBandit(**kw)
+    table = env.payoff_table.tolist()
+    learner = run(env, LSDLPUCB(tau_max=10, bonus_c=bonus_c), seed=seed, checkpoints=cps)
+    full = run(LSDBandit(**kw), LSDLPUCB(tau_max=10, payoff_table=table), seed=seed,
+               checkpoints=cps)
+    return learner.t, full.curves["expected_reward"] - learner.curves["expected_reward"]
+
+
+def e4_slope(horizon: int, n_seeds: int = 8, instances=(0, 1, 2), bonus_cs=(0.02, 1.5)) -> None:
+    """Log-log slope (last decade, bootstrap 95% CI over seeds, ``fit_slope``) of LP-UCB's
+    expected-reward regret against its full-information counterpart (same seeds)."""
+    from multiprocessing import Pool
+
+    import pandas as pd
+
+    from banditlab.analysis import fit_slope
+
+    jobs = [(i, horizon, s, c) for i in instances for c in bonus_cs for s in range(n_seeds)]
+    with Pool(2) as pool:
+        out = pool.map(_e4_job, jobs)
+    rows = []
+    for (inst, _, seed, c), (ts, reg) in zip(jobs, out, strict=True):
+        rows += [{"task_id": f"{inst}-{c}-{seed}", "env_label": f"monotone-k5-tau10-i{inst}",
+                  "agent_label": f"LP-UCB bonus_c={c}", "t": int(t), "metric": "regret",
+                  "value": float(v)} for t, v in zip(ts, reg, strict=True)]
+    frame = pd.DataFrame(rows)
+    final = frame[frame["t"] == frame["t"].max()].groupby(["env_label", "agent_label"])["value"]
+    table = fit_slope(frame, "regret").merge(final.mean().rename("regret_T").reset_index())
+    print(f"E4 LP-UCB vs full-information counterpart, T={horizon}, {n_seeds} seeds:")
+    print(table.to_string(index=False))
+
+
 def main() -> None:
     """Entry point."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--e3", action="store_true", help="also print the E3 table")
     parser.add_argument("--quick", action="store_true", help="smaller E3 grid")
+    parser.add_argument("--e4", type=int, default=0, metavar="T",
+                        help="also print the E4 LP-UCB regret slopes at horizon T")
     args = parser.parse_args()
     bench_fused()
     bench_exact()
+    bench_block_planners()
     if args.e3:
         e3_table(args.quick)
+    if args.e4:
+        e4_slope(args.e4)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,12 @@
   per-(arm, delay) values, first pulls valued separately (Laforgue et al.'s block
   objective).
 
+* :func:`block_model_values`: Laforgue's first-pull / later-pull value matrices under a
+  known table (delay model: exact for delay-only tables, a projection otherwise).
+* :func:`plan_block`: dispatch between the exhaustive search and the block LP with greedy
+  rounding (:func:`banditlab.planning.lsd_lp.block_lp_round`, HiGHS, reached through
+  ``numba.objmode`` so the fused loop and the Python path share it).
+
 Both block searches enumerate all ``k**L`` sequences (callers cap ``k**L``) and break
 ties uniformly at random with one uniform draw per tied candidate (reservoir sampling).
 """
@@ -16,7 +22,12 @@ ties uniformly at random with one uniform draw per tied candidate (reservoir sam
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, objmode
+
+from banditlab.planning.lsd_lp import block_lp_round
+
+#: Planner codes for :func:`plan_block`.
+PLANNERS = ("exhaustive", "lp")
 
 
 @njit(cache=True)
@@ -179,3 +190,48 @@ def best_block_index(first_val, later_val, length, rng):
             if rng.random() * n_ties < 1.0:
                 best[:] = seq
     return best
+
+
+@njit(cache=True)
+def block_model_values(table, streak0, idle0, length):
+    """First-pull and later-pull values of the block objective under a known table.
+
+    ``first_val[i, s]`` is arm ``i``'s exact mean if its first pull in the block is at
+    position ``s`` (current counters, then ``s`` idle rounds). ``later_val[i, d - 1]`` is
+    the delay-model value of a later pull with in-block delay ``d``: ``f(on, 1)`` for
+    ``d = 1`` and ``f(off, d - 1)`` otherwise (:func:`~banditlab.planning.lsd_lp.
+    delay_projection`); exact for delay-only (recharging) tables, where the block value
+    equals the simulated one, and a projection for satiating tables [I].
+
+    Returns:
+        ``(first_val, later_val)``: float64[k, L] each.
+    """
+    k = table.shape[0]
+    tau = table.shape[2]
+    first_val = np.empty((k, length))
+    later_val = np.empty((k, length))
+    for i in range(k):
+        for s in range(length):
+            if s == 0:
+                first_val[i, s] = table_mean(table, streak0[i], idle0[i], i)
+            else:
+                first_val[i, s] = table_mean(table, 0, min(idle0[i] + s, tau), i)
+        later_val[i, 0] = table[i, 0, 0]
+        for d in range(2, length + 1):
+            later_val[i, d - 1] = table[i, 1, min(d - 1, tau) - 1]
+    return first_val, later_val
+
+
+@njit(cache=True)
+def plan_block(first_val, later_val, length, planner, rng):
+    """Best (``planner = 0``) or LP-rounded (``planner = 1``) block sequence (int64[L]).
+
+    The LP branch draws one uniform from ``rng`` for tie-breaking and solves the block
+    LPs in object mode (SciPy HiGHS).
+    """
+    if planner == 0:
+        return best_block_index(first_val, later_val, length, rng)
+    u = rng.random()
+    with objmode(out="int64[:]"):
+        out = block_lp_round(first_val, later_val, u)
+    return out

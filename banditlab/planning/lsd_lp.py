@@ -197,3 +197,152 @@ def isotonic_nonincreasing(y: np.ndarray, w: np.ndarray | None = None) -> np.nda
     y = np.asarray(y, dtype=np.float64)
     w = np.ones_like(y) if w is None else np.asarray(w, dtype=np.float64)
     return -pava(-y, w)
+
+
+# ------------------------------------------------------------------ Laforgue's block LP (§4.7)
+@dataclass
+class BlockLPSolution:
+    """Solution of the block LP of :func:`block_lp`.
+
+    Attributes:
+        value: LP optimum (an upper bound on the best block value).
+        x: float64[k, L], ``x[i, s]``: arm ``i``'s first pull in the block is at ``s``.
+        y: float64[k, L, L], ``y[i, delta, s]``: a later pull of arm ``i`` at ``s`` whose
+            previous pull was at ``s - delta`` (``1 <= delta <= s``; other entries 0).
+    """
+
+    value: float
+    x: np.ndarray
+    y: np.ndarray
+
+
+def block_sequence_value(seq, first_val: np.ndarray, later_val: np.ndarray) -> float:
+    """Block objective of a sequence (the quantity :func:`block_lp` relaxes).
+
+    ``first_val[a, s]`` for arm ``a``'s first pull in the block at position ``s`` and
+    ``later_val[a, delta - 1]`` for a later pull with in-block delay ``delta``.
+
+    Args:
+        seq: int[L'] arms, ``L' <= L``.
+        first_val: float64[k, L]; later_val: float64[k, L].
+
+    Returns:
+        The value (float).
+    """
+    last: dict[int, int] = {}
+    val = 0.0
+    for p, a in enumerate(seq):
+        a = int(a)
+        val += first_val[a, p] if a not in last else later_val[a, p - last[a] - 1]
+        last[a] = p
+    return float(val)
+
+
+def block_lp(first_val: np.ndarray, later_val: np.ndarray) -> BlockLPSolution:
+    """Laforgue et al.'s block LP (§4.7) over ``L`` slots, solved with HiGHS.
+
+    Variables ``x[i, s]`` (first pull of arm ``i`` at slot ``s``, valued
+    ``first_val[i, s]``) and ``y[i, delta, s]`` (a later pull of arm ``i`` at ``s`` with
+    in-block delay ``delta``, valued ``later_val[i, delta - 1]``), all in ``[0, 1]``.
+    Constraints: one pull per slot (``sum_i x[i, s] + sum_{i, delta} y[i, delta, s] =
+    1``); at most one first pull per arm (``sum_s x[i, s] <= 1``); delay consistency,
+    written as a flow: the pulls of arm ``i`` leaving slot ``s`` forward
+    (``sum_delta y[i, delta, s + delta]``) are at most the pulls of ``i`` at ``s``
+    (``x[i, s] + sum_delta y[i, delta, s]``). The integer points are exactly the
+    sequences (each arm's pulls form one chain from its first pull), so the LP value
+    upper-bounds the best block value. The exact constraint matrix of the authors'
+    CVXOPT code is not reproduced [I]; this is our formulation of the spec's three
+    constraint families.
+
+    Args:
+        first_val: float64[k, L]; later_val: float64[k, L] (column ``L - 1`` unused).
+
+    Returns:
+        :class:`BlockLPSolution`.
+    """
+    first_val = np.asarray(first_val, dtype=np.float64)
+    later_val = np.asarray(later_val, dtype=np.float64)
+    k, length = first_val.shape
+    n_x = k * length
+    y_index = {}
+    for i in range(k):
+        for s in range(1, length):
+            for d in range(1, s + 1):
+                y_index[(i, d, s)] = n_x + len(y_index)
+    n = n_x + len(y_index)
+    c = np.zeros(n)
+    for i in range(k):
+        c[i * length : (i + 1) * length] = -first_val[i]
+    for (i, d, _s), j in y_index.items():
+        c[j] = -later_val[i, d - 1]
+    a_eq = np.zeros((length, n))
+    for i in range(k):
+        for s in range(length):
+            a_eq[s, i * length + s] = 1.0
+    for (_i, _d, s), j in y_index.items():
+        a_eq[s, j] = 1.0
+    a_ub = np.zeros((k + k * length, n))
+    for i in range(k):
+        a_ub[i, i * length : (i + 1) * length] = 1.0
+    for (i, d, s), j in y_index.items():
+        a_ub[k + i * length + (s - d), j] += 1.0  # leaves slot s - d
+        a_ub[k + i * length + s, j] -= 1.0  # arrives at slot s
+    for i in range(k):
+        for s in range(length):
+            a_ub[k + i * length + s, i * length + s] -= 1.0
+    b_ub = np.concatenate([np.ones(k), np.zeros(k * length)])
+    res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(length), bounds=(0, 1),
+                  method="highs")
+    if res.status != 0:  # pragma: no cover - always feasible (any sequence) and bounded
+        raise RuntimeError(f"block LP failed: {res.message}")
+    z = np.clip(res.x, 0.0, 1.0)
+    y = np.zeros((k, length, length))
+    for (i, d, s), j in y_index.items():
+        y[i, d, s] = z[j]
+    return BlockLPSolution(float(-res.fun), z[:n_x].reshape(k, length), y)
+
+
+def _suffix_first_values(prefix, first_val, later_val):
+    """First-pull values of the suffix LP after a fixed prefix (float64[k, L - len(prefix)])."""
+    k, length = first_val.shape
+    p = len(prefix)
+    out = first_val[:, p:].copy()
+    last = {}
+    for q, a in enumerate(prefix):
+        last[int(a)] = q
+    for a, q in last.items():
+        for s in range(p, length):
+            out[a, s - p] = later_val[a, s - q - 1]
+    return out
+
+
+def block_lp_round(first_val: np.ndarray, later_val: np.ndarray, u: float = 0.0) -> np.ndarray:
+    """Greedy position-by-position rounding of :func:`block_lp` (§4.7).
+
+    At each position but the last, every arm is tried; the arm maximising (realised
+    prefix value + LP value of the remaining positions, with first-pull values of arms
+    already in the prefix replaced by their later-pull values) is kept. The last
+    position is chosen by direct evaluation. About ``k (L - 1)`` LP solves.
+
+    Args:
+        first_val: float64[k, L]; later_val: float64[k, L].
+        u: A uniform in ``[0, 1)`` breaking ties among equally good arms (up to 1e-9).
+
+    Returns:
+        int64[L], the rounded sequence.
+    """
+    first_val = np.asarray(first_val, dtype=np.float64)
+    later_val = np.asarray(later_val, dtype=np.float64)
+    k, length = first_val.shape
+    prefix: list[int] = []
+    for p in range(length):
+        scores = np.empty(k)
+        for a in range(k):
+            cand = prefix + [a]
+            scores[a] = block_sequence_value(cand, first_val, later_val)
+            if p < length - 1:
+                scores[a] += block_lp(_suffix_first_values(cand, first_val, later_val),
+                                      later_val[:, : length - p - 1]).value
+        ties = np.flatnonzero(scores >= scores.max() - 1e-9)
+        prefix.append(int(ties[min(int(u * len(ties)), len(ties) - 1)]))
+    return np.asarray(prefix, dtype=np.int64)
