@@ -558,16 +558,6 @@ class LSDBandit(KernelEnv):
             + (("alpha/lp",) if self.oracle.has_lp else ()),
         )
 
-    # ----------------------------------------------------------------- pickling
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["known_constants"] = dict(self.known_constants)
-        return state
-
-    def __setstate__(self, state):
-        state["known_constants"] = MappingProxyType(state["known_constants"])
-        self.__dict__.update(state)
-
     # ----------------------------------------------------------------- hooks
     def kernel_obs_to_obs(self, kobs):
         """Encoded state as int64[k]."""

@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from banditlab.core import Oracle, RegretKind
+from banditlab.core import Oracle, PicklableMappingsMixin, RegretKind
 from banditlab.planning.lsd_exact import (
     build_graph,
     exact_average_reward,
@@ -50,7 +50,7 @@ PLANNER_NAMES = ("greedy", "lp_rounding", "lsd_lp_rounding", "round_robin", "blo
                  "lsd_lp_epochs", "optimal")
 
 
-class LSDOracle(Oracle):
+class LSDOracle(PicklableMappingsMixin, Oracle):
     """Ground truth of an :class:`~banditlab.envs.lsd.LSDBandit`.
 
     Args:
@@ -93,15 +93,6 @@ class LSDOracle(Oracle):
                 description=f"the {name} planner (true payoffs) run on the same env seed",
             )
         self.regret_kinds = MappingProxyType(kinds)
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["regret_kinds"] = dict(self.regret_kinds)
-        return state
-
-    def __setstate__(self, state):
-        state["regret_kinds"] = MappingProxyType(state["regret_kinds"])
-        self.__dict__.update(state)
 
     # ----------------------------------------------------------------- model access
     @property
