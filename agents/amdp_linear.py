@@ -73,6 +73,32 @@ class LinState(NamedTuple):
 
 
 @njit(cache=True)
+def _elliptic_bonus(phi, lam_inv, scale):
+    """``g[s, a] = Lambda^-1 phi(s, a)`` and ``bonus[s, a] = scale * ||phi(s, a)||_{Lambda^-1}``.
+
+    Args:
+        phi: float64[S, A, d] features.
+        lam_inv: float64[d, d] inverse Gram matrix.
+        scale: ``beta * (1 + 2 B)``.
+
+    Returns:
+        ``(g float64[S, A, d], bonus float64[S, A])``.
+    """
+    S, A, d = phi.shape
+    g = np.empty((S, A, d))
+    bonus = np.empty((S, A))
+    for s in range(S):
+        for a in range(A):
+            y = lam_inv @ phi[s, a]
+            g[s, a] = y
+            q2 = 0.0
+            for k in range(d):
+                q2 += phi[s, a, k] * y[k]
+            bonus[s, a] = scale * math.sqrt(max(q2, 0.0))
+    return g, bonus
+
+
+@njit(cache=True)
 def lin_init(dims, hparams, rng):
     """``Lambda = lambda I``; plan at the first ``select``."""
     phi, lam = hparams[0], hparams[1]
@@ -109,16 +135,7 @@ def discounted_optimistic_plan(phi, lam_inv, b_r, m, v, beta, span_bound, gamma,
     """
     S, A, d = phi.shape
     cap = 1.0 + 2.0 * span_bound
-    g = np.empty((S, A, d))
-    bonus = np.empty((S, A))
-    for s in range(S):
-        for a in range(A):
-            y = lam_inv @ phi[s, a]
-            g[s, a] = y
-            q2 = 0.0
-            for k in range(d):
-                q2 += phi[s, a, k] * y[k]
-            bonus[s, a] = beta * cap * math.sqrt(max(q2, 0.0))
+    g, bonus = _elliptic_bonus(phi, lam_inv, beta * cap)
     target = np.empty(d)
     vnew = np.empty(S)
     n = 0
@@ -172,16 +189,7 @@ def fixed_point_plan(phi, lam_inv, b_r, s_phi, m, v, beta, span_bound, n_grid, f
     """
     S, A, d = phi.shape
     cap = 1.0 + 2.0 * span_bound
-    g = np.empty((S, A, d))
-    bonus = np.empty((S, A))
-    for s in range(S):
-        for a in range(A):
-            y = lam_inv @ phi[s, a]
-            g[s, a] = y
-            q2 = 0.0
-            for k in range(d):
-                q2 += phi[s, a, k] * y[k]
-            bonus[s, a] = beta * cap * math.sqrt(max(q2, 0.0))
+    g, bonus = _elliptic_bonus(phi, lam_inv, beta * cap)
     vv = v.copy()
     u = np.empty(S)
     q = np.empty((S, A))
