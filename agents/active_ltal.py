@@ -133,9 +133,98 @@ def masked_choice(logits, lo, hi, sample, rng):
     return hi - 1
 
 
+ARCH_FLAT = 0
+"""Architecture code: one MLP over the whole ``stats`` observation, n_q + n_h outputs."""
+ARCH_ARMS = 1
+"""Architecture code: one MLP shared by all arms over per-arm features, one output [I]."""
+ARCHES = {"flat": ARCH_FLAT, "arms": ARCH_ARMS}
+N_ARM_FEATURES = 8
+"""Width of the per-arm feature vector of the ``arms`` architecture (see :func:`arm_features`)."""
+
+
+@njit(cache=True)
+def arm_features(x, n_q, budget, sigma, out):
+    """Per-arm features of the ``arms`` (permutation-equivariant) policy [I].
+
+    Computed from the ``stats`` observation alone, so the policy sees what any agent sees.
+    With n_i the pulls of arm i, m_i its empirical mean, ℓ the leader (largest mean among the
+    pulled arms, lowest index on ties) and s the runner-up, row i holds::
+
+        0  n_i / T                      4  gap_i / σ, capped at 4
+        1  1{n_i = 0}                   5  gap_i / (σ sqrt(1/n_i + 1/n_o)), capped at 6
+        2  1{i = ℓ}                     6  1 / sqrt(max(n_i, 1))
+        3  1{i = s}                     7  t / T
+
+    where gap_i = m_ℓ − m_i and o = ℓ for i ≠ ℓ, while for the leader gap_ℓ = m_ℓ − m_s and
+    o = s (how contested the lead is); gaps of unpulled arms (or with a single pulled arm)
+    are 0.
+
+    Args:
+        x: float64[2 n_q + 1] observation (counts / T, means, t / T).
+        n_q: Number of arms. budget: T. sigma: Noise standard deviation.
+        out: float64[n_q, N_ARM_FEATURES], overwritten.
+    """
+    lead = -1
+    second = -1
+    for i in range(n_q):
+        if x[i] > 0.0:
+            if lead < 0 or x[n_q + i] > x[n_q + lead]:
+                second = lead
+                lead = i
+            elif second < 0 or x[n_q + i] > x[n_q + second]:
+                second = i
+    for i in range(n_q):
+        n_i = x[i] * budget
+        out[i, 0] = x[i]
+        out[i, 1] = 1.0 if n_i == 0.0 else 0.0
+        out[i, 2] = 1.0 if i == lead else 0.0
+        out[i, 3] = 1.0 if i == second else 0.0
+        gap = 0.0
+        z = 0.0
+        other = lead if i != lead else second
+        if n_i > 0.0 and other >= 0:
+            n_o = x[other] * budget
+            gap = abs(x[n_q + lead] - x[n_q + i]) if i != lead else x[n_q + lead] - x[n_q + other]
+            gap /= sigma
+            z = min(gap / np.sqrt(1.0 / n_i + 1.0 / n_o), 6.0)
+            gap = min(gap, 4.0)
+        out[i, 4] = gap
+        out[i, 5] = z
+        out[i, 6] = 1.0 / np.sqrt(max(n_i, 1.0))
+        out[i, 7] = x[2 * n_q]
+
+
+@njit(cache=True)
+def policy_logits(arch, params, sizes, x, n_q, budget, sigma, prior, feats):
+    """Logits of one observation under either architecture.
+
+    Args:
+        arch: :data:`ARCH_FLAT` or :data:`ARCH_ARMS`.
+        params, sizes: The MLP (``arms``: sizes[0] = N_ARM_FEATURES, sizes[-1] = 1).
+        x: float64[2 n_q + 1] observation. n_q: arms/queries. budget: T. sigma: noise sd.
+        prior: Fixed round-robin prior, subtracted from query logit x as prior · n_x (one
+            extra ask costs ``prior`` logits); not a trainable parameter.
+        feats: float64[n_q, N_ARM_FEATURES] scratch (``arms`` only).
+
+    Returns:
+        float64[sizes[-1]] (flat: query then decision logits) or float64[n_q] (arms).
+    """
+    if arch == ARCH_FLAT:
+        logits = mlp_forward(params, sizes, x)
+    else:
+        arm_features(x, n_q, budget, sigma, feats)
+        logits = np.zeros(n_q)
+        for i in range(n_q):
+            logits[i] = mlp_forward(params, sizes, feats[i])[0]
+    if prior != 0.0:
+        for i in range(n_q):
+            logits[i] -= prior * x[i] * budget
+    return logits
+
+
 @njit(cache=True)
 def ltal_rollouts(params, sizes, means, gaussian, sigma, budget, n_rollouts, problem,
-                  decision_head, sample, table, features, rng):
+                  decision_head, sample, table, features, rng, arch=ARCH_FLAT, prior=0.0):
     """Batched episodes of the MLP policy on a pool of instances.
 
     Args:
@@ -150,6 +239,8 @@ def ltal_rollouts(params, sizes, means, gaussian, sigma, budget, n_rollouts, pro
         sample: Sample queries/decisions from the softmax (else argmax).
         table, features: Passed to ``mle_decision``.
         rng: Generator (queries, responses, tie-breaks).
+        arch, prior: Architecture code and fixed round-robin prior (:func:`policy_logits`);
+            the ``arms`` architecture has no decision head.
 
     Returns:
         ``(obs, actions, responses, z_hat)``: float64[P, B, T + 1, 2 n_q + 1] observations
@@ -166,6 +257,7 @@ def ltal_rollouts(params, sizes, means, gaussian, sigma, budget, n_rollouts, pro
     counts = np.zeros(n_q)
     sums = np.zeros(n_q)
     x = np.zeros(D)
+    feats = np.zeros((n_q, N_ARM_FEATURES))
     for p in range(P):
         for b in range(n_rollouts):
             counts[:] = 0.0
@@ -177,7 +269,8 @@ def ltal_rollouts(params, sizes, means, gaussian, sigma, budget, n_rollouts, pro
                 x[D - 1] = t / budget
                 obs[p, b, t, :] = x
                 if t < budget:
-                    logits = mlp_forward(params, sizes, x)
+                    logits = policy_logits(arch, params, sizes, x, n_q, budget, sigma, prior,
+                                           feats)
                     a = masked_choice(logits, 0, n_q, sample, rng)
                     if gaussian:
                         y = means[p, a] + sigma * rng.standard_normal()
@@ -291,6 +384,103 @@ def policy_gradient(params, sizes, X, actions, lo, hi, weights, entropy):
             if layer > 0:
                 for i in range(fi):
                     delta[i] = nd[i] if pre[layer, i] >= 0.0 else LEAK * nd[i]
+    return grad
+
+
+@njit(cache=True)
+def arms_policy_gradient(params, sizes, X, actions, weights, entropy, n_q, budget, sigma, prior):
+    """:func:`policy_gradient` for the ``arms`` architecture (query steps only).
+
+    The logit of arm i is ``f(φ_i) − prior · n_i`` with f the shared MLP and φ_i the row i of
+    :func:`arm_features`; the gradient of sample k backpropagates the softmax gradient of each
+    arm's logit through f at φ_i and sums over arms.
+
+    Args:
+        params, sizes: The shared MLP (sizes[0] = N_ARM_FEATURES, sizes[-1] = 1).
+        X: float64[N, 2 n_q + 1] observations at query steps; actions: int64[N] queried arms.
+        weights: float64[N] advantages (already normalised). entropy: Entropy bonus.
+        n_q, budget, sigma, prior: As :func:`policy_logits`.
+
+    Returns:
+        float64[n_params] gradient (to be *subtracted* for descent).
+    """
+    N = X.shape[0]
+    L = sizes.shape[0] - 1
+    grad = np.zeros(params.shape[0])
+    width = 0
+    for i in range(L + 1):
+        width = max(width, sizes[i])
+    acts = np.zeros((n_q, L + 1, width))
+    pre = np.zeros((n_q, L + 1, width))
+    offs = np.zeros(L + 1, np.int64)
+    for layer in range(L):
+        offs[layer + 1] = offs[layer] + sizes[layer] * sizes[layer + 1] + sizes[layer + 1]
+    feats = np.zeros((n_q, N_ARM_FEATURES))
+    logits = np.zeros(n_q)
+    dlogit = np.zeros(n_q)
+    delta = np.zeros(width)
+    nd = np.zeros(width)
+    for k in range(N):
+        w = weights[k]
+        if w == 0.0 and entropy == 0.0:
+            continue
+        arm_features(X[k], n_q, budget, sigma, feats)
+        for a in range(n_q):
+            for i in range(sizes[0]):
+                acts[a, 0, i] = feats[a, i]
+            for layer in range(L):
+                fi = sizes[layer]
+                fo = sizes[layer + 1]
+                off = offs[layer]
+                for j in range(fo):
+                    pre[a, layer + 1, j] = params[off + fi * fo + j]
+                for i in range(fi):
+                    h = acts[a, layer, i]
+                    if h != 0.0:
+                        base = off + i * fo
+                        for j in range(fo):
+                            pre[a, layer + 1, j] += h * params[base + j]
+                for j in range(fo):
+                    z = pre[a, layer + 1, j]
+                    acts[a, layer + 1, j] = z if (layer == L - 1 or z >= 0.0) else LEAK * z
+            logits[a] = acts[a, L, 0] - prior * X[k, a] * budget
+        m = logits.max()
+        s = 0.0
+        for a in range(n_q):
+            s += np.exp(logits[a] - m)
+        H = 0.0
+        for a in range(n_q):
+            pa = np.exp(logits[a] - m) / s
+            H -= pa * np.log(max(pa, 1e-300))
+        for a in range(n_q):
+            pa = np.exp(logits[a] - m) / s
+            g = pa * w
+            if a == actions[k]:
+                g -= w
+            if entropy != 0.0:
+                g += entropy / N * pa * (np.log(max(pa, 1e-300)) + H)
+            dlogit[a] = g
+        for a in range(n_q):
+            if dlogit[a] == 0.0:
+                continue
+            delta[0] = dlogit[a]
+            for layer in range(L - 1, -1, -1):
+                fi = sizes[layer]
+                fo = sizes[layer + 1]
+                off = offs[layer]
+                for j in range(fo):
+                    grad[off + fi * fo + j] += delta[j]
+                for i in range(fi):
+                    h = acts[a, layer, i]
+                    base = off + i * fo
+                    acc = 0.0
+                    for j in range(fo):
+                        grad[base + j] += h * delta[j]
+                        acc += params[base + j] * delta[j]
+                    nd[i] = acc
+                if layer > 0:
+                    for i in range(fi):
+                        delta[i] = nd[i] if pre[a, layer, i] >= 0.0 else LEAK * nd[i]
     return grad
 
 
@@ -434,8 +624,20 @@ class LTALPolicy(ActiveAgent):
                 raise BanditlabError(f"hidden: expected positive integer widths, got {hid!r}")
             self.sizes_ = np.array((n_in, *hid, n_out), dtype=np.int64)
             self.params_ = None
+            self.arch_, self.prior_, self.sigma_ = ARCH_FLAT, 0.0, 1.0
         else:
-            self.params_, self.sizes_, _ = load_policy(self.weights)
+            self.params_, self.sizes_, meta = load_policy(self.weights)
+            arch = meta.get("arch", "flat")
+            if arch not in ARCHES:
+                raise BanditlabError(f"weights: unknown architecture {arch!r} in the metadata")
+            self.arch_ = ARCHES[arch]
+            self.prior_ = float(meta.get("prior", 0.0))
+            self.sigma_ = float(meta.get("sigma", 1.0))
+            if self.arch_ == ARCH_ARMS:
+                if self.decision != "mle":
+                    raise BanditlabError("decision: the 'arms' architecture has no decision "
+                                         "head; use decision='mle'")
+                n_in, n_out = N_ARM_FEATURES, 1
             if self.sizes_[0] != n_in or self.sizes_[-1] != n_out:
                 raise BanditlabError(
                     f"weights: policy has {self.sizes_[0]} inputs / {self.sizes_[-1]} outputs, "
@@ -447,6 +649,7 @@ class LTALPolicy(ActiveAgent):
         super().reset(action_space, observation_space, seed=seed, simulator=simulator)
         if self.params_ is None:
             self.params_ = init_params(self.sizes_, self.rng_)
+        self.feats_ = np.zeros((self.n_q_, N_ARM_FEATURES))
 
     def act(self, observation):
         """Query logits' argmax (or a sample); at t = T the MLE or the decision head."""
@@ -459,5 +662,6 @@ class LTALPolicy(ActiveAgent):
                                   self.rng_) - self.n_q_
                 return int(self.n_q_ + z)
             return int(self.n_q_ + self._decide(counts, sums))
-        logits = mlp_forward(self.params_, self.sizes_, obs)
+        logits = policy_logits(self.arch_, self.params_, self.sizes_, obs, self.n_q_,
+                               int(self.budget), self.sigma_, self.prior_, self.feats_)
         return int(masked_choice(logits, 0, self.n_q_, self.sample, self.rng_))

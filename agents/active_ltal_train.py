@@ -71,6 +71,10 @@ from pathlib import Path
 import numpy as np
 
 from banditlab.agents.active_ltal import (
+    ARCH_ARMS,
+    ARCHES,
+    N_ARM_FEATURES,
+    arms_policy_gradient,
     init_params,
     init_round_robin,
     load_policy,
@@ -86,7 +90,17 @@ from banditlab.envs.active_learning_providers import (
     make_provider,
 )
 
-__all__ = ["LTALConfig", "train_ltal", "Adam", "PolicySim", "AgentSim", "evaluate_algorithm"]
+__all__ = [
+    "LTALConfig",
+    "train_ltal",
+    "Adam",
+    "PolicySim",
+    "AgentSim",
+    "evaluate_algorithm",
+    "evaluate_per_class",
+    "policy_run_fn",
+    "round_robin_run_fn",
+]
 
 _TRAINABLE = ("synthetic_bai", "thresholds", "q20")
 
@@ -138,6 +152,9 @@ class LTALConfig:
     provider: str = "synthetic_bai"
     provider_kwargs: dict = field(default_factory=dict)
     budget: int = 20
+    arch: str = "auto"
+    rr_prior: float = 2.0
+    boundary_frac: float = 0.5
     class_r1: float = 10.0
     n_classes: int = 4
     class_ratio: float = 2.0
@@ -180,9 +197,27 @@ class LTALConfig:
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not v > 0:
                 raise BanditlabError(f"{name}: expected a number > 0, got {v!r}")
+        if self.arch not in ("auto", *ARCHES):
+            raise BanditlabError(f"arch: expected 'auto', 'flat' or 'arms', got {self.arch!r}")
+        if self.resolved_arch() == "arms":
+            if self.provider != "synthetic_bai":
+                raise BanditlabError(
+                    "arch: 'arms' needs the synthetic_bai provider (its features are gaps to "
+                    f"the leading arm), got {self.provider!r}"
+                )
+            if self.decision != "mle":
+                raise BanditlabError("decision: the 'arms' architecture has no decision head; "
+                                     "use 'mle'")
+        for name in ("rr_prior", "boundary_frac"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
+                raise BanditlabError(f"{name}: expected a number >= 0, got {v!r}")
+        if self.boundary_frac > 1:
+            raise BanditlabError(f"boundary_frac: expected a number in [0, 1], "
+                                 f"got {self.boundary_frac!r}")
         if self.init not in ("round_robin", "random"):
             raise BanditlabError(f"init: expected 'round_robin' or 'random', got {self.init!r}")
-        if self.init == "round_robin" and tuple(self.hidden):
+        if self.init == "round_robin" and tuple(self.hidden) and self.resolved_arch() == "flat":
             raise BanditlabError("init: 'round_robin' needs hidden=() (a linear policy)")
         if self.robust_init not in ("best_class", "fresh"):
             raise BanditlabError(
@@ -193,6 +228,22 @@ class LTALConfig:
             raise BanditlabError(f"gap_ema: expected a number in [0, 1), got {g!r}")
         if self.decision not in ("mle", "head"):
             raise BanditlabError(f"decision: expected 'mle' or 'head', got {self.decision!r}")
+
+    def resolved_arch(self) -> str:
+        """``"arms"`` for best-arm identification when ``arch="auto"``, else ``"flat"``."""
+        if self.arch != "auto":
+            return self.arch
+        return "arms" if self.provider == "synthetic_bai" and self.decision == "mle" else "flat"
+
+    def sizes(self, n_q: int, n_h: int) -> np.ndarray:
+        """Layer widths of the policy MLP: int64[L + 1]."""
+        if self.resolved_arch() == "arms":
+            return np.array((N_ARM_FEATURES, *self.hidden, 1), dtype=np.int64)
+        return np.array((2 * n_q + 1, *self.hidden, n_q + n_h), dtype=np.int64)
+
+    def policy_prior(self) -> float:
+        """The fixed round-robin prior of the policy (``rr_prior`` for ``arms``, else 0)."""
+        return float(self.rr_prior) if self.resolved_arch() == "arms" else 0.0
 
 
 class Adam:
@@ -220,12 +271,16 @@ class PolicySim:
 
     Args:
         provider: The instance provider. budget: T. decision: ``"mle"``/``"head"``.
+        arch: ``"flat"`` or ``"arms"``. prior: The fixed round-robin prior (logits per ask).
     """
 
-    def __init__(self, provider: InstanceProvider, budget: int, decision: str = "mle"):
+    def __init__(self, provider: InstanceProvider, budget: int, decision: str = "mle",
+                 arch: str = "flat", prior: float = 0.0):
         self.provider = provider
         self.budget = budget
         self.decision = decision
+        self.arch = ARCHES[arch]
+        self.prior = float(prior)
         self.gaussian = provider.response_model == "gaussian"
         self.code = PROBLEM_CODES[provider.problem]
         self.table = provider.kernel_table()
@@ -237,7 +292,7 @@ class PolicySim:
         obs, actions, responses, z_hat = ltal_rollouts(
             params, sizes, means, self.gaussian, float(self.provider.sigma), self.budget,
             n_rollouts, self.code, self.decision == "head", sample, self.table, self.features,
-            rng,
+            rng, self.arch, self.prior,
         )
         losses = np.array([[self.provider.loss(int(z), th) for z in z_hat[i]]
                            for i, th in enumerate(thetas)])
@@ -329,14 +384,22 @@ def adversary_step(provider: InstanceProvider, thetas, xs, ys, losses, r, lr_adv
     return out
 
 
-def init_pool(provider: InstanceProvider, r: float, size: int, rng) -> list[np.ndarray]:
-    """``size`` instances of Θ^(r) (Q20: the persons of the class, cycled)."""
+def init_pool(provider: InstanceProvider, r: float, size: int, rng,
+              boundary_frac: float = 0.0) -> list[np.ndarray]:
+    """``size`` instances of Θ^(r) (Q20: the persons of the class, cycled).
+
+    The first ``round(boundary_frac · size)`` are structured hard instances
+    (:meth:`~banditlab.envs.active_learning_providers.InstanceProvider.boundary_instance`),
+    the rest draws of the class.
+    """
     if provider.name == "q20":
         ok = np.nonzero(provider.person_rhos() <= r)[0]
         if ok.size == 0:
             raise BanditlabError(f"class_r1: no person has rho <= {r}")
         return [provider.table[h].copy() for h in ok]
-    return [provider.sample_instance(rng, r) for _ in range(size)]
+    k = int(round(boundary_frac * size))
+    return ([provider.boundary_instance(rng, r) for _ in range(k)]
+            + [provider.sample_instance(rng, r) for _ in range(size - k)])
 
 
 def _augment(provider, pool, cfg, r, rng):
@@ -353,11 +416,16 @@ def _refresh(provider, pool, losses, cfg, r, rng):
         return pool
     pool = list(pool)
     for i in np.argsort(losses, kind="stable")[:k]:
-        pool[i] = provider.sample_instance(rng, r)
+        if rng.random() < cfg.boundary_frac:
+            pool[i] = provider.boundary_instance(rng, r)
+        else:
+            pool[i] = provider.sample_instance(rng, r)
     return pool
 
 
 def _init(sizes, cfg, rng):
+    if cfg.resolved_arch() == "arms":  # round robin comes from the fixed prior
+        return init_params(sizes, rng)
     if cfg.init == "round_robin":
         return init_round_robin(sizes, rng)
     return init_params(sizes, rng)
@@ -370,8 +438,11 @@ def _softmax(v, tau):
 
 
 def _grad_from_rollouts(params, sizes, obs, actions, losses, inst_weights, n_q, n_h, budget,
-                        decision, entropy):
-    """REINFORCE gradient of Σ_i inst_weights_i L_i with per-instance mean baselines."""
+                        decision, entropy, sim=None):
+    """REINFORCE gradient of Σ_i inst_weights_i L_i with per-instance mean baselines.
+
+    ``sim`` (a :class:`PolicySim`) selects the architecture; None means ``flat``.
+    """
     P, B = losses.shape
     adv = (losses - losses.mean(axis=1, keepdims=True)) * inst_weights[:, None] / B
     steps = budget + 1 if decision == "head" else budget
@@ -380,6 +451,10 @@ def _grad_from_rollouts(params, sizes, obs, actions, losses, inst_weights, n_q, 
     # policy_gradient differentiates Σ w (−log π); with w = −advantage this is
     # Σ advantage ∇ log π, the REINFORCE estimate of ∇ E[loss]
     W = -np.repeat(adv.reshape(-1), steps)
+    if sim is not None and sim.arch == ARCH_ARMS:
+        return arms_policy_gradient(params, sizes, np.ascontiguousarray(X), A, W,
+                                    float(entropy), n_q, budget, float(sim.provider.sigma),
+                                    sim.prior)
     t_idx = np.tile(np.arange(steps), P * B)
     lo = np.where(t_idx < budget, 0, n_q).astype(np.int64)
     hi = np.where(t_idx < budget, n_q, n_q + n_h).astype(np.int64)
@@ -448,8 +523,11 @@ def train_ltal(cfg: LTALConfig, out_dir, resume: bool = True, progress: bool = T
     provider = make_provider(cfg.provider, cfg.provider_kwargs)
     grid = geometric_grid(cfg.class_r1, cfg.n_classes, cfg.class_ratio)
     n_q, n_h, T = provider.n_queries, provider.n_hypotheses, cfg.budget
-    sizes = np.array((2 * n_q + 1, *cfg.hidden, n_q + n_h), dtype=np.int64)
-    sim = PolicySim(provider, T, cfg.decision)
+    sizes = cfg.sizes(n_q, n_h)
+    sim = PolicySim(provider, T, cfg.decision, cfg.resolved_arch(), cfg.policy_prior())
+    policy_meta = {"provider": cfg.provider, "budget": T, "decision": cfg.decision,
+                   "arch": cfg.resolved_arch(), "prior": cfg.policy_prior(),
+                   "sigma": float(getattr(provider, "sigma", 1.0))}
     M = cfg.n_classes
     total = M * cfg.iters_class + cfg.iters_robust
     meta, arrays = _load_state(out) if resume else (None, None)
@@ -470,7 +548,8 @@ def train_ltal(cfg: LTALConfig, out_dir, resume: bool = True, progress: bool = T
         rng = np.random.default_rng(cfg.seed)
         done_iters = 0
         v_star = []
-        pools = [init_pool(provider, grid[m], cfg.pool_size, rng) for m in range(M)]
+        pools = [init_pool(provider, grid[m], cfg.pool_size, rng, cfg.boundary_frac)
+                 for m in range(M)]
         params = _init(sizes, cfg, rng)
         opt = Adam(len(params), cfg.lr)
         gap_avg = np.full(M, np.nan)
@@ -501,7 +580,7 @@ def train_ltal(cfg: LTALConfig, out_dir, resume: bool = True, progress: bool = T
             L = losses.mean(axis=1)
             w = _softmax(L, cfg.tau)
             g = _grad_from_rollouts(params, sizes, obs, acts, losses, w, n_q, n_h, T,
-                                    cfg.decision, cfg.entropy)
+                                    cfg.decision, cfg.entropy, sim)
             params = opt.step(params, _clip(g, cfg.clip))
             pools[m] = adversary_step(provider, pools[m], acts[:, :, :T], ys, losses, grid[m],
                                       cfg.lr_adv)
@@ -513,7 +592,7 @@ def train_ltal(cfg: LTALConfig, out_dir, resume: bool = True, progress: bool = T
                 v_star.append(float(_softmax(Lf, cfg.tau) @ Lf))
                 save_policy(out / f"pi_r{m}.npz", params, sizes,
                             {"class_index": m, "r": float(grid[m]), "v_star": v_star[-1],
-                             "provider": cfg.provider, "budget": T, "decision": cfg.decision})
+                             **policy_meta})
                 params = _init(sizes, cfg, rng)
                 opt = Adam(len(params), cfg.lr)
         else:
@@ -531,7 +610,7 @@ def train_ltal(cfg: LTALConfig, out_dir, resume: bool = True, progress: bool = T
                 w = _softmax(L, cfg.tau)
                 gaps[m] = float(w @ L) - v_star[m]
                 cls_grads.append(_grad_from_rollouts(params, sizes, obs, acts, losses, w, n_q,
-                                                     n_h, T, cfg.decision, cfg.entropy))
+                                                     n_h, T, cfg.decision, cfg.entropy, sim))
                 pools[m] = adversary_step(provider, pools[m], acts[:, :, :T], ys, losses,
                                           grid[m], cfg.lr_adv)
                 pools[m] = _refresh(provider, pools[m], L, cfg, grid[m], rng)
@@ -545,9 +624,8 @@ def train_ltal(cfg: LTALConfig, out_dir, resume: bool = True, progress: bool = T
             params = opt.step(params, _clip(g_total, cfg.clip))
             if done_iters == total - 1:
                 save_policy(out / "pi_star.npz", params, sizes,
-                            {"class_index": None, "provider": cfg.provider, "budget": T,
-                             "decision": cfg.decision, "v_star": v_star,
-                             "grid": grid.tolist()})
+                            {"class_index": None, "v_star": v_star, "grid": grid.tolist(),
+                             **policy_meta})
         done_iters += 1
         bar.update(1)
         if done_iters % cfg.checkpoint_every == 0 or done_iters == total:
@@ -564,38 +642,126 @@ def train_ltal(cfg: LTALConfig, out_dir, resume: bool = True, progress: bool = T
 # --------------------------------------------------------------------------- evaluation
 def evaluate_algorithm(run_fn, provider: InstanceProvider, r: float, held_out, n_rollouts: int,
                        rng, adv_pool: int = 16, adv_iters: int = 10, lr_adv: float = 0.05,
-                       tau: float = 0.1):
+                       start_pool=None, final_rollouts: int | None = None, n_final: int = 3):
     """Mean loss on held-out instances and worst loss of an adversary pool trained against it.
+
+    The adversary starts from ``start_pool`` (pass the same list to every algorithm so that
+    they face the same starting points; default: half structured boundary instances, half
+    class draws), runs ``adv_iters`` score-function ascent steps against *this* algorithm
+    and remembers every instance it visited with its ``n_rollouts``-episode loss estimate.
+    The ``n_final`` instances with the largest estimates are then re-estimated with
+    ``final_rollouts`` fresh episodes each and the largest of those is reported, so the
+    reported worst case is not inflated by the selection (only by a maximum over
+    ``n_final`` independent estimates).
 
     Args:
         run_fn: ``run_fn(thetas, B, rng) -> (queries[P,B,T], responses[P,B,T], losses[P,B])``
-            for the algorithm under test (:class:`AgentSim` ``.run``, or a wrapper around
-            :class:`PolicySim`).
+            for the algorithm under test (:class:`AgentSim` ``.run``, or
+            :func:`policy_run_fn`).
         provider: The provider. r: The class radius.
         held_out: Held-out instances of the class.
-        n_rollouts: Episodes per instance.
+        n_rollouts: Episodes per instance (held-out mean and adversary steps).
         rng: Generator.
-        adv_pool, adv_iters, lr_adv, tau: The adversary trained against this algorithm.
+        adv_pool, adv_iters, lr_adv: The adversary trained against this algorithm.
+        start_pool: Optional starting instances (a list of arrays).
+        final_rollouts: Episodes of the final re-estimate (default ``4 · n_rollouts``).
+        n_final: Candidates re-estimated at the end.
 
     Returns:
-        ``{"mean": float, "worst": float}``; ``worst`` is the largest per-instance mean loss
-        of the final pool, re-estimated with fresh rollouts.
+        ``{"mean", "mean_se", "worst", "worst_se", "worst_theta"}``.
     """
     _, _, lh = run_fn(held_out, n_rollouts, rng)
-    pool = init_pool(provider, r, adv_pool, rng)
-    for _ in range(adv_iters):
+    pool = (list(start_pool) if start_pool is not None
+            else init_pool(provider, r, adv_pool, rng, boundary_frac=0.5))
+    visited, estimates = [], []
+    for it in range(adv_iters + 1):
         xs, ys, losses = run_fn(pool, n_rollouts, rng)
-        pool = adversary_step(provider, pool, xs, ys, losses, r, lr_adv)
-    _, _, lf = run_fn(pool, n_rollouts, rng)
-    return {"mean": float(lh.mean()), "worst": float(lf.mean(axis=1).max())}
+        visited.extend(np.array(th, dtype=np.float64) for th in pool)
+        estimates.extend(losses.mean(axis=1).tolist())
+        if it < adv_iters:
+            pool = adversary_step(provider, pool, xs, ys, losses, r, lr_adv)
+    top = np.argsort(-np.asarray(estimates), kind="stable")[:n_final]
+    B = final_rollouts or 4 * n_rollouts
+    _, _, lf = run_fn([visited[i] for i in top], B, rng)
+    per = lf.mean(axis=1)
+    k = int(np.argmax(per))
+    return {"mean": float(lh.mean()), "mean_se": float(lh.std() / np.sqrt(lh.size)),
+            "worst": float(per[k]), "worst_se": float(np.sqrt(per[k] * (1 - per[k]) / B)),
+            "worst_theta": visited[top[k]].tolist()}
 
 
-def policy_run_fn(params, sizes, provider, budget, decision="mle", sample=True):
-    """Adapter of a trained MLP to the ``run_fn`` signature of :func:`evaluate_algorithm`."""
-    sim = PolicySim(provider, budget, decision)
+def policy_run_fn(params, sizes, provider, budget, decision="mle", sample=True, meta=None):
+    """Adapter of a trained MLP to the ``run_fn`` signature of :func:`evaluate_algorithm`.
+
+    ``meta`` (the policy's JSON metadata, from
+    :func:`~banditlab.agents.active_ltal.load_policy`) supplies the architecture and prior.
+    """
+    meta = meta or {}
+    sim = PolicySim(provider, budget, decision, meta.get("arch", "flat"),
+                    float(meta.get("prior", 0.0)))
 
     def run_fn(thetas, n_rollouts, rng):
         _, acts, ys, losses = sim.run(params, sizes, thetas, n_rollouts, rng, sample=sample)
         return acts[:, :, :budget], ys, losses
 
     return run_fn
+
+
+def round_robin_run_fn(n: int, budget: int, sigma: float = 1.0):
+    """``run_fn`` of uniform round robin + best empirical mean on Gaussian best-arm instances.
+
+    Vectorised NumPy equivalent of running ``RoundRobinMLE`` through the env when n divides
+    T (every arm gets T/n pulls; ties have probability 0 with Gaussian responses).
+
+    Raises:
+        BanditlabError: When n does not divide T (use :class:`AgentSim` then).
+    """
+    if budget % n:
+        raise BanditlabError(f"budget: the vectorised round robin needs n | T, got n = {n}, "
+                             f"T = {budget}")
+
+    def run_fn(thetas, B, rng):
+        th = np.asarray(thetas, dtype=np.float64)
+        P = th.shape[0]
+        arms = np.arange(budget) % n
+        xs = np.broadcast_to(arms, (P, B, budget)).copy()
+        ys = th[:, arms][:, None, :] + sigma * rng.standard_normal((P, B, budget))
+        means = ys.reshape(P, B, budget // n, n).mean(axis=2)
+        losses = (np.argmax(means, axis=2) != np.argmax(th, axis=1)[:, None]).astype(float)
+        return xs, ys, losses
+
+    return run_fn
+
+
+def evaluate_per_class(algos: dict, provider: InstanceProvider, grid, *, seed=0,
+                       held_out: int = 100, n_rollouts: int = 40, adv_pool: int = 16,
+                       adv_iters: int = 8, final_rollouts: int = 800) -> dict:
+    """Mean and worst-case loss of several algorithms on every class, on common instances.
+
+    For class m the held-out instances and the adversary's start pool are drawn from
+    ``default_rng([*seed, m])`` and shared by all algorithms (CRN on instances); each
+    algorithm's adversary then runs with ``default_rng([*seed, m, 1])``
+    (:func:`evaluate_algorithm`).
+
+    Args:
+        algos: name -> ``run_fn``. provider: The provider. grid: Class radii.
+        seed: An int or a sequence of ints.
+        held_out, n_rollouts, adv_pool, adv_iters, final_rollouts: Evaluation sizes.
+
+    Returns:
+        ``{name: {"mean": [..], "mean_se": [..], "worst": [..], "worst_se": [..]}}``,
+        one entry per class.
+    """
+    seed = list(np.atleast_1d(seed).astype(int).tolist())
+    table = {name: {"mean": [], "mean_se": [], "worst": [], "worst_se": []} for name in algos}
+    for m, r in enumerate(grid):
+        rng = np.random.default_rng([*seed, m])
+        held = [provider.sample_instance(rng, r) for _ in range(held_out)]
+        start = init_pool(provider, r, adv_pool, rng, boundary_frac=0.5)
+        for name, fn in algos.items():
+            e = evaluate_algorithm(fn, provider, r, held, n_rollouts,
+                                   np.random.default_rng([*seed, m, 1]), start_pool=start,
+                                   adv_iters=adv_iters, final_rollouts=final_rollouts)
+            for key in table[name]:
+                table[name][key].append(e[key])
+    return table

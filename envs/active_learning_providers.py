@@ -357,6 +357,10 @@ class InstanceProvider:
             theta = self.sample_unrestricted(rng)
         return self.project_to_class(theta, r)
 
+    def boundary_instance(self, rng: np.random.Generator, r: float) -> np.ndarray:
+        """A hard instance of Θ^(r) used to seed adversary pools; :meth:`sample_instance` here."""
+        return self.sample_instance(rng, r)
+
     def anchor(self, theta: np.ndarray, r: float) -> np.ndarray:
         """An easy instance with the same z* and ρ ≤ r/2, the target of the projection."""
         raise NotImplementedError
@@ -494,6 +498,24 @@ class SyntheticBAI(InstanceProvider):
         best = theta[int(np.argmax(theta))]
         out = best + c * (theta - best)
         return out - 0.5 * (out.max() + out.min())  # re-centre (ρ is shift invariant)
+
+    def boundary_instance(self, rng, r):
+        """A structured instance with ρ = r: k competitors close to the best, the rest far [I].
+
+        k ~ U{1, …, n − 1} competitors at gaps 1 + U(0, 0.3) and the other arms at gaps
+        U(2, 5), in random order, then all gaps scaled so that ρ = r (:meth:`project_to_class`
+        in both directions) and clipped to the bounded instance space (which can only lower
+        ρ). These families (one close competitor; all arms equally close) are where uniform
+        allocation is respectively worst and best for a given ρ, so adversary pools are
+        seeded with them as well as with :meth:`sample_instance` draws.
+        """
+        n = self.n_queries
+        k = int(rng.integers(1, n))
+        gaps = np.concatenate([1.0 + 0.3 * rng.random(k), rng.uniform(2.0, 5.0, n - 1 - k)])
+        theta = -np.concatenate([[0.0], gaps])[rng.permutation(n)]
+        c = math.sqrt(self.rho(theta) / r) * (1 + 1e-9)
+        best = theta.max()
+        return self.clip(best + c * (theta - best))
 
     def anchor(self, theta, r):
         """Best arm kept, all others at gap D with ρ(anchor) = r/2 (exact closed form)."""
