@@ -311,6 +311,8 @@ def _sign_table(problem: str, table: np.ndarray, n_q: int) -> np.ndarray:
     if problem == "thresholds":
         x = np.arange(n_q)
         return np.where(x[None, :] >= np.arange(n_q + 1)[:, None], 1.0, -1.0)
+    if problem == "argmax":  # "arm h is best" predicts a high answer at h, low elsewhere
+        return 2.0 * np.eye(n_q) - 1.0
     return np.where(table >= 0.5, 1.0, -1.0)
 
 
@@ -340,6 +342,15 @@ class SGBS(ActiveAgent):
     T = 20 rises to ≈ 0.90 (fixed-seed numbers in the tests and the benchmark). The abstention
     is our own extension [I], not in Nowak's paper; ``margin=0`` recovers plain SGBS.
 
+    Best-arm identification (``problem="argmax"``) is outside Nowak's setting: a single pull
+    of a Gaussian arm is not a ±1 answer that a hypothesis "arm h is best" predicts. The
+    reduction used here is our own [I], so that SGBS can be compared on synthetic best-arm
+    identification as the issue asks: hypothesis h predicts a *high* answer at arm h and a
+    *low* one at every other arm; answer y_t at arm x is binarised as high when it exceeds the
+    average of the per-arm empirical means of the arms pulled before t (the first answer of
+    an episode has no reference and updates nothing); the weights, the query rule
+    min(w⁺(x), w⁻(x)) = min(w_x, 1 − w_x) and the decision argmax w are Nowak's.
+
     Args:
         beta: Assumed noise rate in (0, 1/2), or None (default): for ``table`` the
             data-derived noise rate of the confident entries, mean of min(p, 1−p) over the
@@ -353,7 +364,7 @@ class SGBS(ActiveAgent):
     _tags: ClassVar[dict[str, Any]] = {
         "check_env": (_ENV, {"provider": "thresholds", "n_episodes": 20}),
     }
-    _problems = ("thresholds", "table")
+    _problems = ("thresholds", "table", "argmax")
 
     def __init__(self, beta: float | None = None, margin: float | None = None,
                  budget: int = 20, problem: str = "thresholds", hypothesis_table=None):
@@ -390,7 +401,30 @@ class SGBS(ActiveAgent):
         self.no_ = ((self.sign_ < 0) & sure).astype(np.float64)  # predicts "no"
         self.abst_ = (~sure).astype(np.float64)  # abstains
 
+    def _new_episode(self) -> None:
+        self.bai_logw_ = None  # argmax: log-weights updated answer by answer
+        self.bai_prev_ = None  # argmax: (counts, sums, last query) before the last answer
+
+    def _bai_update(self, counts, sums) -> None:
+        """Binarise the answer received since the last act and update the log-weights."""
+        if self.bai_logw_ is None:
+            self.bai_logw_ = np.zeros(self.n_q_)
+        if self.bai_prev_ is None:
+            return
+        c0, s0, x = self.bai_prev_
+        pulled = c0 > 0
+        if not pulled.any():
+            return
+        y = sums[x] - s0[x]
+        high = y > np.mean(s0[pulled] / c0[pulled])
+        agree = self.yes_[:, x] if high else self.no_[:, x]
+        self.bai_logw_ += np.where(agree > 0, math.log(1 - self.beta_), math.log(self.beta_))
+
     def _logw(self, counts, sums):
+        if self.problem == "argmax":
+            self._bai_update(counts, sums)
+            self.bai_prev_ = None
+            return self.bai_logw_
         agree = self.yes_ @ sums + self.no_ @ (counts - sums)
         abstain = self.abst_ @ counts
         disagree = counts.sum() - agree - abstain
@@ -402,7 +436,10 @@ class SGBS(ActiveAgent):
         w = np.exp(lw - lw.max())
         w /= w.sum()
         contradicted = np.minimum(w @ self.yes_, w @ self.no_)
-        return int(argmax_random_tiebreak(contradicted, self.rng_))
+        x = int(argmax_random_tiebreak(contradicted, self.rng_))
+        if self.problem == "argmax":
+            self.bai_prev_ = (counts.copy(), sums.copy(), x)
+        return x
 
     def _decide(self, counts, sums) -> int:
         return int(argmax_random_tiebreak(self._logw(counts, sums), self.rng_))

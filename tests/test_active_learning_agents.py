@@ -193,7 +193,7 @@ def test_bad_hyperparameters():
     cases = [
         (SGBS(beta=0.7), env, "beta"),
         (SGBS(margin=0.5), env, "margin"),
-        (SGBS(problem="argmax"), bai, "problem"),
+        (SGBS(problem="linear"), bai, "problem"),
         (InfoGainGreedy(prior="weird"), env, "prior"),
         (InfoGainGreedy(prior="popularity"), env, "prior_weights"),
         (LUCBForcedStop(delta=2.0), bai, "delta"),
@@ -210,3 +210,33 @@ def test_bad_hyperparameters():
     hist = ActiveIdentification(obs_mode="history")
     with pytest.raises(BanditlabError, match="observation_space"):
         RoundRobinMLE().reset(hist.action_space, hist.observation_space, seed=0)
+
+
+def test_sgbs_best_arm_reduction_updates_weights_answer_by_answer():
+    """SGBS on best arm ([I] reduction): binarised answers update the log-weights exactly."""
+    env = ActiveIdentification(provider_kwargs={"n": 3}, budget=4)
+    agent = SGBS(problem="argmax", budget=4, beta=0.2)
+    agent.reset(env.action_space, env.observation_space, seed=0)
+    lo, hi = np.log(0.2), np.log(0.8)
+
+    def obs(counts, means, t):
+        return np.concatenate([np.asarray(counts) / 4, means, [t / 4]])
+
+    x0 = agent.act(obs([0, 0, 0], [0, 0, 0], 0))
+    c, m = np.zeros(3), np.zeros(3)
+    c[x0], m[x0] = 1, 0.7
+    x1 = agent.act(obs(c, m, 1))
+    np.testing.assert_array_equal(agent.bai_logw_, 0.0)  # first answer: no reference yet
+    assert x1 in range(3)
+    c[x1] += 1
+    m[x1] = 0.2 if x1 != x0 else (0.7 + 0.2) / 2  # answer 0.2 < reference 0.7: "low"
+    x2 = agent.act(obs(c, m, 2))
+    expected = np.where(np.arange(3) == x1, lo, hi)  # "low at x1" contradicts only h = x1
+    np.testing.assert_allclose(agent.bai_logw_, expected)
+    # weights 1/9 for h = x1 and 4/9 for the others: min(w, 1 − w) is largest at the others
+    assert x2 != x1
+
+
+def test_sgbs_best_arm_runs_through_the_env():
+    res = run((ENV_ID, {"n_episodes": 30}), ("SGBS-v0", {"problem": "argmax"}), seed=0)
+    assert 0 <= res.finals["loss"] <= 30
