@@ -1,120 +1,180 @@
-"""Benchmark of the active-identification family: LTAL training time and per-class losses.
+"""Benchmark of the active-identification family: LTAL training and per-class losses (AL-E1).
 
 Usage::
 
-    python benchmarks/bench_active_learning.py            # n = 5, T = 20, 4 classes
-    python benchmarks/bench_active_learning.py --smoke    # seconds, tiny sizes
-    python benchmarks/bench_active_learning.py --n 10 --budget 50 --out /tmp/ltal_n10
+    python benchmarks/bench_active_learning.py                      # n = 5, T = 20
+    python benchmarks/bench_active_learning.py --configs 5x20 5x50 10x20 10x50 --jobs 2
+    python benchmarks/bench_active_learning.py --smoke              # seconds, tiny sizes
 
-Prints, side by side: the wall and CPU time of training the per-class policies π_r and the
-robust policy π* (resumable; rerunning with the same ``--out`` reuses the checkpoint), then
-for every class r the mean loss on held-out instances of the class and the worst loss found by
-an adversary pool trained against *each* algorithm (uniform round robin, every π_r and π*;
-sequential halving with ``--seq-halving``, slow: it runs through the env), then the 20
-Questions identification rates of the baselines at T = 20.
+For every configuration ``n x T`` (Gaussian best-arm identification, n arms, budget T, classes
+r = 2n · 2^m, m = 0..3), the script trains the per-class policies π_r and the robust policy π*
+(resumable: rerunning with the same ``--out`` reuses the checkpoints in ``<out>/n<n>_T<T>``),
+then evaluates every algorithm on every class:
 
-Uniform round robin is simulated in NumPy (``round_robin_run``): with n | T every arm gets
-T/n pulls and the decision is the best empirical mean, which is what ``RoundRobinMLE`` does
-(ties have probability 0 with Gaussian responses); otherwise it runs through the env.
-The worst-case column has a standard error of about sqrt(0.25 / eval_rollouts) per pool
-member (≈ 0.05 at the default 100), plus the upward bias of a maximum over the pool.
+* **mean**: the average loss over the same held-out instances of the class for every
+  algorithm (CRN on instances);
+* **worst**: the largest loss found by an adversary pool trained against *that* algorithm
+  (spec §7, pitfall 1), every adversary starting from the same pool (half structured
+  boundary instances, half class draws); the candidates are re-estimated with fresh
+  episodes, so the figure is not inflated by selecting the noisiest member.
+
+Algorithms: uniform round robin + best empirical mean (NumPy: with n | T every arm gets T/n
+pulls, which is what ``RoundRobinMLE`` does), sequential halving, LUCB stopped at T and
+C-tracking (through the env, black box), SGBS through our reduction to best-arm
+identification ([I], see :class:`~banditlab.agents.active_baselines.SGBS`: Nowak's SGBS
+needs hypotheses that predict ±1 answers, which a Gaussian pull is not), every π_r and π*.
+``--q20`` also prints the 20 Questions identification rates of uniform, SGBS and
+information-gain greedy, where SGBS is in its own setting.
+
+Writes ``<out>/results.json`` (all numbers) and the figures ``<out>/loss_vs_r.png`` and
+``<out>/loss_vs_T.png``, and prints one table per configuration and the training times.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
 
 import numpy as np
 
-from banditlab.agents.active_baselines import RoundRobinMLE, SequentialHalving
+from banditlab.agents.active_baselines import (
+    SGBS,
+    LUCBForcedStop,
+    RoundRobinMLE,
+    SequentialHalving,
+    TrackAndStopBudget,
+)
 from banditlab.agents.active_ltal import load_policy
 from banditlab.agents.active_ltal_train import (
     AgentSim,
     LTALConfig,
-    evaluate_algorithm,
+    evaluate_per_class,
     policy_run_fn,
+    round_robin_run_fn,
     train_ltal,
 )
 from banditlab.envs.active_learning_providers import SyntheticBAI
-from banditlab.harness import run
+
+BASELINES = {
+    "uniform": lambda T: RoundRobinMLE(budget=T),
+    "seq-halving": lambda T: SequentialHalving(budget=T),
+    "LUCB@T": lambda T: LUCBForcedStop(budget=T),
+    "C-tracking@T": lambda T: TrackAndStopBudget(budget=T),
+    "SGBS": lambda T: SGBS(problem="argmax", budget=T),
+}
 
 
-def round_robin_run(n: int, T: int):
-    """``run_fn`` of uniform round robin + best empirical mean, Gaussian arms, σ = 1, n | T."""
-
-    def run_fn(thetas, B, rng):
-        th = np.asarray(thetas, dtype=np.float64)
-        P = th.shape[0]
-        arms = np.arange(T) % n
-        xs = np.broadcast_to(arms, (P, B, T)).copy()
-        ys = th[:, arms][:, None, :] + rng.standard_normal((P, B, T))
-        means = ys.reshape(P, B, T // n, n).mean(axis=2)
-        losses = (np.argmax(means, axis=2) != np.argmax(th, axis=1)[:, None]).astype(float)
-        return xs, ys, losses
-
-    return run_fn
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--smoke", action="store_true")
-    ap.add_argument("--n", type=int, default=5)
-    ap.add_argument("--budget", type=int, default=20)
-    ap.add_argument("--out", default="/tmp/banditlab_ltal_bench")
-    ap.add_argument("--iters-class", type=int, default=400)
-    ap.add_argument("--iters-robust", type=int, default=400)
-    ap.add_argument("--held-out", type=int, default=200, help="held-out instances per class")
-    ap.add_argument("--eval-rollouts", type=int, default=100, help="episodes per instance")
-    ap.add_argument("--adv-pool", type=int, default=16)
-    ap.add_argument("--adv-iters", type=int, default=10)
-    ap.add_argument("--seq-halving", action="store_true", help="also evaluate seq. halving")
-    args = ap.parse_args()
-    smoke = args.smoke
+def run_config(n: int, T: int, out: str, smoke: bool, sizes: dict) -> dict:
+    """Train π_r and π* for one configuration and evaluate every algorithm on every class."""
     cfg = LTALConfig(
-        provider="synthetic_bai", provider_kwargs={"n": args.n}, budget=args.budget,
-        class_r1=2.0 * args.n, n_classes=2 if smoke else 4,
-        hidden=(), pool_size=6 if smoke else 32,
-        rollouts=4 if smoke else 16, iters_class=3 if smoke else args.iters_class,
-        iters_robust=3 if smoke else args.iters_robust,
+        provider="synthetic_bai", provider_kwargs={"n": n}, budget=T, class_r1=2.0 * n,
+        n_classes=2 if smoke else 4, arch="arms", hidden=(4,) if smoke else (16,),
+        lr=0.01, pool_size=6 if smoke else 32, rollouts=4 if smoke else 16,
+        iters_class=3 if smoke else sizes["iters_class"],
+        iters_robust=3 if smoke else sizes["iters_robust"], vstar_rollouts=8 if smoke else 128,
     )
+    folder = Path(out) / f"n{n}_T{T}"
     t0, c0 = time.perf_counter(), time.process_time()
-    res = train_ltal(cfg, args.out, progress=not smoke)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    print(f"training (this call): wall {wall:.1f} s, CPU {cpu:.1f} s; "
-          f"total recorded in checkpoint {res['seconds']:.1f} s")
-    print("V*_r estimates:", np.round(res["v_star"], 3).tolist())
-
-    prov = SyntheticBAI(n=args.n)
-    T = args.budget
-    rng = np.random.default_rng(123)
-    n_held, B = (4, 4) if smoke else (args.held_out, args.eval_rollouts)
-    adv = {"adv_pool": 4 if smoke else args.adv_pool,
-           "adv_iters": 2 if smoke else args.adv_iters}
-    if T % args.n == 0:
-        algos = {"uniform": round_robin_run(args.n, T)}
-    else:
-        algos = {"uniform": AgentSim(RoundRobinMLE(budget=T), "synthetic_bai",
-                                     {"n": args.n}, T).run}
-    if args.seq_halving or smoke:
-        algos["seq-halving"] = AgentSim(SequentialHalving(budget=T), "synthetic_bai",
-                                        {"n": args.n}, T).run
+    res = train_ltal(cfg, folder, progress=False)
+    train = {"wall_this_call": time.perf_counter() - t0, "cpu_this_call": time.process_time() - c0,
+             "seconds_recorded": res["seconds"]}
+    prov = SyntheticBAI(n=n)
+    algos = {}
+    for name, make in BASELINES.items():
+        if name == "uniform" and T % n == 0:
+            algos[name] = round_robin_run_fn(n, T)
+        else:
+            algos[name] = AgentSim(make(T), "synthetic_bai", {"n": n}, T).run
     for name, path in res["policies"].items():
-        params, sizes, _ = load_policy(path)
-        algos[name] = policy_run_fn(params, sizes, prov, T)
-    print(f"\nper-class loss (mean on {n_held} held-out instances / worst of an adversary pool "
-          "trained against that algorithm)")
-    header = "r".rjust(6) + "".join(name.rjust(16) for name in algos)
-    print(header)
-    for r in res["grid"]:
-        held = [prov.sample_instance(rng, r) for _ in range(n_held)]
-        cells = []
-        for fn in algos.values():
-            e = evaluate_algorithm(fn, prov, r, held, B, rng, **adv)
-            cells.append(f"{e['mean']:.3f}/{e['worst']:.3f}".rjust(16))
-        print(f"{r:6.1f}" + "".join(cells))
+        params, psizes, meta = load_policy(path)
+        algos[name] = policy_run_fn(params, psizes, prov, T, meta=meta)
+    ev = {"n_rollouts": 4 if smoke else sizes["eval_rollouts"],
+          "adv_iters": 1 if smoke else sizes["adv_iters"],
+          "final_rollouts": 8 if smoke else sizes["final_rollouts"],
+          "held_out": 4 if smoke else sizes["held_out"],
+          "adv_pool": 4 if smoke else sizes["adv_pool"]}
+    table = evaluate_per_class(algos, prov, res["grid"], seed=[n, T], **ev)
+    return {"n": n, "T": T, "grid": res["grid"], "v_star": res["v_star"], "train": train,
+            "table": table, "eval": ev}
 
+
+def print_config(rec: dict) -> None:
+    """One table per configuration: mean / worst per class and algorithm."""
+    n, T = rec["n"], rec["T"]
+    tr = rec["train"]
+    print(f"\n== n = {n}, T = {T}: training {tr['seconds_recorded']:.1f} s recorded "
+          f"(this call: wall {tr['wall_this_call']:.1f} s, CPU {tr['cpu_this_call']:.1f} s); "
+          f"V*_r = {np.round(rec['v_star'], 3).tolist()}")
+    names = list(rec["table"])
+    print("mean / worst-case loss (adversary trained against each algorithm)")
+    print("r".rjust(6) + "".join(name.rjust(14) for name in names))
+    for m, r in enumerate(rec["grid"]):
+        cells = "".join(f"{rec['table'][k]['mean'][m]:.3f}/{rec['table'][k]['worst'][m]:.3f}"
+                        .rjust(14) for k in names)
+        print(f"{r:6.0f}{cells}")
+
+
+def plot(records: list[dict], out: Path) -> None:
+    """``loss_vs_r.png`` (mean and worst per configuration) and ``loss_vs_T.png``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    show = ("uniform", "seq-halving", "LUCB@T", "C-tracking@T", "SGBS", "pi_star")
+    style = {"pi_star": dict(color="k", lw=2.2)}
+    fig, axes = plt.subplots(2, len(records), figsize=(4 * len(records), 6.5), squeeze=False)
+    for j, rec in enumerate(records):
+        for i, kind in enumerate(("mean", "worst")):
+            ax = axes[i, j]
+            names = [k for k in rec["table"] if k in show or k.startswith("pi_r")]
+            for name in names:
+                v = np.asarray(rec["table"][name][kind])
+                se = np.asarray(rec["table"][name][kind + "_se"])
+                kw = style.get(name, dict(ls=":" if name.startswith("pi_r") else "-"))
+                ax.errorbar(rec["grid"], v, yerr=1.96 * se, marker="o", ms=3, capsize=2,
+                            label=name, **kw)
+            ax.set_xscale("log", base=2)
+            ax.set_title(f"n = {rec['n']}, T = {rec['T']}: {kind} loss", fontsize=9)
+            ax.set_xlabel("class radius r (ρ ≤ r)")
+            ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("average 0-1 loss (held-out)")
+    axes[1, 0].set_ylabel("worst-case 0-1 loss (adversary)")
+    axes[0, -1].legend(fontsize=7, title="bars: 95% CI", title_fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "loss_vs_r.png", dpi=120)
+    plt.close(fig)
+    ns = sorted({rec["n"] for rec in records})
+    fig, axes = plt.subplots(1, len(ns), figsize=(4.5 * len(ns), 3.4), squeeze=False)
+    for j, n in enumerate(ns):
+        recs = sorted((rec for rec in records if rec["n"] == n), key=lambda rec: rec["T"])
+        Ts = [rec["T"] for rec in recs]
+        ax = axes[0, j]
+        for name in show:
+            last = len(recs[0]["grid"]) - 1
+            for m, ls in ((max(last - 1, 0), "-"), (last, "--")):
+                v = [rec["table"][name]["worst"][m] for rec in recs if len(rec["grid"]) > m]
+                if len(v) == len(Ts):
+                    ax.plot(Ts, v, ls, marker="o", label=f"{name}, r = {recs[0]['grid'][m]:.0f}",
+                            **({"color": "k"} if name == "pi_star" else {}))
+        ax.set_title(f"n = {n}: worst-case loss on the two hardest classes", fontsize=9)
+        ax.set_xlabel("budget T")
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("worst-case 0-1 loss")
+    axes[0, -1].legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    fig.savefig(out / "loss_vs_T.png", dpi=120)
+    plt.close(fig)
+
+
+def q20_rates(smoke: bool) -> None:
+    """20 Questions identification rates of the baselines at T = 20."""
     from banditlab.envs.active_learning import ActiveIdentification
+    from banditlab.harness import run
 
     n_p = 10 if smoke else 100
     env_kw = {"provider": "q20", "budget": 20, "n_episodes": n_p, "instance_mode": "sequence",
@@ -128,6 +188,49 @@ def main() -> None:
                  .finals["correct"] / n_p for s in range(3)]
         print(f"{aid:>20}: {np.mean(rates):.3f} {np.round(rates, 2).tolist()} "
               f"({time.perf_counter() - t0:.1f} s)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--configs", nargs="+", default=["5x20"], help="n x T, e.g. 5x20 10x50")
+    ap.add_argument("--out", default="/tmp/banditlab_ltal_bench")
+    ap.add_argument("--jobs", type=int, default=1, help="configurations run in parallel")
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--q20", action="store_true", help="also the 20 Questions rates")
+    ap.add_argument("--iters-class", type=int, default=300)
+    ap.add_argument("--iters-robust", type=int, default=300)
+    ap.add_argument("--held-out", type=int, default=100, help="held-out instances per class")
+    ap.add_argument("--eval-rollouts", type=int, default=40, help="episodes per instance")
+    ap.add_argument("--adv-pool", type=int, default=16)
+    ap.add_argument("--adv-iters", type=int, default=8)
+    ap.add_argument("--final-rollouts", type=int, default=800)
+    args = ap.parse_args()
+    try:
+        configs = [tuple(int(v) for v in c.lower().split("x")) for c in args.configs]
+        if any(len(c) != 2 or min(c) < 1 for c in configs):
+            raise ValueError
+    except ValueError:
+        ap.error(f"--configs: expected items like 5x20 (n x T), got {args.configs}")
+    sizes = {k: getattr(args, k) for k in ("iters_class", "iters_robust", "held_out",
+                                            "eval_rollouts", "adv_pool", "adv_iters",
+                                            "final_rollouts")}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    jobs = [(n, T, str(out), args.smoke, sizes) for n, T in configs]
+    if args.jobs > 1:
+        with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as ex:
+            records = list(ex.map(run_config, *zip(*jobs, strict=True)))
+    else:
+        records = [run_config(*job) for job in jobs]
+    for rec in records:
+        print_config(rec)
+    (out / "results.json").write_text(json.dumps(records, indent=1))
+    plot(records, out)
+    print(f"\nwrote {out / 'results.json'}, {out / 'loss_vs_r.png'}, {out / 'loss_vs_T.png'} "
+          f"({time.perf_counter() - t0:.0f} s)")
+    if args.q20:
+        q20_rates(args.smoke)
 
 
 if __name__ == "__main__":
