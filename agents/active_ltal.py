@@ -12,6 +12,17 @@ All parameters live in one flat float64 vector ``params`` with the layer widths 
 training (:func:`ltal_rollouts`) run in Numba; gradients are computed in NumPy on the stored
 observations (:func:`policy_gradient`). No deep-learning framework is used.
 
+Two architectures (``arch``):
+
+* ``flat`` (any provider): the MLP above over the whole observation.
+* ``arms`` (best-arm identification, our design [I]): one small MLP f shared by all arms maps
+  the per-arm features φ_i of :func:`arm_features` (pulls, never-pulled flag, leader and
+  runner-up flags, gap to the leader and its z-score, 1/sqrt(pulls), t/T) to a scalar, and
+  the query logit of arm i is f(φ_i) − prior · n_i with a fixed round-robin prior. The policy
+  is permutation-equivariant by construction and the same weights apply to any number of
+  arms. On synthetic best-arm identification the flat linear policy never beat uniform round
+  robin, the ``arms`` policy does (``agents/active_ltal_train.py``, MEASURED).
+
 The paper's exact architecture has not been checked [M]; the spec suggests 3 × 256 units, the
 defaults here are smaller so that training finishes in minutes on 2 cores [I].
 """

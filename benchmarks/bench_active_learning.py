@@ -68,7 +68,7 @@ BASELINES = {
 }
 
 
-def run_config(n: int, T: int, out: str, smoke: bool, sizes: dict) -> dict:
+def run_config(n: int, T: int, out: str, smoke: bool, sizes: dict, seed: int = 0) -> dict:
     """Train π_r and π* for one configuration and evaluate every algorithm on every class."""
     cfg = LTALConfig(
         provider="synthetic_bai", provider_kwargs={"n": n}, budget=T, class_r1=2.0 * n,
@@ -76,8 +76,9 @@ def run_config(n: int, T: int, out: str, smoke: bool, sizes: dict) -> dict:
         lr=0.01, pool_size=6 if smoke else 32, rollouts=4 if smoke else 16,
         iters_class=3 if smoke else sizes["iters_class"],
         iters_robust=3 if smoke else sizes["iters_robust"], vstar_rollouts=8 if smoke else 128,
+        seed=seed,
     )
-    folder = Path(out) / f"n{n}_T{T}"
+    folder = Path(out) / (f"n{n}_T{T}" + (f"_seed{seed}" if seed else ""))
     t0, c0 = time.perf_counter(), time.process_time()
     res = train_ltal(cfg, folder, progress=False)
     train = {"wall_this_call": time.perf_counter() - t0, "cpu_this_call": time.process_time() - c0,
@@ -98,15 +99,16 @@ def run_config(n: int, T: int, out: str, smoke: bool, sizes: dict) -> dict:
           "held_out": 4 if smoke else sizes["held_out"],
           "adv_pool": 4 if smoke else sizes["adv_pool"]}
     table = evaluate_per_class(algos, prov, res["grid"], seed=[n, T], **ev)
-    return {"n": n, "T": T, "grid": res["grid"], "v_star": res["v_star"], "train": train,
-            "table": table, "eval": ev}
+    return {"n": n, "T": T, "seed": seed, "grid": res["grid"], "v_star": res["v_star"],
+            "train": train, "table": table, "eval": ev}
 
 
 def print_config(rec: dict) -> None:
     """One table per configuration: mean / worst per class and algorithm."""
     n, T = rec["n"], rec["T"]
     tr = rec["train"]
-    print(f"\n== n = {n}, T = {T}: training {tr['seconds_recorded']:.1f} s recorded "
+    print(f"\n== n = {n}, T = {T}, training seed {rec.get('seed', 0)}: "
+          f"training {tr['seconds_recorded']:.1f} s recorded "
           f"(this call: wall {tr['wall_this_call']:.1f} s, CPU {tr['cpu_this_call']:.1f} s); "
           f"V*_r = {np.round(rec['v_star'], 3).tolist()}")
     names = list(rec["table"])
@@ -119,53 +121,75 @@ def print_config(rec: dict) -> None:
 
 
 def plot(records: list[dict], out: Path) -> None:
-    """``loss_vs_r.png`` (mean and worst per configuration) and ``loss_vs_T.png``."""
+    """``loss_vs_r.png`` (mean and worst per configuration) and ``loss_vs_T.png``.
+
+    SGBS (through the best-arm reduction) is far above the others (0.4–0.8) and would squash
+    the scale, so it is left out of the figures and stated in a corner of every panel.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    show = ("uniform", "seq-halving", "LUCB@T", "C-tracking@T", "SGBS", "pi_star")
-    style = {"pi_star": dict(color="k", lw=2.2)}
+    show = ("uniform", "seq-halving", "LUCB@T", "C-tracking@T", "pi_star")
+    colors = dict(zip(show, ("tab:blue", "tab:orange", "tab:green", "tab:red", "k"), strict=True))
+
+    def style(name):
+        if name == "pi_star":
+            return {"color": "k", "lw": 2.2}
+        if name.startswith("pi_r"):  # shades of purple, light = easy class
+            m = int(name[4:])
+            return {"ls": ":", "lw": 1.2, "color": plt.cm.Purples(0.35 + 0.15 * min(m, 4))}
+        return {"color": colors[name]}
+
+    records = sorted(records, key=lambda rec: (rec["n"], rec["T"]))
     fig, axes = plt.subplots(2, len(records), figsize=(4 * len(records), 6.5), squeeze=False)
     for j, rec in enumerate(records):
         for i, kind in enumerate(("mean", "worst")):
             ax = axes[i, j]
-            names = [k for k in rec["table"] if k in show or k.startswith("pi_r")]
-            for name in names:
+            for name in rec["table"]:
+                if name not in show and not name.startswith("pi_r"):
+                    continue
                 v = np.asarray(rec["table"][name][kind])
                 se = np.asarray(rec["table"][name][kind + "_se"])
-                kw = style.get(name, dict(ls=":" if name.startswith("pi_r") else "-"))
                 ax.errorbar(rec["grid"], v, yerr=1.96 * se, marker="o", ms=3, capsize=2,
-                            label=name, **kw)
+                            label=name, **style(name))
+            if "SGBS" in rec["table"]:
+                v = rec["table"]["SGBS"][kind]
+                ax.text(0.02, 0.97, f"SGBS (reduction): {min(v):.2f}–{max(v):.2f}",
+                        transform=ax.transAxes, va="top", fontsize=7)
             ax.set_xscale("log", base=2)
             ax.set_title(f"n = {rec['n']}, T = {rec['T']}: {kind} loss", fontsize=9)
             ax.set_xlabel("class radius r (ρ ≤ r)")
             ax.grid(alpha=0.3)
     axes[0, 0].set_ylabel("average 0-1 loss (held-out)")
     axes[1, 0].set_ylabel("worst-case 0-1 loss (adversary)")
-    axes[0, -1].legend(fontsize=7, title="bars: 95% CI", title_fontsize=7)
+    axes[1, -1].legend(fontsize=7, title="bars: 95% CI", title_fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(out / "loss_vs_r.png", dpi=120)
     plt.close(fig)
     ns = sorted({rec["n"] for rec in records})
-    fig, axes = plt.subplots(1, len(ns), figsize=(4.5 * len(ns), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(ns), figsize=(4.5 * len(ns), 3.6), squeeze=False)
     for j, n in enumerate(ns):
         recs = sorted((rec for rec in records if rec["n"] == n), key=lambda rec: rec["T"])
         Ts = [rec["T"] for rec in recs]
+        last = len(recs[0]["grid"]) - 1
+        classes = (max(last - 1, 0), last)
         ax = axes[0, j]
         for name in show:
-            last = len(recs[0]["grid"]) - 1
-            for m, ls in ((max(last - 1, 0), "-"), (last, "--")):
-                v = [rec["table"][name]["worst"][m] for rec in recs if len(rec["grid"]) > m]
-                if len(v) == len(Ts):
-                    ax.plot(Ts, v, ls, marker="o", label=f"{name}, r = {recs[0]['grid'][m]:.0f}",
-                            **({"color": "k"} if name == "pi_star" else {}))
-        ax.set_title(f"n = {n}: worst-case loss on the two hardest classes", fontsize=9)
+            for m, ls in zip(classes, ("-", "--"), strict=True):
+                v = [rec["table"][name]["worst"][m] for rec in recs]
+                ax.plot(Ts, v, ls, marker="o", color=colors[name],
+                        lw=2.2 if name == "pi_star" else 1.2,
+                        label=name if ls == "-" else None)
+        r_a, r_b = (recs[0]["grid"][m] for m in classes)
+        ax.set_title(f"n = {n}: worst-case loss, r = {r_a:.0f} (solid), {r_b:.0f} (dashed)",
+                     fontsize=9)
         ax.set_xlabel("budget T")
+        ax.set_xticks(Ts)
         ax.grid(alpha=0.3)
     axes[0, 0].set_ylabel("worst-case 0-1 loss")
-    axes[0, -1].legend(fontsize=6, ncol=2)
+    axes[0, -1].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out / "loss_vs_T.png", dpi=120)
     plt.close(fig)
@@ -190,12 +214,61 @@ def q20_rates(smoke: bool) -> None:
               f"({time.perf_counter() - t0:.1f} s)")
 
 
+def q20_per_class(smoke: bool) -> dict:
+    """20 Questions, T = 20: per class Θ^(r) (persons with ρ ≤ r), mean and worst person.
+
+    Every algorithm plays every person ``B`` episodes twice (two independent batches); the
+    mean is over both batches and the persons of the class, the worst person is selected on
+    the first batch and reported with the second (so the selection does not inflate it).
+    """
+    from banditlab.agents.active_baselines import InfoGainGreedy
+    from banditlab.envs.active_learning_providers import Q20
+
+    prov = Q20()
+    rhos = prov.person_rhos()
+    grid = [0.8, 1.0, 1.25, 1.6, float(np.ceil(rhos.max() * 10) / 10)]
+    n_p = 10 if smoke else prov.n_hypotheses
+    B = 2 if smoke else 20
+    persons = [prov.table[h] for h in range(n_p)]
+    kw = {"problem": "table", "hypothesis_table": prov.table}
+    algos = {"uniform": RoundRobinMLE(budget=20, **kw), "SGBS": SGBS(budget=20, **kw),
+             "info-gain": InfoGainGreedy(budget=20, **kw)}
+    out = {"grid": grid, "persons_per_class": [int((rhos[:n_p] <= r).sum()) for r in grid],
+           "table": {}}
+    for name, agent in algos.items():
+        sim = AgentSim(agent, "q20", {}, 20)
+        a = sim.run(persons, B, np.random.default_rng(0))[2].mean(axis=1)
+        b = sim.run(persons, B, np.random.default_rng(1))[2].mean(axis=1)
+        row = {"mean": [], "worst": [], "worst_person": []}
+        for r in grid:
+            idx = np.flatnonzero(rhos[:n_p] <= r)
+            if idx.size == 0:
+                row["mean"].append(float("nan"))
+                row["worst"].append(float("nan"))
+                row["worst_person"].append(-1)
+                continue
+            row["mean"].append(float((a[idx] + b[idx]).mean() / 2))
+            k = idx[int(np.argmax(a[idx]))]
+            row["worst"].append(float(b[k]))
+            row["worst_person"].append(int(prov.pid[k]))
+        out["table"][name] = row
+    print(f"\n20 Questions, T = 20, classes by person rho ({B} + {B} episodes per person): "
+          "mean loss / loss of the worst person")
+    print("r".rjust(6) + "persons".rjust(9) + "".join(k.rjust(14) for k in algos))
+    for m, r in enumerate(grid):
+        cells = "".join(f"{out['table'][k]['mean'][m]:.3f}/{out['table'][k]['worst'][m]:.3f}"
+                        .rjust(14) for k in algos)
+        print(f"{r:6.2f}{out['persons_per_class'][m]:9d}{cells}")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--configs", nargs="+", default=["5x20"], help="n x T, e.g. 5x20 10x50")
     ap.add_argument("--out", default="/tmp/banditlab_ltal_bench")
     ap.add_argument("--jobs", type=int, default=1, help="configurations run in parallel")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--seed", type=int, default=0, help="training seed (evaluation: fixed)")
     ap.add_argument("--q20", action="store_true", help="also the 20 Questions rates")
     ap.add_argument("--iters-class", type=int, default=300)
     ap.add_argument("--iters-robust", type=int, default=300)
@@ -217,7 +290,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    jobs = [(n, T, str(out), args.smoke, sizes) for n, T in configs]
+    jobs = [(n, T, str(out), args.smoke, sizes, args.seed) for n, T in configs]
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as ex:
             records = list(ex.map(run_config, *zip(*jobs, strict=True)))
@@ -231,6 +304,8 @@ def main() -> None:
           f"({time.perf_counter() - t0:.0f} s)")
     if args.q20:
         q20_rates(args.smoke)
+        q20 = q20_per_class(args.smoke)
+        (out / "q20_per_class.json").write_text(json.dumps(q20, indent=1))
 
 
 if __name__ == "__main__":
