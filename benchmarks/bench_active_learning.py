@@ -26,8 +26,10 @@ needs hypotheses that predict ±1 answers, which a Gaussian pull is not), every 
 ``--q20`` also prints the 20 Questions identification rates of uniform, SGBS and
 information-gain greedy, where SGBS is in its own setting.
 
-Writes ``<out>/results.json`` (all numbers) and the figures ``<out>/loss_vs_r.png`` and
-``<out>/loss_vs_T.png``, and prints one table per configuration and the training times.
+Writes ``<out>/results.json`` (all numbers; records of earlier calls with other
+configurations or seeds are kept) and the figures ``<out>/loss_vs_r.png`` and
+``<out>/loss_vs_T.png`` (this call's configurations), and prints one table per configuration
+and the training times.
 """
 
 from __future__ import annotations
@@ -298,7 +300,14 @@ def main() -> None:
         records = [run_config(*job) for job in jobs]
     for rec in records:
         print_config(rec)
-    (out / "results.json").write_text(json.dumps(records, indent=1))
+    # results.json keeps the records of earlier calls (other configurations or seeds)
+    path = out / "results.json"
+    key = lambda rec: (rec["n"], rec["T"], rec.get("seed", 0))  # noqa: E731
+    merged = {key(rec): rec for rec in (json.loads(path.read_text()) if path.is_file() else [])}
+    merged.update({key(rec): rec for rec in records})
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(sorted(merged.values(), key=key), indent=1))
+    tmp.replace(path)
     plot(records, out)
     print(f"\nwrote {out / 'results.json'}, {out / 'loss_vs_r.png'}, {out / 'loss_vs_T.png'} "
           f"({time.perf_counter() - t0:.0f} s)")

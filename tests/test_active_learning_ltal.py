@@ -454,3 +454,25 @@ def test_vectorised_round_robin_matches_the_agent_through_the_env():
     assert abs(env_loss - losses.mean()) < 4 * np.sqrt(2 * pooled * (1 - pooled) / n_ep)
     with pytest.raises(BanditlabError, match="budget"):
         round_robin_run_fn(5, 12)
+
+
+def test_benchmark_script_smoke(tmp_path):
+    """``benchmarks/bench_active_learning.py --smoke`` trains, evaluates and writes its outputs."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_active_learning.py"
+    for config in ("3x6", "3x9"):  # a second call keeps the first call's record
+        subprocess.run([sys.executable, str(script), "--smoke", "--configs", config, "--out",
+                        str(tmp_path)], check=True, capture_output=True, timeout=300)
+    records = json.loads((tmp_path / "results.json").read_text())
+    assert [(rec["n"], rec["T"]) for rec in records] == [(3, 6), (3, 9)]
+    for rec in records:
+        assert set(rec["table"]) == {"uniform", "seq-halving", "LUCB@T", "C-tracking@T", "SGBS",
+                                     "pi_r0", "pi_r1", "pi_star"}
+        for row in rec["table"].values():
+            assert len(row["mean"]) == len(row["worst"]) == len(rec["grid"]) == 2
+            assert all(0 <= v <= 1 for v in row["mean"] + row["worst"])
+    assert (tmp_path / "loss_vs_r.png").stat().st_size > 0
+    assert (tmp_path / "loss_vs_T.png").stat().st_size > 0
