@@ -303,6 +303,95 @@ def ltal_rollouts(params, sizes, means, gaussian, sigma, budget, n_rollouts, pro
 
 
 @njit(cache=True)
+def _layer_offsets(sizes):
+    """Start of every layer's weights in the flat vector (int64[L + 1]) and the widest layer."""
+    L = sizes.shape[0] - 1
+    offs = np.zeros(L + 1, np.int64)
+    width = sizes[0]
+    for layer in range(L):
+        offs[layer + 1] = offs[layer] + sizes[layer] * sizes[layer + 1] + sizes[layer + 1]
+        width = max(width, sizes[layer + 1])
+    return offs, width
+
+
+@njit(cache=True)
+def _forward_store(params, sizes, offs, x, acts, pre):
+    """Forward pass keeping every layer's pre-activation ``pre`` and activation ``acts``.
+
+    ``acts`` and ``pre`` are float64[L + 1, width] (row 0 of ``acts`` is the input); the
+    logits end up in ``acts[L, :sizes[L]]``.
+    """
+    L = sizes.shape[0] - 1
+    for i in range(sizes[0]):
+        acts[0, i] = x[i]
+    for layer in range(L):
+        fi = sizes[layer]
+        fo = sizes[layer + 1]
+        off = offs[layer]
+        for j in range(fo):
+            pre[layer + 1, j] = params[off + fi * fo + j]
+        for i in range(fi):
+            h = acts[layer, i]
+            if h != 0.0:
+                base = off + i * fo
+                for j in range(fo):
+                    pre[layer + 1, j] += h * params[base + j]
+        for j in range(fo):
+            z = pre[layer + 1, j]
+            acts[layer + 1, j] = z if (layer == L - 1 or z >= 0.0) else LEAK * z
+
+
+@njit(cache=True)
+def _backward_accumulate(params, sizes, offs, acts, pre, delta, scratch, grad):
+    """Add the gradient of ``Σ_j delta_j · logit_j`` at the stored pass to ``grad``.
+
+    ``delta`` (float64[width], the output-layer gradient on entry) and ``scratch`` are
+    overwritten.
+    """
+    L = sizes.shape[0] - 1
+    for layer in range(L - 1, -1, -1):
+        fi = sizes[layer]
+        fo = sizes[layer + 1]
+        off = offs[layer]
+        for j in range(fo):
+            grad[off + fi * fo + j] += delta[j]
+        for i in range(fi):
+            h = acts[layer, i]
+            base = off + i * fo
+            acc = 0.0
+            for j in range(fo):
+                grad[base + j] += h * delta[j]
+                acc += params[base + j] * delta[j]
+            scratch[i] = acc
+        if layer > 0:
+            for i in range(fi):
+                delta[i] = scratch[i] if pre[layer, i] >= 0.0 else LEAK * scratch[i]
+
+
+@njit(cache=True)
+def _softmax_gradient(logits, lo, hi, action, w, ent_per_sample, out):
+    """``out[j] = ∂/∂logit_j [w · (−log π(action)) − ent · H(π)]`` on the block [lo, hi)."""
+    m = -np.inf
+    for j in range(lo, hi):
+        m = max(m, logits[j])
+    s = 0.0
+    for j in range(lo, hi):
+        s += np.exp(logits[j] - m)
+    H = 0.0
+    for j in range(lo, hi):
+        pj = np.exp(logits[j] - m) / s
+        H -= pj * np.log(max(pj, 1e-300))
+    for j in range(lo, hi):
+        pj = np.exp(logits[j] - m) / s
+        g = pj * w
+        if j == action:
+            g -= w
+        if ent_per_sample != 0.0:
+            g += ent_per_sample * pj * (np.log(max(pj, 1e-300)) + H)
+        out[j] = g
+
+
+@njit(cache=True)
 def policy_gradient(params, sizes, X, actions, lo, hi, weights, entropy):
     """Gradient of ``Σ_k weights_k · (−log π(a_k | x_k)) − (entropy / N) Σ_k H(π(·|x_k))``.
 
@@ -324,77 +413,18 @@ def policy_gradient(params, sizes, X, actions, lo, hi, weights, entropy):
     N = X.shape[0]
     L = sizes.shape[0] - 1
     grad = np.zeros(params.shape[0])
-    width = 0
-    for i in range(L + 1):
-        width = max(width, sizes[i])
-    acts = np.zeros((L + 1, width))  # post-activation of every layer (acts[0] = input)
-    pre = np.zeros((L + 1, width))  # pre-activation
-    offs = np.zeros(L + 1, np.int64)
-    for layer in range(L):
-        offs[layer + 1] = offs[layer] + sizes[layer] * sizes[layer + 1] + sizes[layer + 1]
+    offs, width = _layer_offsets(sizes)
+    acts = np.zeros((L + 1, width))
+    pre = np.zeros((L + 1, width))
     delta = np.zeros(width)
-    nd = np.zeros(width)
+    scratch = np.zeros(width)
     for k in range(N):
-        w = weights[k]
-        if w == 0.0 and entropy == 0.0:
+        if weights[k] == 0.0 and entropy == 0.0:
             continue
-        d0 = sizes[0]
-        for i in range(d0):
-            acts[0, i] = X[k, i]
-        for layer in range(L):
-            fi = sizes[layer]
-            fo = sizes[layer + 1]
-            off = offs[layer]
-            for j in range(fo):
-                pre[layer + 1, j] = params[off + fi * fo + j]
-            for i in range(fi):
-                hi_ = acts[layer, i]
-                if hi_ != 0.0:
-                    base = off + i * fo
-                    for j in range(fo):
-                        pre[layer + 1, j] += hi_ * params[base + j]
-            for j in range(fo):
-                z = pre[layer + 1, j]
-                acts[layer + 1, j] = z if (layer == L - 1 or z >= 0.0) else LEAK * z
-        n_out = sizes[L]
-        a0, a1 = lo[k], hi[k]
-        m = -np.inf
-        for j in range(a0, a1):
-            m = max(m, acts[L, j])
-        s = 0.0
-        for j in range(a0, a1):
-            s += np.exp(acts[L, j] - m)
-        H = 0.0
-        for j in range(a0, a1):
-            pj = np.exp(acts[L, j] - m) / s
-            H -= pj * np.log(max(pj, 1e-300))
-        for j in range(n_out):
-            delta[j] = 0.0
-        for j in range(a0, a1):
-            pj = np.exp(acts[L, j] - m) / s
-            g = pj * w
-            if j == actions[k]:
-                g -= w
-            if entropy != 0.0:
-                g += entropy / N * pj * (np.log(max(pj, 1e-300)) + H)
-            delta[j] = g
-        for layer in range(L - 1, -1, -1):
-            fi = sizes[layer]
-            fo = sizes[layer + 1]
-            off = offs[layer]
-            for j in range(fo):
-                grad[off + fi * fo + j] += delta[j]
-            for i in range(fi):
-                hi_ = acts[layer, i]
-                base = off + i * fo
-                acc = 0.0
-                for j in range(fo):
-                    grad[base + j] += hi_ * delta[j]
-                    acc += params[base + j] * delta[j]
-                nd[i] = acc
-            if layer > 0:
-                for i in range(fi):
-                    delta[i] = nd[i] if pre[layer, i] >= 0.0 else LEAK * nd[i]
+        _forward_store(params, sizes, offs, X[k], acts, pre)
+        delta[:] = 0.0
+        _softmax_gradient(acts[L], lo[k], hi[k], actions[k], weights[k], entropy / N, delta)
+        _backward_accumulate(params, sizes, offs, acts, pre, delta, scratch, grad)
     return grad
 
 
@@ -418,80 +448,27 @@ def arms_policy_gradient(params, sizes, X, actions, weights, entropy, n_q, budge
     N = X.shape[0]
     L = sizes.shape[0] - 1
     grad = np.zeros(params.shape[0])
-    width = 0
-    for i in range(L + 1):
-        width = max(width, sizes[i])
+    offs, width = _layer_offsets(sizes)
     acts = np.zeros((n_q, L + 1, width))
     pre = np.zeros((n_q, L + 1, width))
-    offs = np.zeros(L + 1, np.int64)
-    for layer in range(L):
-        offs[layer + 1] = offs[layer] + sizes[layer] * sizes[layer + 1] + sizes[layer + 1]
     feats = np.zeros((n_q, N_ARM_FEATURES))
     logits = np.zeros(n_q)
     dlogit = np.zeros(n_q)
     delta = np.zeros(width)
-    nd = np.zeros(width)
+    scratch = np.zeros(width)
     for k in range(N):
-        w = weights[k]
-        if w == 0.0 and entropy == 0.0:
+        if weights[k] == 0.0 and entropy == 0.0:
             continue
         arm_features(X[k], n_q, budget, sigma, feats)
         for a in range(n_q):
-            for i in range(sizes[0]):
-                acts[a, 0, i] = feats[a, i]
-            for layer in range(L):
-                fi = sizes[layer]
-                fo = sizes[layer + 1]
-                off = offs[layer]
-                for j in range(fo):
-                    pre[a, layer + 1, j] = params[off + fi * fo + j]
-                for i in range(fi):
-                    h = acts[a, layer, i]
-                    if h != 0.0:
-                        base = off + i * fo
-                        for j in range(fo):
-                            pre[a, layer + 1, j] += h * params[base + j]
-                for j in range(fo):
-                    z = pre[a, layer + 1, j]
-                    acts[a, layer + 1, j] = z if (layer == L - 1 or z >= 0.0) else LEAK * z
+            _forward_store(params, sizes, offs, feats[a], acts[a], pre[a])
             logits[a] = acts[a, L, 0] - prior * X[k, a] * budget
-        m = logits.max()
-        s = 0.0
+        _softmax_gradient(logits, 0, n_q, actions[k], weights[k], entropy / N, dlogit)
         for a in range(n_q):
-            s += np.exp(logits[a] - m)
-        H = 0.0
-        for a in range(n_q):
-            pa = np.exp(logits[a] - m) / s
-            H -= pa * np.log(max(pa, 1e-300))
-        for a in range(n_q):
-            pa = np.exp(logits[a] - m) / s
-            g = pa * w
-            if a == actions[k]:
-                g -= w
-            if entropy != 0.0:
-                g += entropy / N * pa * (np.log(max(pa, 1e-300)) + H)
-            dlogit[a] = g
-        for a in range(n_q):
-            if dlogit[a] == 0.0:
-                continue
-            delta[0] = dlogit[a]
-            for layer in range(L - 1, -1, -1):
-                fi = sizes[layer]
-                fo = sizes[layer + 1]
-                off = offs[layer]
-                for j in range(fo):
-                    grad[off + fi * fo + j] += delta[j]
-                for i in range(fi):
-                    h = acts[a, layer, i]
-                    base = off + i * fo
-                    acc = 0.0
-                    for j in range(fo):
-                        grad[base + j] += h * delta[j]
-                        acc += params[base + j] * delta[j]
-                    nd[i] = acc
-                if layer > 0:
-                    for i in range(fi):
-                        delta[i] = nd[i] if pre[a, layer, i] >= 0.0 else LEAK * nd[i]
+            if dlogit[a] != 0.0:
+                delta[0] = dlogit[a]
+                _backward_accumulate(params, sizes, offs, acts[a], pre[a], delta, scratch,
+                                     grad)
     return grad
 
 

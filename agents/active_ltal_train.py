@@ -113,6 +113,17 @@ class LTALConfig:
         provider, provider_kwargs: The identification task (``synthetic_bai``,
             ``thresholds`` or ``q20``; ``q20`` adversaries choose persons only).
         budget: T.
+        arch: Policy architecture: ``"arms"`` (permutation-equivariant, best-arm
+            identification only, see :mod:`banditlab.agents.active_ltal`), ``"flat"`` (any
+            provider) or ``"auto"`` (default: ``arms`` for ``synthetic_bai`` with the MLE
+            decision, else ``flat``). Measured on BAI n = 5, T = 20: the flat linear policy
+            stays at uniform round robin's loss, the ``arms`` policy beats it (MEASURED).
+        rr_prior: Fixed round-robin prior of the ``arms`` policy: logits subtracted per
+            previous ask of an arm (2.0: an untrained policy is nearly round robin) [I].
+        boundary_frac: Fraction of each adversary pool (initial members and refreshes)
+            drawn as structured boundary instances
+            (:meth:`~banditlab.envs.active_learning_providers.InstanceProvider.boundary_instance`)
+            rather than class draws [I].
         class_r1, n_classes, class_ratio: Class grid r_m = r1 · ratio^m.
         hidden: Hidden widths of the MLP; ``()`` (default) is a linear softmax policy over the
             stats features. Measured on BAI n = 5, T = 20, r = 10 with 200 iterations:
@@ -124,7 +135,7 @@ class LTALConfig:
         iters_class: Iterations of stage 1 per class. iters_robust: Iterations of stage 2.
         lr, lr_adv: Adam learning rate of the learner; adversary step (relative to ‖θ‖).
         tau: Softmax temperature over pool losses. tau_r: Temperature over classes.
-        init: ``"round_robin"`` (linear policies only: a warm start close to round robin,
+        init: Flat policies: ``"round_robin"`` (linear only: a warm start close to round robin,
             :func:`~banditlab.agents.active_ltal.init_round_robin`) or ``"random"``.
             Measured on BAI n = 5, T = 20, r = 20, 1500 iterations, 200 held-out instances:
             warm start 0.083, trained 0.0725, uniform round robin 0.0865 [I].
