@@ -185,7 +185,7 @@ def arm_features(x, n_q, budget, sigma, out):
             elif second < 0 or x[n_q + i] > x[n_q + second]:
                 second = i
     for i in range(n_q):
-        n_i = x[i] * budget
+        n_i = np.floor(x[i] * budget + 0.5)  # exact pull counts from float32 observations
         out[i, 0] = x[i]
         out[i, 1] = 1.0 if n_i == 0.0 else 0.0
         out[i, 2] = 1.0 if i == lead else 0.0
@@ -194,7 +194,7 @@ def arm_features(x, n_q, budget, sigma, out):
         z = 0.0
         other = lead if i != lead else second
         if n_i > 0.0 and other >= 0:
-            n_o = x[other] * budget
+            n_o = np.floor(x[other] * budget + 0.5)
             gap = abs(x[n_q + lead] - x[n_q + i]) if i != lead else x[n_q + lead] - x[n_q + other]
             gap /= sigma
             z = min(gap / np.sqrt(1.0 / n_i + 1.0 / n_o), 6.0)
@@ -229,7 +229,7 @@ def policy_logits(arch, params, sizes, x, n_q, budget, sigma, prior, feats):
             logits[i] = mlp_forward(params, sizes, feats[i])[0]
     if prior != 0.0:
         for i in range(n_q):
-            logits[i] -= prior * x[i] * budget
+            logits[i] -= prior * np.floor(x[i] * budget + 0.5)
     return logits
 
 
@@ -462,7 +462,7 @@ def arms_policy_gradient(params, sizes, X, actions, weights, entropy, n_q, budge
         arm_features(X[k], n_q, budget, sigma, feats)
         for a in range(n_q):
             _forward_store(params, sizes, offs, feats[a], acts[a], pre[a])
-            logits[a] = acts[a, L, 0] - prior * X[k, a] * budget
+            logits[a] = acts[a, L, 0] - prior * np.floor(X[k, a] * budget + 0.5)
         _softmax_gradient(logits, 0, n_q, actions[k], weights[k], entropy / N, dlogit)
         for a in range(n_q):
             if dlogit[a] != 0.0:
