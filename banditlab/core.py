@@ -30,6 +30,9 @@ import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
 
+from banditlab.errors import BanditlabError
+from banditlab.validation import validate_params
+
 __all__ = [
     "INFO_T",
     "INFO_EPISODE",
@@ -41,6 +44,7 @@ __all__ = [
     "RUN_KINDS",
     "BanditlabError",
     "RegretKind",
+    "BenchmarkPolicy",
     "Oracle",
     "EnvKernel",
     "AgentKernel",
@@ -76,14 +80,6 @@ METRIC_EXPECTED_REWARD = "expected_reward"
 METRIC_WALL_TIME = "wall_time_s"
 
 
-class BanditlabError(ValueError):
-    """A one-line, user-facing error about bad input (config, kwargs, actions, data).
-
-    Raised in Python, before any compiled code runs. The message names the
-    offending parameter or field and what is allowed.
-    """
-
-
 # --------------------------------------------------------------------------- regret kinds
 @dataclass(frozen=True)
 class RegretKind:
@@ -113,6 +109,24 @@ class RegretKind:
     exact: bool = True
     paired: bool = False
     description: str = ""
+
+
+class BenchmarkPolicy(NamedTuple):
+    """A benchmark (oracle) agent named by registry id, built by the harness on demand.
+
+    Oracles never import agent modules: they name the agent by its registered id and
+    give the hyperparameters computed from the true model (payoff tables, the best
+    arm, ...). Agents that must read the oracle during a run take it as their
+    ``oracle`` hyperparameter; such agents are registered in the ``oracle/``
+    namespace with the tag ``needs_oracle=True``.
+
+    Attributes:
+        agent_id: A registered agent id, e.g. ``"FixedArm-v0"``.
+        kwargs: Hyperparameters passed to :func:`banditlab.registry.make_agent`.
+    """
+
+    agent_id: str
+    kwargs: Mapping[str, Any] = MappingProxyType({})
 
 
 class Oracle:
@@ -152,8 +166,12 @@ class Oracle:
         """
         raise KeyError(f"kind: {kind!r} has no comparator on {type(self).__name__}")
 
-    def benchmark_policies(self) -> dict[str, Agent]:
-        """Oracle agents built from the true model, by name (e.g. ``"optimal"``)."""
+    def benchmark_policies(self) -> dict[str, BenchmarkPolicy]:
+        """Oracle agents built from the true model, by name (e.g. ``"optimal"``).
+
+        Experiment files refer to them as ``oracle:<name>``;
+        :func:`banditlab.registry.make_benchmark_policy` builds one.
+        """
         return {}
 
 
@@ -258,9 +276,11 @@ class KernelEnv(PicklableMappingsMixin, gym.Env):
 
     * Class attributes ``run_kind`` (``"continuing"`` or ``"episodic"``),
       ``extra_metrics`` (numeric ``info`` keys the harness accumulates) and
-      ``family`` (e.g. ``"bandit"``, ``"lsd"``; agents list the families they
-      support in their ``families`` tag, and the conformance and parity suites
-      pair agents only with envs of those families).
+      ``family`` (a family declared with :func:`banditlab.registry.register_family`,
+      e.g. ``"classic"`` or ``"lsd"``; there is no default, and the conformance kit
+      rejects an env whose family is missing or unknown. Agents list the families
+      they run on in their ``families`` tag; the parity suite pairs agents with
+      envs of those families).
     * Attributes set in ``__init__``: ``action_space``, ``observation_space``,
       ``run_length`` (the horizon), ``oracle`` (an :class:`Oracle`),
       ``known_constants`` (a read-only mapping of what the setting grants the
@@ -279,7 +299,7 @@ class KernelEnv(PicklableMappingsMixin, gym.Env):
     metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
     run_kind: ClassVar[str] = "continuing"
     extra_metrics: ClassVar[tuple[str, ...]] = ()
-    family: ClassVar[str] = "bandit"
+    family: ClassVar[str]  # declared by every concrete env class; no default
 
     kernel: EnvKernel
     oracle: Oracle
@@ -382,7 +402,6 @@ DEFAULT_TAGS: Mapping[str, Any] = MappingProxyType(
         "needs_simulator": False,
         "exposes_policy": False,
         "action_kind": "discrete",
-        "families": ("bandit",),
         "requires": (),
         "xfail_checks": {},
         # Env the conformance checks run this agent on: (env id, kwargs). Family agents
@@ -412,13 +431,18 @@ class Agent:
       ``type(a)(**a.get_params())`` is a clone.
     * Tags (class attribute ``_tags``, merged over :data:`DEFAULT_TAGS`):
       ``learns``, ``oracle``, ``needs_simulator``, ``exposes_policy``,
-      ``action_kind``, ``families``, ``requires``, ``xfail_checks``, ``check_env``
-      (the ``(env id, kwargs)`` the conformance checks run the agent on).
+      ``action_kind``, ``families`` (required, no default: the declared families
+      whose envs the agent runs on, its home family first), ``requires``,
+      ``xfail_checks``, ``check_env`` (the ``(env id, kwargs)`` the conformance
+      checks run the agent on).
     * Hyperparameters are validated in :meth:`_validate_params`, called by
       :meth:`reset`, raising :class:`BanditlabError` naming the parameter.
     """
 
     _tags: ClassVar[Mapping[str, Any]] = {}
+    _parameter_constraints: ClassVar[Mapping[str, Any]] = {}
+    """Hyperparameter name to constraint (:mod:`banditlab.validation`), checked by
+    :meth:`_validate_params` before any state is built."""
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -449,7 +473,12 @@ class Agent:
         return tags
 
     def _validate_params(self, action_space: gym.Space, observation_space: gym.Space) -> None:
-        """Raise :class:`BanditlabError` naming any invalid hyperparameter."""
+        """Raise :class:`BanditlabError` naming any invalid hyperparameter.
+
+        The default checks :attr:`_parameter_constraints`; subclasses that also check
+        the spaces or relations between hyperparameters call ``super()`` first.
+        """
+        validate_params(self._parameter_constraints, self.get_params())
 
     def reset(
         self,

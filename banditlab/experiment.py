@@ -419,17 +419,10 @@ class Experiment:
     @staticmethod
     def make_agent(a: AgentConfig, env, where: str = "agent"):
         """Build the agent of ``a`` for ``env`` (binding references, resolving ``oracle:``)."""
-        from banditlab.registry import make_agent
+        from banditlab.registry import make_agent, make_benchmark_policy
 
         if a.id.startswith("oracle:"):
-            name = a.id.split(":", 1)[1]
-            policies = env.oracle.benchmark_policies()
-            if name not in policies:
-                raise BanditlabError(
-                    f"{where}.id: env has no oracle policy {name!r} "
-                    f"(available: {', '.join(sorted(policies)) or 'none'})"
-                )
-            return policies[name]
+            return make_benchmark_policy(env.oracle, a.id.split(":", 1)[1], where)
         return make_agent(a.id, **Experiment.bind(a.kwargs, env, where))
 
     def tasks(self) -> list[Task]:

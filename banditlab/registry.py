@@ -1,8 +1,10 @@
 """Registries: agents (banditlab's own, versioned) and environments (Gymnasium's).
 
-Agents are registered with :func:`register_agent` under versioned ids
-``"<Name>-v<N>"`` in ``agents/__init__.py``; environments are registered in
-Gymnasium's registry as ``"banditlab/<Name>-v<N>"`` in ``envs/__init__.py``.
+Families are declared with :func:`register_family` (each built-in family in
+``envs/<family>/__init__.py``). Agents are registered with :func:`register_agent`
+under versioned ids ``"<Name>-v<N>"`` in ``agents/<family>/__init__.py``;
+environments are registered in Gymnasium's registry as ``"banditlab/<Name>-v<N>"``
+in ``envs/<family>/__init__.py``.
 Third-party packages register by being imported (an experiment file's
 ``imports`` list) or by declaring the entry-point groups ``banditlab.agents``
 and ``banditlab.envs``; those groups are read lazily, only when an id is
@@ -20,13 +22,18 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
-from banditlab.core import Agent, BanditlabError
+from banditlab.core import Agent, BanditlabError, BenchmarkPolicy
 
 __all__ = [
+    "FamilySpec",
+    "family_registry",
+    "register_family",
+    "known_families",
     "AgentSpec",
     "agent_registry",
     "register_agent",
     "make_agent",
+    "make_benchmark_policy",
     "agent_ids",
     "env_ids",
     "make_env",
@@ -36,6 +43,52 @@ __all__ = [
 ]
 
 _AGENT_ID = re.compile(r"^(?:[\w.-]+/)?[A-Za-z][\w.]*-v\d+$")
+
+
+@dataclass(frozen=True)
+class FamilySpec:
+    """Declaration of a research family (a setting with its own envs and agents).
+
+    Attributes:
+        name: Short identifier used in ``env.family`` and agents' ``families`` tag
+            (lower case, e.g. ``"lsd"``).
+        title: Human-readable name.
+        description: One sentence for catalogues.
+    """
+
+    name: str
+    title: str
+    description: str = ""
+
+
+family_registry: dict[str, FamilySpec] = {}
+_FAMILY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def register_family(name: str, *, title: str, description: str = "") -> None:
+    """Declare a family so envs and agents may name it (idempotent for the same name).
+
+    Third-party packages declare their own families the same way before registering
+    envs that name them.
+
+    Args:
+        name: Lower-case identifier (letters, digits, underscores).
+        title: Human-readable name.
+        description: One sentence for catalogues.
+
+    Raises:
+        BanditlabError: On a malformed name.
+    """
+    if not isinstance(name, str) or not _FAMILY_NAME.match(name):
+        raise BanditlabError(f"family: {name!r} must be a lower-case identifier like 'lsd'")
+    family_registry[name] = FamilySpec(name=name, title=title, description=description)
+
+
+def known_families() -> tuple[str, ...]:
+    """Names of every declared family (built-ins and plugins), in declaration order."""
+    _ensure_builtin()
+    _load_plugin_group("banditlab.envs")
+    return tuple(family_registry)
 
 
 @dataclass(frozen=True)
@@ -150,6 +203,34 @@ def make_agent(id: str, **kwargs: Any) -> Agent:
     agent = cls(**params)
     agent.registry_id = id  # not a hyperparameter: records where it came from
     return agent
+
+
+def make_benchmark_policy(oracle: Any, name: str, where: str = "agent") -> Agent:
+    """Build the benchmark policy ``name`` of an env's oracle through the agent registry.
+
+    Args:
+        oracle: ``env.unwrapped.oracle``.
+        name: A key of ``oracle.benchmark_policies()``.
+        where: Field named in the error message.
+
+    Returns:
+        An unreset agent.
+
+    Raises:
+        BanditlabError: When the oracle offers no policy ``name`` (listing those it has).
+    """
+    policies = oracle.benchmark_policies()
+    if name not in policies:
+        raise BanditlabError(
+            f"{where}.id: env has no oracle policy {name!r} "
+            f"(available: {', '.join(sorted(policies)) or 'none'})"
+        )
+    policy = policies[name]
+    if isinstance(policy, Agent):  # third-party oracles written before BenchmarkPolicy
+        return policy
+    if not isinstance(policy, BenchmarkPolicy):
+        raise BanditlabError(f"{where}.id: oracle policy {name!r} is not a BenchmarkPolicy")
+    return make_agent(policy.agent_id, **dict(policy.kwargs))
 
 
 # --------------------------------------------------------------------------- envs

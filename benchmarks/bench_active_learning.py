@@ -21,7 +21,7 @@ then evaluates every algorithm on every class:
 Algorithms: uniform round robin + best empirical mean (NumPy: with n | T every arm gets T/n
 pulls, which is what ``RoundRobinMLE`` does), sequential halving, LUCB stopped at T and
 C-tracking (through the env, black box), SGBS through our reduction to best-arm
-identification ([I], see :class:`~banditlab.agents.active_baselines.SGBS`: Nowak's SGBS
+identification ([I], see :class:`~banditlab.agents.active.baselines.SGBS`: Nowak's SGBS
 needs hypotheses that predict ±1 answers, which a Gaussian pull is not), every π_r and π*.
 ``--q20`` also prints the 20 Questions identification rates of uniform, SGBS and
 information-gain greedy, where SGBS is in its own setting.
@@ -43,15 +43,15 @@ from pathlib import Path
 
 import numpy as np
 
-from banditlab.agents.active_baselines import (
+from banditlab.agents.active.baselines import (
     SGBS,
     LUCBForcedStop,
     RoundRobinMLE,
     SequentialHalving,
     TrackAndStopBudget,
 )
-from banditlab.agents.active_ltal import load_policy
-from banditlab.agents.active_ltal_train import (
+from banditlab.agents.active.ltal import load_policy
+from banditlab.agents.active.ltal_train import (
     AgentSim,
     LTALConfig,
     evaluate_per_class,
@@ -59,7 +59,7 @@ from banditlab.agents.active_ltal_train import (
     round_robin_run_fn,
     train_ltal,
 )
-from banditlab.envs.active_learning_providers import SyntheticBAI
+from banditlab.envs.active.providers import SyntheticBAI
 
 BASELINES = {
     "uniform": lambda T: RoundRobinMLE(budget=T),
@@ -199,7 +199,7 @@ def plot(records: list[dict], out: Path) -> None:
 
 def q20_rates(smoke: bool) -> None:
     """20 Questions identification rates of the baselines at T = 20."""
-    from banditlab.envs.active_learning import ActiveIdentification
+    from banditlab.envs.active.env import ActiveIdentification
     from banditlab.harness import run
 
     n_p = 10 if smoke else 100
@@ -223,8 +223,8 @@ def q20_per_class(smoke: bool) -> dict:
     mean is over both batches and the persons of the class, the worst person is selected on
     the first batch and reported with the second (so the selection does not inflate it).
     """
-    from banditlab.agents.active_baselines import InfoGainGreedy
-    from banditlab.envs.active_learning_providers import Q20
+    from banditlab.agents.active.baselines import InfoGainGreedy
+    from banditlab.envs.active.providers import Q20
 
     prov = Q20()
     rhos = prov.person_rhos()

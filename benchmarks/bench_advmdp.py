@@ -15,14 +15,14 @@ from __future__ import annotations
 import argparse
 import time
 
-from banditlab.agents.advmdp_baselines import AdvMDPUniform
-from banditlab.agents.advmdp_policy_opt import (
+from banditlab.agents.advmdp.baselines import AdvMDPUniform
+from banditlab.agents.advmdp.policy_opt import (
     DilatedBonusPO,
     LogBarrierPO,
     MagnitudeReducedPO,
     TabularExp3PO,
 )
-from banditlab.envs.adversarial_linear_mdp import AdvLinearQMDP
+from banditlab.envs.advmdp.env import AdvLinearQMDP
 from banditlab.harness import run
 
 SIZES = {

@@ -19,10 +19,10 @@ import time
 
 import numpy as np
 
-from banditlab.agents.amdp_linear import LOOPLin
-from banditlab.agents.amdp_loop import LOOPMix, LOOPTab
-from banditlab.agents.amdp_ucrl2 import UCRL2
-from banditlab.envs.average_reward_mdp import LinearAMDP, LinearMixtureAMDP, RiverSwim
+from banditlab.agents.amdp.linear import LOOPLin
+from banditlab.agents.amdp.loop import LOOPMix, LOOPTab
+from banditlab.agents.amdp.ucrl2 import UCRL2
+from banditlab.envs.amdp.env import LinearAMDP, LinearMixtureAMDP, RiverSwim
 from banditlab.harness import run
 
 

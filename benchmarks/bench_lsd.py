@@ -15,9 +15,9 @@ import numpy as np
 
 import banditlab.agents  # noqa: F401
 import banditlab.envs  # noqa: F401
-from banditlab.envs.lsd import LSDBandit
+from banditlab.envs.lsd.env import LSDBandit
+from banditlab.envs.lsd.exact import build_graph, exact_average_reward, exact_finite_horizon
 from banditlab.harness import run
-from banditlab.planning.lsd_exact import build_graph, exact_average_reward, exact_finite_horizon
 from banditlab.registry import make_agent
 
 
@@ -104,8 +104,8 @@ def bench_block_planners(n_blocks: int = 40, seed: int = 0) -> None:
     and value of the rounded block relative to the exhaustive optimum, plus the LP's
     relative excess over that optimum.
     """
-    from banditlab.kernels.lsd import best_block_index
-    from banditlab.planning.lsd_lp import block_lp, block_lp_round, block_sequence_value
+    from banditlab.envs.lsd.blocks import best_block_index
+    from banditlab.envs.lsd.lp import block_lp, block_lp_round, block_sequence_value
 
     rng = np.random.default_rng(seed)
     blocks = [(rng.random((5, 4)), rng.random((5, 4))) for _ in range(n_blocks)]
@@ -127,7 +127,7 @@ def bench_block_planners(n_blocks: int = 40, seed: int = 0) -> None:
 
 def _e4_job(args):
     inst, horizon, seed, bonus_c = args
-    from banditlab.agents.lsd_lp_ucb import LSDLPUCB
+    from banditlab.agents.lsd.lp_ucb import LSDLPUCB
 
     kw = {"preset": "monotone", "random_instance_seed": inst, "n_arms": 5, "tau_max": 10,
           "monotone": True, "horizon": horizon}

@@ -49,7 +49,7 @@ def one_second_tasks(n: int) -> Experiment:
         "name": "long",
         "n_seeds": n,
         "run_length": 1000,
-        "imports": ["banditlab.fault_injection"],
+        "imports": ["banditlab.testing.fault_injection"],
         "envs": [{"id": "banditlab/Bernoulli-v0"}],
         "agents": [{"id": "testing/Sleepy-v0", "kwargs": {"sleep_s": 0.1, "every": 100}}],
     })

@@ -24,8 +24,8 @@ import time
 
 import numpy as np
 
-from banditlab.envs.sor_instances import laplacian_2d
-from banditlab.envs.sor_solvers import sor_solve_stencil, sor_sweep
+from banditlab.envs.sor.instances import laplacian_2d
+from banditlab.envs.sor.solvers import sor_solve_stencil, sor_sweep
 
 try:  # optional, benchmark only
     import pyamg
@@ -99,7 +99,7 @@ def bench_sweeps(repeats: int) -> None:
 
 def bench_e1_trial(horizon: int) -> None:
     """Wall time of one SOR-E1 trial with full-information costs."""
-    from banditlab.envs.sor import SORSequence
+    from banditlab.envs.sor.env import SORSequence
     from banditlab.harness import run
 
     print(f"\n== one SOR-E1 trial, high variance, T = {horizon} ==")

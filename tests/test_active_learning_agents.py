@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
-from banditlab.agents.active_baselines import (
+from banditlab.agents.active.baselines import (
     SGBS,
     InfoGainGreedy,
     LUCBForcedStop,
@@ -18,7 +18,7 @@ from banditlab.agents.active_baselines import (
     thresholds_scores,
 )
 from banditlab.core import BanditlabError
-from banditlab.envs.active_learning import ActiveIdentification
+from banditlab.envs.active.env import ActiveIdentification
 from banditlab.harness import run
 from banditlab.registry import make_agent
 

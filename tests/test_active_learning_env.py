@@ -13,8 +13,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from banditlab.core import BanditlabError
-from banditlab.envs.active_learning import ActiveIdentification
-from banditlab.envs.active_learning_providers import Q20, JesterLinear, load_q20
+from banditlab.envs.active.env import ActiveIdentification
+from banditlab.envs.active.providers import Q20, JesterLinear, load_q20
 from banditlab.registry import make_env
 
 ENV_ID = "banditlab/ActiveIdentification-v0"
@@ -172,7 +172,7 @@ def test_complexity_class_restricts_instances():
 
 
 def test_q20_data_ships_with_the_package():
-    root = importlib.resources.files("banditlab.data") / "q20"
+    root = importlib.resources.files("banditlab.envs.active") / "data" / "q20"
     for name in ("LICENSE", "README.md", "right_prob.csv", "wrong_prob.csv", "persons.csv",
                  "questions.csv", "person_rho.csv"):
         assert (root / name).is_file(), name
@@ -210,7 +210,7 @@ def test_q20_unknown_category_frequencies():
 
 
 def _write_bad_q20(tmp_path, mutate):
-    src = importlib.resources.files("banditlab.data") / "q20"
+    src = importlib.resources.files("banditlab.envs.active") / "data" / "q20"
     for name in ("right_prob.csv", "wrong_prob.csv", "persons.csv"):
         shutil.copyfile(src / name, tmp_path / name)
     path = tmp_path / "right_prob.csv"

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from banditlab.agents.active_baselines import RoundRobinMLE
-from banditlab.agents.active_ltal import (
+from banditlab.agents.active.baselines import RoundRobinMLE
+from banditlab.agents.active.ltal import (
     ARCH_ARMS,
     N_ARM_FEATURES,
     LTALPolicy,
@@ -24,7 +24,7 @@ from banditlab.agents.active_ltal import (
     policy_logits,
     save_policy,
 )
-from banditlab.agents.active_ltal_train import (
+from banditlab.agents.active.ltal_train import (
     AgentSim,
     LTALConfig,
     PolicySim,
@@ -36,8 +36,8 @@ from banditlab.agents.active_ltal_train import (
     train_ltal,
 )
 from banditlab.core import BanditlabError
-from banditlab.envs.active_learning import ActiveIdentification
-from banditlab.envs.active_learning_providers import SyntheticBAI
+from banditlab.envs.active.env import ActiveIdentification
+from banditlab.envs.active.providers import SyntheticBAI
 from banditlab.harness import run
 
 SIZES = np.array([7, 6, 5, 6], dtype=np.int64)  # n_q = 3 arms: input 7, output 3 + 3
@@ -260,7 +260,7 @@ def test_flat_policy_training_lowers_the_loss_of_the_initial_policy(tmp_path):
 
 def test_round_robin_warm_start_balances_the_queries():
     sizes = np.array([11, 10], dtype=np.int64)
-    from banditlab.agents.active_ltal import init_round_robin
+    from banditlab.agents.active.ltal import init_round_robin
 
     p = init_round_robin(sizes, np.random.default_rng(0))
     _, acts, _, _ = PolicySim(SyntheticBAI(n=5), 20).run(p, sizes, [np.zeros(5)], 200,

@@ -11,7 +11,7 @@ import pytest
 from scipy.optimize import linprog, minimize
 
 from banditlab.core import BanditlabError
-from banditlab.envs.active_learning_providers import (
+from banditlab.envs.active.providers import (
     Q20,
     SyntheticBAI,
     Thresholds,
@@ -112,7 +112,7 @@ def test_thresholds_rho_closed_form_against_lp_over_all_alternatives():
 
 
 def test_q20_shipped_rho_matches_fresh_lp():
-    root = importlib.resources.files("banditlab.data") / "q20"
+    root = importlib.resources.files("banditlab.envs.active") / "data" / "q20"
     with (root / "person_rho.csv").open() as f:
         shipped = [float(r["rho"]) for r in csv.DictReader(f)]
     p = Q20()
@@ -167,7 +167,7 @@ def test_geometric_grid_and_errors():
 
 def test_linear_rho_with_unit_features_reduces_to_best_arm():
     # x_j = e_j turns the transductive linear program into Gaussian best-arm identification
-    from banditlab.envs.active_learning_providers import JesterLinear
+    from banditlab.envs.active.providers import JesterLinear
 
     p = JesterLinear.__new__(JesterLinear)  # bypass the ratings file: set the features
     n = 4

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from banditlab.agents.advmdp_baselines import AdvMDPUniform
-from banditlab.agents.advmdp_covariance import (
+from banditlab.agents.advmdp.baselines import AdvMDPUniform
+from banditlab.agents.advmdp.covariance import (
     cov_from_occupancy,
     mgr_estimate,
     regularised_inverse,
 )
-from banditlab.agents.advmdp_policy_opt import (
+from banditlab.agents.advmdp.policy_opt import (
     DilatedBonusPO,
     LogBarrierPO,
     MagnitudeReducedPO,
@@ -27,7 +27,7 @@ from banditlab.agents.advmdp_policy_opt import (
     logbarrier_weights,
 )
 from banditlab.core import BanditlabError
-from banditlab.envs.adversarial_linear_mdp import AdvLinearQMDP
+from banditlab.envs.advmdp.env import AdvLinearQMDP
 from banditlab.harness import run
 
 LEARNERS = (DilatedBonusPO, LogBarrierPO, MagnitudeReducedPO, TabularExp3PO)

@@ -11,7 +11,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from banditlab.core import BanditlabError
-from banditlab.envs.adversarial_linear_mdp import AdvLinearQMDP
+from banditlab.envs.advmdp.env import AdvLinearQMDP
 
 
 # ----------------------------------------------------------------------------- helpers

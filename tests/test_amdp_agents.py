@@ -5,11 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from banditlab.agents.amdp_baselines import TabularPolicy
-from banditlab.agents.amdp_linear import LOOPLin, discounted_optimistic_plan
-from banditlab.agents.amdp_loop import LOOPMix, mix_plan, one_hot_mixture_features
-from banditlab.agents.amdp_ucrl2 import UCRL2
-from banditlab.envs.average_reward_mdp import LinearAMDP, LinearMixtureAMDP, RiverSwim
+from banditlab.agents.amdp.baselines import TabularPolicy
+from banditlab.agents.amdp.linear import LOOPLin, discounted_optimistic_plan
+from banditlab.agents.amdp.loop import LOOPMix, mix_plan, one_hot_mixture_features
+from banditlab.agents.amdp.ucrl2 import UCRL2
+from banditlab.envs.amdp.env import LinearAMDP, LinearMixtureAMDP, RiverSwim
 from banditlab.harness import run
 from banditlab.registry import make_agent
 
@@ -221,7 +221,7 @@ def _policy_gain(P, r, policy):
                                   lambda: LinearAMDP(features="one_hot", n=4)])
 def test_fixed_point_variant_finds_gain_with_exact_data(make):
     """One-hot phi with (almost) infinite data: the accepted J is J* up to the 0.01 grid."""
-    from banditlab.agents.amdp_linear import fixed_point_plan
+    from banditlab.agents.amdp.linear import fixed_point_plan
 
     o = make().unwrapped.oracle
     S, A = o.r.shape

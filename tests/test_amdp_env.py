@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 import banditlab.envs  # noqa: F401  (registers the ids)
-from banditlab.agents.amdp_linear import LOOPLin
-from banditlab.agents.amdp_loop import LOOPMix, LOOPTab
-from banditlab.agents.amdp_ucrl2 import UCRL2
+from banditlab.agents.amdp.linear import LOOPLin
+from banditlab.agents.amdp.loop import LOOPMix, LOOPTab
+from banditlab.agents.amdp.ucrl2 import UCRL2
 from banditlab.core import BanditlabError
-from banditlab.envs.average_reward_mdp import (
+from banditlab.envs.amdp.env import (
     GridWorldAMDP,
     LinearAMDP,
     LinearMixtureAMDP,

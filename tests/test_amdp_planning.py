@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from banditlab.envs.average_reward_mdp import (
+from banditlab.envs.amdp.env import (
     GridWorldAMDP,
     LinearAMDP,
     LinearMixtureAMDP,
@@ -14,7 +14,7 @@ from banditlab.envs.average_reward_mdp import (
     SixArms,
     TwoStateLowerBound,
 )
-from banditlab.planning.average_reward import (
+from banditlab.envs.amdp.planning import (
     evi_kernel,
     lp_gain,
     optimistic_l1_transition,

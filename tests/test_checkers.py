@@ -14,12 +14,12 @@ import pytest
 from numba import njit
 from numba.extending import overload
 
-from banditlab.agents.baselines import Uniform, counter_init, memoryless_update
+from banditlab.agents.classic.baselines import Uniform, counter_init, memoryless_update
 from banditlab.checks import agent_checker as ac
 from banditlab.checks import check_agent, check_env, run_checks
 from banditlab.checks import env_checker as ec
 from banditlab.core import AgentKernel, BanditlabError, KernelAgent, Oracle, RegretKind
-from banditlab.envs.stochastic_bandits import BernoulliBandit, StochasticBanditOracle
+from banditlab.envs.classic.stochastic import BernoulliBandit, StochasticBanditOracle
 from banditlab.testing import (
     GenericTestAgent,
     GenericTestEnv,

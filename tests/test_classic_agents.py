@@ -17,16 +17,16 @@ import pytest
 from scipy.optimize import brentq, minimize
 from scipy.special import rel_entr
 
-from banditlab.agents.epsilon_greedy import EpsilonGreedy
-from banditlab.agents.exp3 import Exp3
-from banditlab.agents.kl_ucb import KLUCB
-from banditlab.agents.linear import LinTS, LinUCB, cholesky_lower
-from banditlab.agents.thompson import ThompsonBeta, ThompsonGaussian
-from banditlab.agents.tsallis_inf import TsallisINF
+from banditlab.agents.classic.epsilon_greedy import EpsilonGreedy
+from banditlab.agents.classic.exp3 import Exp3
+from banditlab.agents.classic.kl_ucb import KLUCB
+from banditlab.agents.classic.linear import LinTS, LinUCB, cholesky_lower
+from banditlab.agents.classic.thompson import ThompsonBeta, ThompsonGaussian
+from banditlab.agents.classic.tsallis_inf import TsallisINF
 from banditlab.core import BanditlabError
-from banditlab.envs.adversarial_bandits import AdversarialBandit
-from banditlab.envs.contextual_bandits import LinearContextual
-from banditlab.envs.stochastic_bandits import BernoulliBandit
+from banditlab.envs.classic.adversarial import AdversarialBandit
+from banditlab.envs.classic.contextual import LinearContextual
+from banditlab.envs.classic.stochastic import BernoulliBandit
 from banditlab.harness import run
 from banditlab.kernels import bernoulli_kl, kl_ucb_bernoulli, tsallis_inf_weights
 from banditlab.registry import make_agent

@@ -17,8 +17,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 
 from banditlab.core import BanditlabError
-from banditlab.envs.adversarial_bandits import AdversarialBandit
-from banditlab.envs.contextual_bandits import LinearContextual
+from banditlab.envs.classic.adversarial import AdversarialBandit
+from banditlab.envs.classic.contextual import LinearContextual
 from banditlab.registry import make_env
 
 ADV_CONFIGS = [

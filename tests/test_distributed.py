@@ -41,7 +41,7 @@ name = "slow"
 n_seeds = 8
 root_seed = 3
 run_length = 2000
-imports = ["banditlab.fault_injection"]
+imports = ["banditlab.testing.fault_injection"]
 
 [[envs]]
 id = "banditlab/Bernoulli-v0"
@@ -167,7 +167,7 @@ def test_failing_task_is_recorded_and_sweep_continues(tmp_path, capsys):
 name = "boom"
 n_seeds = 6
 run_length = 50
-imports = ["banditlab.fault_injection"]
+imports = ["banditlab.testing.fault_injection"]
 [[envs]]
 id = "banditlab/Bernoulli-v0"
 [[agents]]

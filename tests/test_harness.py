@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import subprocess
 import sys
@@ -10,61 +9,59 @@ import sys
 import numpy as np
 import pytest
 
-from banditlab.core import BanditlabError, KernelAgent, KernelEnv
+from banditlab.core import BanditlabError
 from banditlab.experiment import AgentConfig, EnvConfig, Experiment, default_checkpoints
 from banditlab.harness import run, run_experiment
-from banditlab.registry import agent_ids, env_ids, load_entry_point, make_agent, make_env
+from banditlab.registry import make_agent, make_env
 from banditlab.results import load_results
 from banditlab.seeding import task_seeds
+from banditlab.testing.parity import check_parity_coverage, parity_plan, small_env
 
-
-def _small_env(env_id: str, horizon: int = 300):
-    from banditlab.registry import env_spec
-
-    cls = load_entry_point(env_spec(env_id).entry_point)
-    params = inspect.signature(cls).parameters
-    return make_env(env_id, horizon=horizon) if "horizon" in params else make_env(env_id)
-
-
-BROKEN_IDS: dict[str, str] = {}
-
-
-def _kernel_pairs():
-    pairs = []
-    kernel_envs = []
-    for eid in env_ids():
-        try:
-            env = _small_env(eid)
-        except Exception as exc:  # reported by test_every_registered_id_builds
-            BROKEN_IDS[eid] = f"{type(exc).__name__}: {exc}"
-            continue
-        if isinstance(env, KernelEnv) and env.run_kind == "continuing":
-            kernel_envs.append((eid, env))
-    for aid in agent_ids():
-        try:
-            agent = make_agent(aid)
-        except Exception as exc:  # reported by test_every_registered_id_builds
-            BROKEN_IDS[aid] = f"{type(exc).__name__}: {exc}"
-            continue
-        if not isinstance(agent, KernelAgent):
-            continue
-        families = set(agent.get_tags()["families"])
-        for eid, env in kernel_envs:
-            if getattr(env, "family", "bandit") not in families:
-                continue  # agents run only on envs of the families they declare
-            try:
-                agent._validate_params(env.action_space, env.observation_space)
-            except BanditlabError:
-                continue  # incompatible spaces (e.g. a linear agent on a context-free env)
-            pairs.append((eid, aid))
-    return pairs
-
-
-KERNEL_PAIRS = _kernel_pairs()
+_small_env = small_env
+PLAN = parity_plan()
+KERNEL_PAIRS = PLAN.pairs
 
 
 def test_every_registered_id_builds_with_defaults():
-    assert not BROKEN_IDS, f"registered ids that cannot be built with defaults: {BROKEN_IDS}"
+    assert not PLAN.broken, f"registered ids that cannot be built with defaults: {PLAN.broken}"
+
+
+def test_parity_coverage_per_family(capsys):
+    with capsys.disabled():
+        print("\nfused-vs-Gymnasium parity pairs per family:\n" + PLAN.report())
+    check_parity_coverage(PLAN)
+    counts = PLAN.counts()
+    # The families with kernel envs today; each must be paired with its own agents.
+    for fam in ("classic", "lsd", "sea", "amdp"):
+        assert counts[fam] > 0, counts
+    # Every classic kernel agent runs on every classic kernel env whose spaces it accepts,
+    # and the only skips are space mismatches the agent itself reports.
+    classic_envs = [e for e, f in PLAN.kernel_envs.items() if f == "classic"]
+    classic_agents = [a for a, f in PLAN.kernel_agents.items() if f == "classic"]
+    covered = {(e, a) for e, a in PLAN.pairs}
+    skipped = {(e, a) for e, a, _ in PLAN.skipped}
+    for e in classic_envs:
+        for a in classic_agents:
+            assert (e, a) in covered or (e, a) in skipped, (e, a)
+    assert all(reason.split(":")[0] in ("action_space", "observation_space")
+               for _, _, reason in PLAN.skipped), PLAN.skipped
+    # Own-family pairs the old default-family layout never ran.
+    for pair in [("banditlab/SEALogistic-v0", "OOMD-v0"), ("banditlab/RiverSwim-v0", "UCRL2-v0"),
+                 ("banditlab/LSDLaforgue2-v0", "LSDUCBGreedy-v0")]:
+        assert pair in covered, pair
+
+
+def test_parity_coverage_fails_when_a_family_loses_its_pairs():
+    """The coverage check is not vacuous: mislabel a family's envs and it fails."""
+    import copy
+
+    plan = copy.deepcopy(PLAN)
+    plan.kernel_envs = {e: ("classic" if f == "sea" else f) for e, f in plan.kernel_envs.items()}
+    plan.pairs = [p for p in plan.pairs if plan.pair_family[p] != "sea"]
+    plan.pair_family = {p: f for p, f in plan.pair_family.items() if f != "sea"}
+    plan.kernel_envs["banditlab/SEAQuadratic-v0"] = "sea"  # one sea env left, with no pair
+    with pytest.raises(AssertionError, match="family 'sea'"):
+        check_parity_coverage(plan)
 
 
 def test_there_are_kernel_pairs():

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 import banditlab.envs  # noqa: F401
-from banditlab.agents.lsd_combucb import CombUCB1Block, ISICombUCB1
-from banditlab.agents.lsd_planners import LSDBlockPlanner
+from banditlab.agents.lsd.combucb import CombUCB1Block, ISICombUCB1
+from banditlab.agents.lsd.planners import LSDBlockPlanner
 from banditlab.core import BanditlabError
-from banditlab.envs.lsd import LSDBandit
+from banditlab.envs.lsd.blocks import block_model_values
+from banditlab.envs.lsd.env import LSDBandit
+from banditlab.envs.lsd.lp import block_lp, block_lp_round
 from banditlab.harness import run
-from banditlab.kernels.lsd import block_model_values
-from banditlab.planning.lsd_lp import block_lp, block_lp_round
 
 
 def brute_value(seq, first_val, later_val):

@@ -14,7 +14,7 @@ import banditlab.agents  # noqa: F401  (registers agents)
 import banditlab.envs  # noqa: F401  (registers envs)
 from banditlab.checks import check_env
 from banditlab.core import BanditlabError, spawn_env_streams
-from banditlab.envs.lsd import LSDBandit, laforgue2_delay_payoffs, laforgue5_delay_payoffs
+from banditlab.envs.lsd.env import LSDBandit, laforgue2_delay_payoffs, laforgue5_delay_payoffs
 from banditlab.harness import run
 from banditlab.registry import make_agent, make_env
 

@@ -15,9 +15,9 @@ import pytest
 
 import banditlab.agents  # noqa: F401
 import banditlab.envs  # noqa: F401
-from banditlab.agents.lsd_lp_ucb import LSDLPUCB
+from banditlab.agents.lsd.lp_ucb import LSDLPUCB
 from banditlab.core import BanditlabError
-from banditlab.envs.lsd import LSDBandit
+from banditlab.envs.lsd.env import LSDBandit
 from banditlab.harness import run
 from banditlab.registry import make_agent, make_env
 

@@ -10,16 +10,16 @@ import pytest
 import scipy.optimize
 
 import banditlab.envs  # noqa: F401
-from banditlab.envs.lsd import LSDBandit
-from banditlab.harness import run
-from banditlab.planning.lsd_exact import build_graph, exact_average_reward, exact_finite_horizon
-from banditlab.planning.lsd_lp import (
+from banditlab.envs.lsd.env import LSDBandit
+from banditlab.envs.lsd.exact import build_graph, exact_average_reward, exact_finite_horizon
+from banditlab.envs.lsd.lp import (
     delay_projection,
     isotonic_nondecreasing,
     isotonic_nonincreasing,
     lsd_lp,
     recharging_lp,
 )
+from banditlab.harness import run
 
 
 def ref_init(k, tau, init_state):

@@ -43,8 +43,18 @@ def test_wheel_holds_only_banditlab(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names}
     assert {t for t in top if not t.endswith(".dist-info")} == {"banditlab"}
-    assert "banditlab/envs/__init__.py" in names
-    assert "banditlab/agents/ucb.py" in names
+    # Every module of the three source folders ships (a family package missing from
+    # pyproject's package list would otherwise vanish from the wheel silently).
+    expected = set()
+    for folder, prefix in (("banditlab", "banditlab"), ("envs", "banditlab/envs"),
+                           ("agents", "banditlab/agents")):
+        for path in (REPO / folder).rglob("*.py"):
+            expected.add(f"{prefix}/{path.relative_to(REPO / folder).as_posix()}")
+    missing = sorted(expected - set(names))
+    assert not missing, f"modules missing from the wheel: {missing}"
+    assert len(expected) > 60
+    assert "banditlab/agents/classic/ucb.py" in names
+    assert "banditlab/envs/active/data/q20/persons.csv" in names
     assert "banditlab/benchmarks/quickstart.toml" in names
     assert "banditlab/py.typed" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

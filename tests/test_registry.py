@@ -19,7 +19,7 @@ def test_ids_are_versioned_and_namespaced():
 
 def test_register_agent_rejects_unversioned_ids():
     with pytest.raises(BanditlabError, match="agent id"):
-        register_agent("NoVersion", "banditlab.agents.ucb:UCB1")
+        register_agent("NoVersion", "banditlab.agents.classic.ucb:UCB1")
 
 
 def test_unknown_ids_suggest_close_matches():
@@ -47,7 +47,8 @@ def test_entry_point_plugins_are_loaded_lazily(tmp_path, monkeypatch):
     plugin = tmp_path / "my_bandit_plugin.py"
     plugin.write_text(textwrap.dedent("""
         from banditlab.registry import register_agent
-        register_agent("myplugin/Greedy-v0", "banditlab.agents.baselines:FixedArm", {"arm": 1})
+        register_agent("myplugin/Greedy-v0", "banditlab.agents.classic.baselines:FixedArm",
+                       {"arm": 1})
     """))
     dist = tmp_path / "my_bandit_plugin-0.1.dist-info"
     dist.mkdir()

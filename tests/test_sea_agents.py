@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from banditlab.agents.oco_oftrl import OFTRL
-from banditlab.agents.oco_ogd import OGD
-from banditlab.agents.oco_ons import OptimisticONS
-from banditlab.agents.oco_oomd import OOMD
-from banditlab.agents.oco_sword import SwordVariation
+from banditlab.agents.sea.oftrl import OFTRL
+from banditlab.agents.sea.ogd import OGD
+from banditlab.agents.sea.ons import OptimisticONS
+from banditlab.agents.sea.oomd import OOMD
+from banditlab.agents.sea.sword import SwordVariation
 from banditlab.core import BanditlabError
-from banditlab.envs.sea import SEAQuadratic
+from banditlab.envs.sea.env import SEAQuadratic
 from banditlab.harness import run
 
 

@@ -10,7 +10,7 @@ import pytest
 from scipy.optimize import minimize
 
 from banditlab.core import BanditlabError
-from banditlab.envs.sea import SEALeastSquares, SEALogistic, SEAQuadratic
+from banditlab.envs.sea.env import SEALeastSquares, SEALogistic, SEAQuadratic
 from banditlab.registry import make_env
 
 

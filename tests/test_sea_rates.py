@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from banditlab.agents.oco_ogd import OGD
-from banditlab.agents.oco_ons import OptimisticONS
-from banditlab.agents.oco_oomd import OOMD
+from banditlab.agents.sea.ogd import OGD
+from banditlab.agents.sea.ons import OptimisticONS
+from banditlab.agents.sea.oomd import OOMD
 from banditlab.core import Agent
-from banditlab.envs.sea import SEALogistic, SEAQuadratic
+from banditlab.envs.sea.env import SEALogistic, SEAQuadratic
 from banditlab.harness import run
 
 CPS = [10, 100, 1000, 10000]

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 from numpy.polynomial import chebyshev as npcheb
 
-from banditlab.agents.sor_baselines import FixedOmega, GaussSeidel, YoungOmega
-from banditlab.agents.sor_chebcb import ChebCB, chebyshev_features, inverse_gap_probs
-from banditlab.agents.sor_tsallis_inf import TsallisINF, TsallisINFCB, relax_tsallis_select
+from banditlab.agents.sor.baselines import FixedOmega, GaussSeidel, YoungOmega
+from banditlab.agents.sor.chebcb import ChebCB, chebyshev_features, inverse_gap_probs
+from banditlab.agents.sor.tsallis_inf import TsallisINF, TsallisINFCB, relax_tsallis_select
 from banditlab.core import BanditlabError
-from banditlab.envs.sor import SORSequence
-from banditlab.envs.sor_instances import shift_young_omega
+from banditlab.envs.sor.env import SORSequence
+from banditlab.envs.sor.instances import shift_young_omega
 from banditlab.harness import run
 
 GRID = np.linspace(1.0, 1.95, 20)

@@ -8,9 +8,9 @@ import scipy.sparse as sp
 from scipy import stats
 
 from banditlab.core import BanditlabError
-from banditlab.envs.sor import DEFAULT_OMEGA_GRID, SORSequence
-from banditlab.envs.sor_instances import Heat2D, heat_kappa, laplacian_2d
-from banditlab.envs.sor_oracle import cache_dir
+from banditlab.envs.sor.env import DEFAULT_OMEGA_GRID, SORSequence
+from banditlab.envs.sor.instances import Heat2D, heat_kappa, laplacian_2d
+from banditlab.envs.sor.oracle import cache_dir
 from banditlab.harness import run
 
 
@@ -97,7 +97,7 @@ def test_table_matches_live_solves_for_krylov_solvers(solver):
 
 
 def test_cost_table_disk_cache_roundtrip_and_corruption(tmp_path, monkeypatch):
-    import banditlab.envs.sor_oracle as so
+    import banditlab.envs.sor.oracle as so
 
     monkeypatch.setenv("BANDITLAB_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(so, "BLOCK", 20)
@@ -277,7 +277,7 @@ def test_bad_actions_raise():
 
 # --------------------------------------------------------------------------- golden section
 def test_golden_section_search_converges_on_a_unimodal_function():
-    from banditlab.envs.sor_oracle import golden_section_search
+    from banditlab.envs.sor.oracle import golden_section_search
 
     calls = []
 

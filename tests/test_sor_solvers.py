@@ -7,13 +7,13 @@ from scipy.linalg import solve_triangular
 from scipy.sparse.linalg import cg as scipy_cg
 
 from banditlab.core import BanditlabError
-from banditlab.envs.sor_instances import (
+from banditlab.envs.sor.instances import (
     Heat2D,
     draw_truncated_gaussian,
     laplacian_2d,
     shift_young_omega,
 )
-from banditlab.envs.sor_solvers import (
+from banditlab.envs.sor.solvers import (
     as_csr,
     cg_solve,
     jacobi_spectral_radius,

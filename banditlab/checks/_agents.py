@@ -1,7 +1,7 @@
 """A uniform random kernel agent for non-discrete action spaces (used by the parity checks).
 
 Kernels on top, class below. For ``Discrete`` spaces the checks use
-:class:`banditlab.agents.baselines.Uniform`.
+:class:`banditlab.agents.classic.baselines.Uniform`.
 """
 
 from __future__ import annotations

@@ -614,7 +614,7 @@ def check_kernel_reference(agent: Any) -> None:
 
 
 def _uniform_regret(run, env_kwargs) -> list[float]:
-    from banditlab.agents.baselines import Uniform
+    from banditlab.agents.classic.baselines import Uniform
 
     out = []
     for seed in range(LEARNS_SEEDS):

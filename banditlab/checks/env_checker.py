@@ -610,7 +610,7 @@ def check_kernel_step_parity(env: Any) -> None:
 def parity_agent(action_space: gym.Space):
     """The kernel agent the fused-parity check pairs an env with (uniform random actions)."""
     if isinstance(action_space, gym.spaces.Discrete):
-        from banditlab.agents.baselines import Uniform
+        from banditlab.agents.classic.baselines import Uniform
 
         return Uniform()
     from banditlab.checks._agents import UniformBox
@@ -764,7 +764,9 @@ def check_oracle_consistency(env: Any) -> None:
     policies = e.oracle.benchmark_policies()
     if "optimal" in policies:
         e = subject.make()
-        agent = e.oracle.benchmark_policies()["optimal"]
+        from banditlab.registry import make_benchmark_policy
+
+        agent = make_benchmark_policy(e.oracle, "optimal")
         _, _, primary = _pseudo_regret_rollout(e, 0, oracle_agent=agent)
         assert abs(primary) <= 1e-9 * max(1.0, total_rounds), OPTIMAL_POLICY_REGRET.format(
             value=primary, kind=pk

@@ -1,0 +1,13 @@
+"""Adversarial linear-Q MDPs: agents.
+
+Importing this package registers the family's agents with
+:func:`banditlab.registry.register_agent`. Family guide: ``docs/families/advmdp.md``.
+"""
+
+from banditlab.registry import register_agent
+
+register_agent("DilatedBonusPO-v0", "banditlab.agents.advmdp.policy_opt:DilatedBonusPO")
+register_agent("LogBarrierPO-v0", "banditlab.agents.advmdp.policy_opt:LogBarrierPO")
+register_agent("MagnitudeReducedPO-v0", "banditlab.agents.advmdp.policy_opt:MagnitudeReducedPO")
+register_agent("TabularExp3PO-v0", "banditlab.agents.advmdp.policy_opt:TabularExp3PO")
+register_agent("AdvMDPUniform-v0", "banditlab.agents.advmdp.baselines:AdvMDPUniform")

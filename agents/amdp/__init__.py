@@ -1,0 +1,19 @@
+"""Average-reward MDPs: agents.
+
+Importing this package registers the family's agents with
+:func:`banditlab.registry.register_agent`. Family guide: ``docs/families/amdp.md``.
+"""
+
+from banditlab.registry import register_agent
+
+register_agent("UCRL2-v0", "banditlab.agents.amdp.ucrl2:UCRL2",
+               {"delta": 0.05, "radius": "joa"})
+register_agent("LOOPTab-v0", "banditlab.agents.amdp.loop:LOOPTab",
+               {"span_bound": 6.32, "delta": 0.05, "radius": "laplace", "switch": "doubling"})
+register_agent("LOOPMix-v0", "banditlab.agents.amdp.loop:LOOPMix",
+               {"span_bound": 6.32, "lambda_reg": 1.0, "delta": 0.05})
+register_agent("LOOPLin-v0", "banditlab.agents.amdp.linear:LOOPLin",
+               {"span_bound": 6.32, "beta": 1.0, "lambda_reg": 1.0, "variant": "discounted"})
+register_agent("PSRL-v0", "banditlab.agents.amdp.baselines:PSRL")
+register_agent("CertaintyEquivalenceEpsGreedy-v0",
+               "banditlab.agents.amdp.baselines:CertaintyEquivalenceEpsGreedy", {"c": 1.0})

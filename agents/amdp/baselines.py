@@ -1,0 +1,312 @@
+"""Tabular sanity baselines for average-reward MDPs: fixed policy, CE eps-greedy, PSRL.
+
+Kernels on top, classes below. All three report ``diagnostics()["switches"]``,
+the number of policy computations so far.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from banditlab.agents.amdp.ucrl2 import _require_discrete_spaces, resolve_n_states
+from banditlab.core import AgentKernel, BanditlabError, KernelAgent
+from banditlab.envs.amdp.planning import rvi_kernel
+
+
+# --------------------------------------------------------------------------- fixed policy
+class PolicyState(NamedTuple):
+    """State of :class:`TabularPolicy`.
+
+    Attributes:
+        policy: int64[S], action of each state.
+        switches: int64[1], always 0.
+    """
+
+    policy: np.ndarray
+    switches: np.ndarray
+
+
+@njit(cache=True)
+def policy_init(dims, hparams, rng):
+    """Copy the policy table ``hparams[0]``."""
+    return PolicyState(hparams[0].copy(), np.zeros(1, np.int64))
+
+
+@njit(cache=True)
+def policy_select(state, hparams, obs, t, rng):
+    """``policy[obs[0]]`` (no draws)."""
+    return np.int64(state.policy[int(obs[0])])
+
+
+@njit(cache=True)
+def policy_update(state, hparams, obs, action, reward, next_obs):
+    """Nothing to learn."""
+    return None
+
+
+class TabularPolicy(KernelAgent):
+    """A fixed deterministic stationary policy (the oracle's ``optimal`` agent).
+
+    Args:
+        policy: Sequence of actions, one per state (default: always action 1,
+            optimal on RiverSwim-6).
+    """
+
+    _tags = {
+        "learns": False,
+        "oracle": True,
+        "families": ("amdp",),
+        "check_env": ("banditlab/RiverSwim-v0", {"horizon": 300}),
+    }
+
+    def __init__(self, policy=(1, 1, 1, 1, 1, 1)):
+        self.policy = policy
+
+    def _validate_params(self, action_space, observation_space) -> None:
+        _require_discrete_spaces(action_space, observation_space)
+        try:
+            arr = np.asarray(self.policy, dtype=np.int64)
+        except (TypeError, ValueError):
+            raise BanditlabError(
+                f"policy: expected a sequence of integers, got {self.policy!r}"
+            ) from None
+        if arr.shape != (observation_space.n,):
+            raise BanditlabError(
+                f"policy: expected {observation_space.n} actions (one per state), got {arr.shape}"
+            )
+        if np.any(arr < 0) or np.any(arr >= action_space.n):
+            raise BanditlabError(f"policy: every action must lie in [0, {action_space.n})")
+        self.policy_array_ = arr
+
+    def make_kernel(self) -> AgentKernel:
+        """Fixed-policy kernel."""
+        return AgentKernel((self.policy_array_,), policy_init, policy_select, policy_update)
+
+    def diagnostics(self) -> dict[str, float]:
+        """``{"switches": 0}``."""
+        return {"switches": 0.0}
+
+
+# --------------------------------------------------------------------------- shared stats
+class ModelState(NamedTuple):
+    """State of the model-based sampling baselines (updated in place).
+
+    Attributes:
+        counts: float64[S, A], visits.
+        trans: float64[S, A, S], transition counts.
+        rsum: float64[S, A], summed rewards.
+        counts_k: float64[S, A], visits at the last policy computation.
+        nu: float64[S, A], visits since then.
+        pmodel: float64[S, A, S], scratch model.
+        rmodel: float64[S, A], scratch rewards.
+        policy: int64[S], current policy.
+        switches: int64[1], policy computations so far.
+        need_plan: int64[1], plan at the next ``select``.
+    """
+
+    counts: np.ndarray
+    trans: np.ndarray
+    rsum: np.ndarray
+    counts_k: np.ndarray
+    nu: np.ndarray
+    pmodel: np.ndarray
+    rmodel: np.ndarray
+    policy: np.ndarray
+    switches: np.ndarray
+    need_plan: np.ndarray
+
+
+@njit(cache=True)
+def model_init(dims, hparams, rng):
+    """Empty statistics for ``hparams[0]`` states and ``dims[0]`` actions."""
+    S = hparams[0]
+    A = dims[0]
+    return ModelState(
+        np.zeros((S, A)), np.zeros((S, A, S)), np.zeros((S, A)), np.zeros((S, A)),
+        np.zeros((S, A)), np.zeros((S, A, S)), np.zeros((S, A)), np.zeros(S, np.int64),
+        np.zeros(1, np.int64), np.ones(1, np.int64),
+    )
+
+
+@njit(cache=True)
+def model_update(state, hparams, obs, action, reward, next_obs):
+    """Count the transition; request a new policy by the doubling rule."""
+    s = int(obs[0])
+    a = action
+    state.counts[s, a] += 1.0
+    state.trans[s, a, int(next_obs[0])] += 1.0
+    state.rsum[s, a] += reward
+    state.nu[s, a] += 1.0
+    if state.nu[s, a] >= max(1.0, state.counts_k[s, a]):
+        state.need_plan[0] = 1
+
+
+@njit(cache=True)
+def _start_episode(state):
+    S, A = state.counts.shape
+    for s in range(S):
+        for a in range(A):
+            state.counts_k[s, a] = state.counts[s, a]
+            state.nu[s, a] = 0.0
+    state.switches[0] += 1
+    state.need_plan[0] = 0
+
+
+# --------------------------------------------------------------------------- PSRL
+@njit(cache=True)
+def psrl_select(state, hparams, obs, t, rng):
+    """At an episode start, sample a model from the posterior and solve it by RVI.
+
+    Posterior: ``Dirichlet(1 + counts)`` per transition row, ``Beta(1 + sum r,
+    1 + n - sum r)`` per mean reward (rewards in [0, 1] used as fractional successes).
+    """
+    if state.need_plan[0] != 0:
+        S, A = state.counts.shape
+        for s in range(S):
+            for a in range(A):
+                tot = 0.0
+                for s2 in range(S):
+                    g = rng.gamma(1.0 + state.trans[s, a, s2], 1.0)
+                    state.pmodel[s, a, s2] = g
+                    tot += g
+                for s2 in range(S):
+                    state.pmodel[s, a, s2] /= tot
+                n = state.counts[s, a]
+                sr = state.rsum[s, a]
+                state.rmodel[s, a] = rng.beta(1.0 + sr, 1.0 + n - sr)
+        _, _, pol, _ = rvi_kernel(state.pmodel, state.rmodel, 0.5, 0, hparams[1], hparams[2])
+        for s in range(S):
+            state.policy[s] = pol[s]
+        _start_episode(state)
+    return np.int64(state.policy[int(obs[0])])
+
+
+class PSRL(KernelAgent):
+    """Posterior sampling for RL with the UCRL2 doubling episodes.
+
+    Args:
+        n_states: Number of states or ``None`` (read from the observation space).
+        rvi_tol: RVI tolerance when solving a sampled model (default 1e-8).
+        rvi_max_iter: RVI iteration cap (default 20000).
+
+    References:
+        Osband, Russo & Van Roy, "(More) Efficient Reinforcement Learning via
+        Posterior Sampling", NeurIPS 2013; Ouyang et al., NeurIPS 2017
+        (average-reward TSDE). Priors Dirichlet(1)/Beta(1, 1) [I].
+    """
+
+    _tags = {"families": ("amdp",), "check_env": ("banditlab/RiverSwim-v0", {"horizon": 300})}
+
+    def __init__(self, n_states=None, rvi_tol: float = 1e-8, rvi_max_iter: int = 20_000):
+        self.n_states = n_states
+        self.rvi_tol = rvi_tol
+        self.rvi_max_iter = rvi_max_iter
+
+    def _validate_params(self, action_space, observation_space) -> None:
+        _require_discrete_spaces(action_space, observation_space)
+        self.n_states_ = resolve_n_states(self.n_states, observation_space)
+        if not (isinstance(self.rvi_tol, float) and 0 < self.rvi_tol < 1):
+            raise BanditlabError(f"rvi_tol: expected a float in (0, 1), got {self.rvi_tol!r}")
+        if isinstance(self.rvi_max_iter, bool) or not isinstance(self.rvi_max_iter, int) \
+                or self.rvi_max_iter < 1:
+            raise BanditlabError(
+                f"rvi_max_iter: expected an integer >= 1, got {self.rvi_max_iter!r}"
+            )
+
+    def make_kernel(self) -> AgentKernel:
+        """PSRL kernel."""
+        hp = (np.int64(self.n_states_), float(self.rvi_tol), np.int64(self.rvi_max_iter))
+        return AgentKernel(hp, model_init, psrl_select, model_update)
+
+    def diagnostics(self) -> dict[str, float]:
+        """``{"switches": number of sampled policies}``."""
+        return {"switches": float(self.state_.switches[0])}
+
+
+# --------------------------------------------------------------------------- CE eps-greedy
+@njit(cache=True)
+def ce_select(state, hparams, obs, t, rng):
+    """Certainty equivalence with eps-greedy exploration.
+
+    At rounds ``t = 1, 2, 4, 8, ...`` solve the empirical model by RVI
+    (unvisited pairs: uniform next state, reward 0); then play a uniform action
+    with probability ``min(1, c / sqrt(t))``, else the planned one. Two draws per call.
+    """
+    _, tol, max_iter, c = hparams
+    S, A = state.counts.shape
+    if (t & (t - 1)) == 0:
+        for s in range(S):
+            for a in range(A):
+                n = state.counts[s, a]
+                for s2 in range(S):
+                    state.pmodel[s, a, s2] = state.trans[s, a, s2] / n if n > 0 else 1.0 / S
+                state.rmodel[s, a] = state.rsum[s, a] / n if n > 0 else 0.0
+        _, _, pol, _ = rvi_kernel(state.pmodel, state.rmodel, 0.5, 0, tol, max_iter)
+        for s in range(S):
+            state.policy[s] = pol[s]
+        state.switches[0] += 1
+    u = rng.random()
+    a_rand = rng.integers(0, A)
+    if u < min(1.0, c / math.sqrt(t)):
+        return np.int64(a_rand)
+    return np.int64(state.policy[int(obs[0])])
+
+
+@njit(cache=True)
+def ce_update(state, hparams, obs, action, reward, next_obs):
+    """Count the transition."""
+    s = int(obs[0])
+    state.counts[s, action] += 1.0
+    state.trans[s, action, int(next_obs[0])] += 1.0
+    state.rsum[s, action] += reward
+
+
+class CertaintyEquivalenceEpsGreedy(KernelAgent):
+    """Plan on the empirical model every ``2^j`` rounds, explore with ``eps_t = min(1, c/sqrt(t))``.
+
+    Args:
+        c: Exploration constant (> 0, default 1.0).
+        n_states: Number of states or ``None`` (read from the observation space).
+        rvi_tol: RVI tolerance (default 1e-8).
+        rvi_max_iter: RVI iteration cap (default 20000).
+
+    References:
+        A naive baseline designed for banditlab [I]; no regret guarantee.
+    """
+
+    _tags = {"families": ("amdp",), "check_env": ("banditlab/RiverSwim-v0", {"horizon": 300})}
+
+    def __init__(self, c: float = 1.0, n_states=None, rvi_tol: float = 1e-8,
+                 rvi_max_iter: int = 20_000):
+        self.c = c
+        self.n_states = n_states
+        self.rvi_tol = rvi_tol
+        self.rvi_max_iter = rvi_max_iter
+
+    def _validate_params(self, action_space, observation_space) -> None:
+        _require_discrete_spaces(action_space, observation_space)
+        self.n_states_ = resolve_n_states(self.n_states, observation_space)
+        if isinstance(self.c, bool) or not isinstance(self.c, (int, float)) or not (
+                np.isfinite(self.c) and self.c > 0):
+            raise BanditlabError(f"c: expected a finite number > 0, got {self.c!r}")
+        if not (isinstance(self.rvi_tol, float) and 0 < self.rvi_tol < 1):
+            raise BanditlabError(f"rvi_tol: expected a float in (0, 1), got {self.rvi_tol!r}")
+        if isinstance(self.rvi_max_iter, bool) or not isinstance(self.rvi_max_iter, int) \
+                or self.rvi_max_iter < 1:
+            raise BanditlabError(
+                f"rvi_max_iter: expected an integer >= 1, got {self.rvi_max_iter!r}"
+            )
+
+    def make_kernel(self) -> AgentKernel:
+        """CE eps-greedy kernel."""
+        hp = (np.int64(self.n_states_), float(self.rvi_tol), np.int64(self.rvi_max_iter),
+              float(self.c))
+        return AgentKernel(hp, model_init, ce_select, ce_update)
+
+    def diagnostics(self) -> dict[str, float]:
+        """``{"switches": number of re-plannings}``."""
+        return {"switches": float(self.state_.switches[0])}

@@ -1,0 +1,370 @@
+"""LOOP-Lin (ours): optimistic discounted LSVI with span clipping for linear AMDPs.
+
+The efficient default instantiation of LOOP for linear AMDPs [I], in the
+spirit of gamma-LSCVI-UCB (Hong, Chae, Zhang, Lee & Tewari, arXiv 2405.15050):
+with ``Lambda = lambda I + sum phi_i phi_i^T`` and the data aggregated as
+``b_r = sum phi_i r_i`` and ``M = sum phi_i e_{s_{i+1}}^T`` (d x S), iterate
+
+``Q = min(Phi Lambda^-1 (b_r + gamma M V) + beta (1 + 2 B) ||phi||_{Lambda^-1}, 1 + 2 B)``,
+``V = min(max_a Q - min_s max_a Q, 2 B)`` (re-centred, span clipped to ``2 B``)
+
+from the previous ``V`` until ``max |dV| < tol`` or ``ceil(ln T / (1 - gamma))``
+sweeps, with ``gamma = 1 - 1 / sqrt(T)``; act greedily on ``Q``; re-plan when
+``det Lambda`` has doubled since the last plan (lazy switching).
+
+Design choices [I]: values are re-centred every sweep (a discounted relative
+value iteration), so ``Q`` stays on the scale ``1 + 2 B`` rather than
+``1 / (1 - gamma)``; the bonus is scaled by that range so that an unexplored
+direction (``||phi||_{Lambda^-1} = 1 / sqrt(lambda)``) is optimistic when
+``beta >= sqrt(lambda)``. Without both, unvisited pairs look worse than
+visited ones and the agent never explores RiverSwim.
+
+``variant="fixed_point"`` (FOPO-like, slow, for small problems) [I]: for each ``J`` on
+the grid ``{1, 0.99, ..., 0}`` iterate the J-offset optimistic fitted operator
+``u = max_a [phi Lambda^-1 (b_r - J s_phi + M V) + bonus]`` with
+``V <- min(u - min u, B)`` (re-centred, span ``B``; ``s_phi = sum phi_i``) from the
+previous ``V``, and record the fixed-point residual ``max_s |u(s) - V(s)|`` (not
+re-centred: it vanishes only when ``J`` is the optimistic gain, ``J + V = T V``).
+Accept the ``J`` with the smallest residual (ties to the larger ``J``) and play greedily
+on its ``Q``. Cost: ``101 * fp_iters`` sweeps per switch.
+
+Kernels on top, class below.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from banditlab.agents.amdp.loop import RIVERSWIM6_SPAN, check_span_bound
+from banditlab.agents.amdp.ucrl2 import _require_discrete_spaces, check_positive_int
+from banditlab.core import AgentKernel, BanditlabError, KernelAgent
+
+
+class LinState(NamedTuple):
+    """State of LOOP-Lin (updated in place). ``d`` is the feature dimension.
+
+    Attributes:
+        lam_inv: float64[d, d], ``Lambda^-1``.
+        logdet: float64[2], ``(log det Lambda, log det Lambda at the last plan)``.
+        b_r: float64[d], ``sum phi_i r_i``.
+        s_phi: float64[d], ``sum phi_i``.
+        m: float64[d, S], ``sum phi_i e_{s_{i+1}}^T``.
+        q: float64[S, A], optimistic Q of the last plan.
+        v: float64[S], value of the last plan (warm start).
+        policy: int64[S], greedy policy.
+        switches: int64[1], plans so far.
+        need_plan: int64[1], plan at the next ``select``.
+    """
+
+    lam_inv: np.ndarray
+    logdet: np.ndarray
+    b_r: np.ndarray
+    s_phi: np.ndarray
+    m: np.ndarray
+    q: np.ndarray
+    v: np.ndarray
+    policy: np.ndarray
+    switches: np.ndarray
+    need_plan: np.ndarray
+
+
+@njit(cache=True)
+def _elliptic_bonus(phi, lam_inv, scale):
+    """``g[s, a] = Lambda^-1 phi(s, a)`` and ``bonus[s, a] = scale * ||phi(s, a)||_{Lambda^-1}``.
+
+    Args:
+        phi: float64[S, A, d] features.
+        lam_inv: float64[d, d] inverse Gram matrix.
+        scale: ``beta * (1 + 2 B)``.
+
+    Returns:
+        ``(g float64[S, A, d], bonus float64[S, A])``.
+    """
+    S, A, d = phi.shape
+    g = np.empty((S, A, d))
+    bonus = np.empty((S, A))
+    for s in range(S):
+        for a in range(A):
+            y = lam_inv @ phi[s, a]
+            g[s, a] = y
+            q2 = 0.0
+            for k in range(d):
+                q2 += phi[s, a, k] * y[k]
+            bonus[s, a] = scale * math.sqrt(max(q2, 0.0))
+    return g, bonus
+
+
+@njit(cache=True)
+def lin_init(dims, hparams, rng):
+    """``Lambda = lambda I``; plan at the first ``select``."""
+    phi, lam = hparams[0], hparams[1]
+    S, A, d = phi.shape
+    logdet = np.zeros(2)
+    logdet[0] = d * math.log(lam)
+    logdet[1] = logdet[0]
+    return LinState(np.eye(d) / lam, logdet, np.zeros(d), np.zeros(d), np.zeros((d, S)),
+                    np.zeros((S, A)),
+                    np.zeros(S), np.zeros(S, np.int64), np.zeros(1, np.int64),
+                    np.ones(1, np.int64))
+
+
+@njit(cache=True)
+def discounted_optimistic_plan(phi, lam_inv, b_r, m, v, beta, span_bound, gamma, n_sweeps, tol,
+                               q_out):
+    """Optimistic discounted LSVI with span clipping (see module docstring).
+
+    Args:
+        phi: float64[S, A, d] features.
+        lam_inv: float64[d, d].
+        b_r: float64[d].
+        m: float64[d, S].
+        v: float64[S] warm start, updated in place.
+        beta: Bonus multiplier.
+        span_bound: ``B``; values are re-centred and clipped to span ``2 B``.
+        gamma: Discount in (0, 1).
+        n_sweeps: Sweep cap.
+        tol: Stop when ``max |dV| < tol``.
+        q_out: float64[S, A] output.
+
+    Returns:
+        Number of sweeps.
+    """
+    S, A, d = phi.shape
+    cap = 1.0 + 2.0 * span_bound
+    g, bonus = _elliptic_bonus(phi, lam_inv, beta * cap)
+    target = np.empty(d)
+    vnew = np.empty(S)
+    n = 0
+    while n < n_sweeps:
+        n += 1
+        mv = m @ v
+        for k in range(d):
+            target[k] = b_r[k] + gamma * mv[k]
+        for s in range(S):
+            best = -np.inf
+            for a in range(A):
+                val = bonus[s, a]
+                for k in range(d):
+                    val += g[s, a, k] * target[k]
+                val = min(val, cap)
+                q_out[s, a] = val
+                if val > best:
+                    best = val
+            vnew[s] = best
+        vmin = np.min(vnew)
+        diff = 0.0
+        for s in range(S):
+            x = min(vnew[s] - vmin, 2.0 * span_bound)
+            diff = max(diff, abs(x - v[s]))
+            v[s] = x
+        if diff < tol:
+            break
+    return n
+
+
+@njit(cache=True)
+def fixed_point_plan(phi, lam_inv, b_r, s_phi, m, v, beta, span_bound, n_grid, fp_iters,
+                     q_out):
+    """FOPO-like grid search over ``J`` for the optimistic fixed point (see module docstring).
+
+    Args:
+        phi: float64[S, A, d].
+        lam_inv: float64[d, d].
+        b_r: float64[d].
+        s_phi: float64[d].
+        m: float64[d, S].
+        v: float64[S] warm start; on return the accepted ``V``.
+        beta: Bonus multiplier (bonus ``beta (1 + 2 B) ||phi||_{Lambda^-1}``).
+        span_bound: ``B``.
+        n_grid: Number of grid values of ``J`` in [0, 1] (101 for step 0.01).
+        fp_iters: Fixed-point iterations per ``J``.
+        q_out: float64[S, A] output: ``Q`` of the accepted ``J``.
+
+    Returns:
+        ``(J, residual)`` of the accepted grid value.
+    """
+    S, A, d = phi.shape
+    cap = 1.0 + 2.0 * span_bound
+    g, bonus = _elliptic_bonus(phi, lam_inv, beta * cap)
+    vv = v.copy()
+    u = np.empty(S)
+    q = np.empty((S, A))
+    target = np.empty(d)
+    best_res = np.inf
+    best_j = 0.0
+    for i in range(n_grid):
+        J = 1.0 - i / (n_grid - 1.0)
+        res = np.inf
+        for _ in range(fp_iters):
+            mv = m @ vv
+            for k in range(d):
+                target[k] = b_r[k] - J * s_phi[k] + mv[k]
+            for s in range(S):
+                best = -np.inf
+                for a in range(A):
+                    val = bonus[s, a]
+                    for k in range(d):
+                        val += g[s, a, k] * target[k]
+                    val = min(val, cap)
+                    q[s, a] = val
+                    best = max(best, val)
+                u[s] = best
+            res = 0.0
+            for s in range(S):
+                res = max(res, abs(u[s] - vv[s]))
+            umin = np.min(u)
+            for s in range(S):
+                vv[s] = min(u[s] - umin, span_bound)
+        if res < best_res - 1e-12:
+            best_res = res
+            best_j = J
+            for s in range(S):
+                v[s] = vv[s]
+                for a in range(A):
+                    q_out[s, a] = q[s, a]
+    return best_j, best_res
+
+
+@njit(cache=True)
+def lin_select(state, hparams, obs, t, rng):
+    """Plan when ``det Lambda`` has doubled, then play greedily on ``Q`` (no draws)."""
+    phi, _, beta, span_bound, gamma, n_sweeps, tol, variant, fp_iters = hparams
+    if state.need_plan[0] != 0:
+        if variant == 0:
+            discounted_optimistic_plan(phi, state.lam_inv, state.b_r, state.m, state.v, beta,
+                                       span_bound, gamma, n_sweeps, tol, state.q)
+        else:
+            fixed_point_plan(phi, state.lam_inv, state.b_r, state.s_phi, state.m, state.v,
+                             beta, span_bound, 101, fp_iters, state.q)
+        S, A = state.q.shape
+        for s in range(S):
+            best = 0
+            for a in range(1, A):
+                if state.q[s, a] > state.q[s, best]:
+                    best = a
+            state.policy[s] = best
+        state.logdet[1] = state.logdet[0]
+        state.switches[0] += 1
+        state.need_plan[0] = 0
+    return np.int64(state.policy[int(obs[0])])
+
+
+@njit(cache=True)
+def lin_update(state, hparams, obs, action, reward, next_obs):
+    """Sherman-Morrison update of ``Lambda^-1``, aggregate data, determinant-doubling test."""
+    phi = hparams[0]
+    x = phi[int(obs[0]), action]
+    y = state.lam_inv @ x
+    q = 0.0
+    d = x.shape[0]
+    for k in range(d):
+        q += x[k] * y[k]
+    inv = 1.0 / (1.0 + q)
+    for i in range(d):
+        for j in range(d):
+            state.lam_inv[i, j] -= inv * y[i] * y[j]
+    state.logdet[0] += math.log1p(q)
+    s2 = int(next_obs[0])
+    for k in range(d):
+        state.b_r[k] += x[k] * reward
+        state.s_phi[k] += x[k]
+        state.m[k, s2] += x[k]
+    if state.logdet[0] - state.logdet[1] >= math.log(2.0):
+        state.need_plan[0] = 1
+
+
+VARIANTS = {"discounted": 0, "fixed_point": 1}
+
+
+class LOOPLin(KernelAgent):
+    """LOOP-Lin (ours): optimistic planning on linear AMDPs with determinant-doubling switches.
+
+    Args:
+        features: float[S, A, d] ``phi`` (bind ``"@known:features"``), or ``None``
+            for one-hot features over (s, a) (``d = S A``, the tabular case).
+        span_bound: ``B`` (> 0, finite; default ``sp(h*)`` of RiverSwim-6 rounded up).
+        horizon: ``T`` (bind ``"@run_length"``); sets ``gamma = 1 - 1/sqrt(T)``.
+        beta: Bonus multiplier (> 0, default 1.0; the bonus is
+            ``beta (1 + 2 B) ||phi||_{Lambda^-1}``; the spec suggests tuning on
+            {0.1, 0.3, 1, 3}).
+        lambda_reg: Ridge parameter (> 0, default 1).
+        variant: ``"discounted"`` (default, efficient) or ``"fixed_point"``
+            (FOPO-like grid search over ``J``; slow, small problems only).
+        max_sweeps: Cap on value-iteration sweeps per plan (default 20000; the
+            nominal count is ``ceil(ln T / (1 - gamma))``).
+        tol: Sweep stopping tolerance on ``max |dV|`` (default 1e-6).
+        fp_iters: Fixed-point iterations per grid value of ``J`` (default 100).
+
+    References:
+        He, Zhong & Yang, ICLR 2024; Hong et al., arXiv 2405.15050 (gamma-LSCVI-UCB);
+        Wei et al., AISTATS 2021.
+    """
+
+    _tags = {"families": ("amdp",), "check_env": ("banditlab/RiverSwim-v0", {"horizon": 300})}
+
+    def __init__(self, features=None, span_bound: float = RIVERSWIM6_SPAN,
+                 horizon: int = 200_000, beta: float = 1.0, lambda_reg: float = 1.0,
+                 variant: str = "discounted", max_sweeps: int = 20_000, tol: float = 1e-6,
+                 fp_iters: int = 100):
+        self.features = features
+        self.span_bound = span_bound
+        self.horizon = horizon
+        self.beta = beta
+        self.lambda_reg = lambda_reg
+        self.variant = variant
+        self.max_sweeps = max_sweeps
+        self.tol = tol
+        self.fp_iters = fp_iters
+
+    def _validate_params(self, action_space, observation_space) -> None:
+        S = _require_discrete_spaces(action_space, observation_space)
+        A = int(action_space.n)
+        if self.features is None:
+            phi = np.eye(S * A).reshape(S, A, S * A)
+        else:
+            phi = np.asarray(self.features, dtype=np.float64)
+            if phi.ndim != 3 or phi.shape[:2] != (S, A):
+                raise BanditlabError(f"features: expected shape ({S}, {A}, d), got {phi.shape}")
+            if not np.all(np.isfinite(phi)):
+                raise BanditlabError("features: every entry must be finite")
+        self.phi_ = np.ascontiguousarray(phi)
+        check_span_bound(self.span_bound)
+        if not np.isfinite(self.span_bound):
+            raise BanditlabError(
+                f"span_bound: LOOP-Lin needs a finite B > 0, got {self.span_bound!r}"
+            )
+        check_positive_int("horizon", self.horizon)
+        if self.horizon < 2:
+            raise BanditlabError(f"horizon: expected an integer >= 2, got {self.horizon!r}")
+        for name in ("beta", "lambda_reg", "tol"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (
+                    np.isfinite(v) and v > 0):
+                raise BanditlabError(f"{name}: expected a finite number > 0, got {v!r}")
+        if self.variant not in VARIANTS:
+            raise BanditlabError(
+                f"variant: expected 'discounted' or 'fixed_point', got {self.variant!r}"
+            )
+        check_positive_int("max_sweeps", self.max_sweeps)
+        check_positive_int("fp_iters", self.fp_iters)
+
+    def _gamma(self) -> float:
+        """``1 - 1 / sqrt(horizon)``."""
+        return 1.0 - 1.0 / math.sqrt(self.horizon)
+
+    def make_kernel(self) -> AgentKernel:
+        """LOOP-Lin kernel."""
+        gamma = self._gamma()
+        n_sweeps = min(int(self.max_sweeps), math.ceil(math.log(self.horizon) / (1.0 - gamma)))
+        hp = (self.phi_, float(self.lambda_reg), float(self.beta), float(self.span_bound),
+              gamma, np.int64(n_sweeps), float(self.tol), np.int64(VARIANTS[self.variant]),
+              np.int64(self.fp_iters))
+        return AgentKernel(hp, lin_init, lin_select, lin_update)
+
+    def diagnostics(self) -> dict[str, float]:
+        """``{"switches": number of plans so far}``."""
+        return {"switches": float(self.state_.switches[0])}

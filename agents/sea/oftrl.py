@@ -1,0 +1,132 @@
+"""Optimistic follow-the-regularised-leader on a Euclidean ball (Sachs et al., NeurIPS 2022).
+
+Kernels on top, class below. ``FTRL-v0`` is the same class with ``optimistic=False``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from banditlab.agents.sea.ogd import SEA_TAGS, check_choice, check_positive, require_ball_space
+from banditlab.core import AgentKernel, KernelAgent
+from banditlab.kernels.projections import project_ball_inplace
+
+
+class OFTRLState(NamedTuple):
+    """Optimistic FTRL state (updated in place). ``d`` is the dimension.
+
+    Attributes:
+        gsum: float64[d], ``sum_{s<t} g_s``.
+        xsum: float64[d], ``sum_{s<t} x_s`` (strongly convex surrogates).
+        hint: float64[d], ``M_t`` (last gradient when optimistic, else zeros).
+        x: float64[d], the point played this round.
+        acc: float64[2], (``sum_{s<t} ||g_s - M_s||^2``, rounds completed).
+    """
+
+    gsum: np.ndarray
+    xsum: np.ndarray
+    hint: np.ndarray
+    x: np.ndarray
+    acc: np.ndarray
+
+
+@njit(cache=True)
+def oftrl_init(dims, hparams, rng):
+    """Zero sums and hint."""
+    d = dims[0]
+    return OFTRLState(np.zeros(d), np.zeros(d), np.zeros(d), np.zeros(d), np.zeros(2))
+
+
+@njit(cache=True)
+def oftrl_select(state, hparams, obs, t, rng):
+    """Lazy projection ``x_t = Pi_X(-eta_t (sum_{s<t} g_s + M_t))`` (or the strongly convex form).
+
+    ``hparams = (radius, diameter, delta, optimistic, strongly_convex, lambda)``. Convex:
+    ``eta_t = D / sqrt(delta + sum_{s<t} ||g_s - M_s||^2)``. Strongly convex: FTRL on the
+    surrogates ``<g_s, x> + lambda/2 ||x - x_s||^2`` plus ``lambda/2 ||x||^2``, i.e.
+    ``x_t = Pi_X((lambda sum x_s - sum g_s - M_t) / (lambda t))``.
+    """
+    radius, diameter, delta, optimistic, sc, lam = hparams
+    d = state.x.shape[0]
+    if sc != 0:
+        n = state.acc[1]
+        for i in range(d):
+            state.x[i] = (lam * state.xsum[i] - state.gsum[i] - state.hint[i]) / (lam * (n + 1.0))
+    else:
+        eta = diameter / np.sqrt(delta + state.acc[0])
+        for i in range(d):
+            state.x[i] = -eta * (state.gsum[i] + state.hint[i])
+    project_ball_inplace(state.x, radius)
+    return state.x.copy()
+
+
+@njit(cache=True)
+def oftrl_update(state, hparams, obs, action, reward, next_obs):
+    """Add ``g_t`` and ``x_t`` to the sums; ``M_{t+1} = g_t`` when optimistic."""
+    optimistic = hparams[3]
+    g = next_obs
+    s = 0.0
+    for i in range(g.shape[0]):
+        state.gsum[i] += g[i]
+        state.xsum[i] += state.x[i]
+        diff = g[i] - state.hint[i]
+        s += diff * diff
+        state.hint[i] = g[i] if optimistic != 0 else 0.0
+    state.acc[0] += s
+    state.acc[1] += 1.0
+
+
+class OFTRL(KernelAgent):
+    """Optimistic FTRL with the last gradient as hint (``optimistic=False``: plain FTRL).
+
+    Convex: ``x_t = argmin_X <sum_{s<t} g_s + M_t, x> + ||x||^2 / (2 eta_t)`` (a lazy
+    projection on the ball) with the self-confident ``eta_t`` of :class:`OOMD`; expected
+    regret ``O(sqrt(sigma^2_{1:T}) + sqrt(Sigma^2_{1:T}))`` [M]. Strongly convex
+    (``strongly_convex=True``): FTRL on ``<g_s, x> + lambda/2 ||x - x_s||^2`` plus the hint,
+    ``O((sigma^2_max + Sigma^2_max) log T)`` [M]. The ``lambda/2 ||x||^2`` start term of the
+    strongly convex form is our choice [I].
+
+    Args:
+        radius: Ball radius R.
+        diameter: D (scale of the self-confident step).
+        delta: Additive constant of the step (> 0).
+        optimistic: Use ``M_t = g_{t-1}`` (else ``M_t = 0``).
+        strongly_convex: Use the strongly convex surrogates.
+        strong_convexity: lambda.
+
+    References:
+        Sachs, Hadiji, van Erven, Guzman, "Between Stochastic and Adversarial Online Convex
+        Optimization: Improved Regret Bounds via Smoothness", NeurIPS 2022.
+    """
+
+    _tags = dict(SEA_TAGS)
+
+    def __init__(self, radius: float = 1.0, diameter: float = 2.0, delta: float = 1.0,
+                 optimistic: bool = True, strongly_convex: bool = False,
+                 strong_convexity: float = 1.0):
+        self.radius = radius
+        self.diameter = diameter
+        self.delta = delta
+        self.optimistic = optimistic
+        self.strongly_convex = strongly_convex
+        self.strong_convexity = strong_convexity
+
+    def _validate_params(self, action_space, observation_space) -> None:
+        check_positive("radius", self.radius)
+        check_positive("diameter", self.diameter)
+        check_positive("delta", self.delta)
+        check_choice("optimistic", self.optimistic, (True, False))
+        check_choice("strongly_convex", self.strongly_convex, (True, False))
+        if self.strongly_convex:
+            check_positive("strong_convexity", self.strong_convexity)
+        require_ball_space(action_space, float(self.radius))
+
+    def make_kernel(self) -> AgentKernel:
+        """OFTRL kernel."""
+        hp = (float(self.radius), float(self.diameter), float(self.delta),
+              np.int64(bool(self.optimistic)), np.int64(bool(self.strongly_convex)),
+              float(self.strong_convexity))
+        return AgentKernel(hp, oftrl_init, oftrl_select, oftrl_update)

@@ -1,0 +1,250 @@
+"""Optimistic online mirror descent (Euclidean) with the last gradient as hint, and oracle agents.
+
+Kernels on top, classes below. :class:`OOMD` is the main algorithm of the SEA family
+(Chen, Zhang, Tu, Zhao, Zhang, ICML 2023 / JMLR 2024); :class:`OracleHintOOMD` and
+:class:`DynamicComparator` are oracle agents built by ``SEAOracle.benchmark_policies()``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from banditlab.agents.sea.ogd import SEA_TAGS, check_choice, check_positive, require_ball_space
+from banditlab.core import Agent, AgentKernel, KernelAgent
+from banditlab.kernels.projections import project_ball_inplace
+
+
+class OOMDState(NamedTuple):
+    """Optimistic OMD state (updated in place). ``d`` is the dimension.
+
+    Attributes:
+        xhat: float64[d], the secondary iterate ``xhat_t``.
+        hint: float64[d], the hint ``M_t`` (the last observed gradient; zeros at t = 1).
+        x: float64[d], the point played this round.
+        acc: float64[2], (``sum_{s<t} ||g_s - M_s||^2``, step size ``eta_t`` of this round).
+    """
+
+    xhat: np.ndarray
+    hint: np.ndarray
+    x: np.ndarray
+    acc: np.ndarray
+
+
+@njit(cache=True)
+def oomd_init(dims, hparams, rng):
+    """``xhat_1 = 0``, ``M_1 = 0``."""
+    d = dims[0]
+    return OOMDState(np.zeros(d), np.zeros(d), np.zeros(d), np.zeros(2))
+
+
+@njit(cache=True)
+def oomd_step_size(acc0, hparams, t):
+    """``eta_t`` from ``acc0 = sum_{s<t} ||g_s - M_s||^2`` (only past rounds).
+
+    ``hparams = (radius, diameter, smoothness, delta, cap, step_kind, c, strong_convexity)``;
+    ``step_kind`` 0 (self-confident): ``min(D / sqrt(delta + acc0), 1/(4L))``; 1 (strongly
+    convex): ``c / (lambda t)``, capped at ``1/(4L)`` when ``cap``.
+    """
+    radius, diameter, smooth, delta, cap, step_kind, c, lam = hparams
+    if step_kind == 0:
+        eta = diameter / np.sqrt(delta + acc0)
+    else:
+        eta = c / (lam * t)
+    if cap != 0:
+        eta = min(eta, 1.0 / (4.0 * smooth))
+    return eta
+
+
+@njit(cache=True)
+def oomd_select(state, hparams, obs, t, rng):
+    """``x_t = Pi_X(xhat_t - eta_t M_t)``; stores ``eta_t`` for the second half-step."""
+    eta = oomd_step_size(state.acc[0], hparams, t)
+    state.acc[1] = eta
+    for i in range(state.x.shape[0]):
+        state.x[i] = state.xhat[i] - eta * state.hint[i]
+    project_ball_inplace(state.x, hparams[0])
+    return state.x.copy()
+
+
+@njit(cache=True)
+def oomd_update(state, hparams, obs, action, reward, next_obs):
+    """``xhat_{t+1} = Pi_X(xhat_t - eta_t g_t)`` (same ``eta_t``), then ``M_{t+1} = g_t``."""
+    g = next_obs
+    eta = state.acc[1]
+    s = 0.0
+    for i in range(g.shape[0]):
+        state.xhat[i] -= eta * g[i]
+        diff = g[i] - state.hint[i]
+        s += diff * diff
+        state.hint[i] = g[i]
+    project_ball_inplace(state.xhat, hparams[0])
+    state.acc[0] += s
+
+
+_OOMD_STEPS = ("self_confident", "strongly_convex")
+
+
+class OOMD(KernelAgent):
+    """Optimistic OMD (Euclidean two-step form) with the last observed gradient as hint.
+
+    Each round: ``x_t = Pi_X(xhat_t - eta_t M_t)``; play it, observe ``g_t = grad f_t(x_t)``;
+    ``xhat_{t+1} = Pi_X(xhat_t - eta_t g_t)``; ``M_{t+1} = g_t``. ``xhat_1 = 0``, ``M_1 = 0``.
+    ``eta_t`` uses only rounds ``s < t`` and is the same in both half-steps.
+
+    Step sizes (constants unverified against the papers' full texts [M]):
+
+    * ``step="self_confident"`` (convex + smooth): ``eta_t = min(D / sqrt(delta +
+      sum_{s<t} ||g_s - M_s||^2), 1/(4L))`` (cap with ``cap=True``); expected static regret
+      ``O(sqrt(sigma^2_{1:T}) + sqrt(Sigma^2_{1:T}))``.
+    * ``step="strongly_convex"``: ``eta_t = c / (lambda t)`` (whether c is 1 or 2 in the
+      papers is unverified [M]); regret ``O((sigma^2_max + Sigma^2_max) log T)``.
+
+    Args:
+        radius: Ball radius R (``"@known:radius"``).
+        diameter: D (``"@known:diameter"``).
+        smoothness: L (``"@known:smoothness"``), used by the ``1/(4L)`` cap.
+        delta: Additive constant of the self-confident step (> 0).
+        cap: Cap the step at ``1/(4L)``.
+        step: ``"self_confident"`` or ``"strongly_convex"``.
+        c: Constant of the strongly convex step.
+        strong_convexity: lambda (``"@known:strong_convexity"``).
+
+    References:
+        Chen, Zhang, Tu, Zhao, Zhang, "Optimistic Online Mirror Descent for Bridging
+        Stochastic and Adversarial Online Convex Optimization", ICML 2023 / JMLR 2024;
+        Chiang et al., COLT 2012; Rakhlin & Sridharan, COLT 2013.
+    """
+
+    _tags = dict(SEA_TAGS)
+
+    def __init__(self, radius: float = 1.0, diameter: float = 2.0, smoothness: float = 1.0,
+                 delta: float = 1.0, cap: bool = True, step: str = "self_confident",
+                 c: float = 1.0, strong_convexity: float = 1.0):
+        self.radius = radius
+        self.diameter = diameter
+        self.smoothness = smoothness
+        self.delta = delta
+        self.cap = cap
+        self.step = step
+        self.c = c
+        self.strong_convexity = strong_convexity
+
+    def _validate_params(self, action_space, observation_space) -> None:
+        check_positive("radius", self.radius)
+        check_positive("diameter", self.diameter)
+        check_positive("smoothness", self.smoothness)
+        check_positive("delta", self.delta)
+        check_choice("step", self.step, _OOMD_STEPS)
+        check_choice("cap", self.cap, (True, False))
+        if self.step == "strongly_convex":
+            check_positive("c", self.c)
+            check_positive("strong_convexity", self.strong_convexity)
+        require_ball_space(action_space, float(self.radius))
+
+    def make_kernel(self) -> AgentKernel:
+        """OOMD kernel."""
+        hp = (float(self.radius), float(self.diameter), float(self.smoothness),
+              float(self.delta), np.int64(bool(self.cap)),
+              np.int64(_OOMD_STEPS.index(self.step)), float(self.c),
+              float(self.strong_convexity))
+        return AgentKernel(hp, oomd_init, oomd_select, oomd_update)
+
+
+class OracleHintOOMD(Agent):
+    """OOMD whose hint is the true expected gradient ``M_t = grad F_t(xhat_t)`` (oracle agent).
+
+    Not implementable by a learner (it reads the env's oracle); it upper-bounds the value
+    of a perfect hint. Same self-confident step as :class:`OOMD`. Built by
+    ``SEAOracle.benchmark_policies()["oomd_oracle_hint"]``; Python path only.
+
+    Args:
+        oracle: The env's :class:`~banditlab.envs.sea.oracle.SEAOracle`.
+        radius: Ball radius R.
+        diameter: D.
+        smoothness: L (for the ``1/(4L)`` cap).
+        delta: Additive constant of the self-confident step.
+        cap: Cap the step at ``1/(4L)``.
+    """
+
+    _tags = {**SEA_TAGS, "oracle": True}
+
+    def __init__(self, oracle=None, radius: float = 1.0, diameter: float = 2.0,
+                 smoothness: float = 1.0, delta: float = 1.0, cap: bool = True):
+        self.oracle = oracle
+        self.radius = radius
+        self.diameter = diameter
+        self.smoothness = smoothness
+        self.delta = delta
+        self.cap = cap
+
+    def _validate_params(self, action_space, observation_space) -> None:
+        if self.oracle is None or not hasattr(self.oracle, "expected_gradient"):
+            from banditlab.core import BanditlabError
+
+            raise BanditlabError("oracle: expected the SEA env's oracle (use benchmark_policies)")
+        check_positive("radius", self.radius)
+        check_positive("diameter", self.diameter)
+        check_positive("smoothness", self.smoothness)
+        check_positive("delta", self.delta)
+        require_ball_space(action_space, float(self.radius))
+
+    def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
+        """Start at ``xhat = 0``."""
+        self._validate_params(action_space, observation_space)
+        self.rng_ = np.random.default_rng(seed)
+        d = int(action_space.shape[0])
+        self.xhat_ = np.zeros(d)
+        self.hint_ = np.zeros(d)
+        self.sumsq_ = 0.0
+        self.eta_ = 0.0
+        self.t_ = 0
+
+    def act(self, observation):
+        """``x_t = Pi_X(xhat_t - eta_t grad F_t(xhat_t))``."""
+        eta = self.diameter / np.sqrt(self.delta + self.sumsq_)
+        if self.cap:
+            eta = min(eta, 1.0 / (4.0 * self.smoothness))
+        self.eta_ = eta
+        self.hint_ = np.asarray(self.oracle.expected_gradient(self.xhat_), dtype=np.float64)
+        x = self.xhat_ - eta * self.hint_
+        project_ball_inplace(x, float(self.radius))
+        return x
+
+    def update(self, observation, action, reward, next_observation, terminated) -> None:
+        """``xhat_{t+1} = Pi_X(xhat_t - eta_t g_t)``."""
+        g = np.asarray(next_observation, dtype=np.float64)
+        self.xhat_ = self.xhat_ - self.eta_ * g
+        project_ball_inplace(self.xhat_, float(self.radius))
+        self.sumsq_ += float(np.sum((g - self.hint_) ** 2))
+        self.t_ += 1
+
+
+class DynamicComparator(Agent):
+    """Plays the dynamic comparator ``u_t = argmin_X F_t`` (oracle agent, zero pseudo-regret).
+
+    Args:
+        oracle: The env's :class:`~banditlab.envs.sea.oracle.SEAOracle`.
+    """
+
+    _tags = {**SEA_TAGS, "oracle": True, "learns": False}
+
+    def __init__(self, oracle=None):
+        self.oracle = oracle
+
+    def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
+        """Nothing to learn."""
+        if self.oracle is None or not hasattr(self.oracle, "next_comparator"):
+            from banditlab.core import BanditlabError
+
+            raise BanditlabError("oracle: expected the SEA env's oracle (use benchmark_policies)")
+        self.rng_ = np.random.default_rng(seed)
+
+    def act(self, observation):
+        """``u_t`` for the round about to be played."""
+        return np.asarray(self.oracle.next_comparator(), dtype=np.float64)
+
+    def update(self, observation, action, reward, next_observation, terminated) -> None:
+        """Nothing to learn."""

@@ -1,0 +1,56 @@
+"""Last-switch-dependent and recharging bandits: environments, oracles and planners.
+
+Arm payoffs depend on how long an arm has been played or rested (Laforgue et al. 2022;
+Foussoul et al. 2023).
+
+Importing this package declares the family ``"lsd"`` and registers its environments in
+Gymnasium's registry. Family guide: ``docs/families/lsd.md``.
+"""
+
+from gymnasium.envs.registration import register
+
+from banditlab.registry import register_family
+
+register_family(
+    "lsd",
+    title="Last-switch-dependent and recharging bandits",
+    description=(
+        "Arm payoffs depend on how long an arm has been played or rested (Laforgue et al. "
+        "2022; Foussoul et al. 2023)."
+    ),
+)
+
+register(
+    id="banditlab/LSDBandit-v0",
+    entry_point="banditlab.envs.lsd.env:LSDBandit",
+    kwargs={"preset": "monotone", "random_instance_seed": 0, "n_arms": 3, "tau_max": 5,
+            "monotone": True, "horizon": 2000},
+)
+register(
+    id="banditlab/LSDLaforgue5-v0",
+    entry_point="banditlab.envs.lsd.env:make_laforgue5",
+    kwargs={"horizon": 3600},
+)
+register(
+    id="banditlab/LSDLaforgue2-v0",
+    entry_point="banditlab.envs.lsd.env:make_laforgue2",
+    kwargs={"horizon": 3300},
+)
+register(
+    id="banditlab/LSDRecharging-v0",
+    entry_point="banditlab.envs.lsd.env:LSDBandit",
+    kwargs={"preset": "concave", "random_instance_seed": 0, "n_arms": 5, "tau_max": 10,
+            "monotone": True, "horizon": 10000},
+)
+register(
+    id="banditlab/LSDBlocking-v0",
+    entry_point="banditlab.envs.lsd.env:LSDBandit",
+    kwargs={"preset": "blocking", "means": (0.9, 0.7, 0.5, 0.3), "block_lengths": (3, 2, 1, 0),
+            "horizon": 10000},
+)
+register(
+    id="banditlab/LSDSeasonal-v0",
+    entry_point="banditlab.envs.lsd.env:LSDBandit",
+    kwargs={"preset": "seasonal", "random_instance_seed": 0, "n_arms": 3, "tau_max": 8,
+            "horizon": 10000},
+)
