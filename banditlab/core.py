@@ -4,7 +4,7 @@ This module is the single source of truth for how the pieces of banditlab fit
 together. Every environment family and every agent follows the docstrings of
 the classes below; the checkers in :mod:`banditlab.checks` verify them.
 
-Vocabulary (shared by every family, see ``shared/design/interfaces.md``):
+Vocabulary (shared by every family):
 
 * **Reward is what agents maximise.** Loss-framed problems return
   ``reward = -loss`` and report ``info["loss"]``.
@@ -41,11 +41,15 @@ __all__ = [
     "INFO_LOSS",
     "INFO_REWARD_VECTOR",
     "INFO_EXPECTED_REWARD_VECTOR",
+    "INFO_ACTION_MASK",
+    "RESERVED_INFO_KEYS",
+    "RESERVED_INFO_PREFIX",
     "RUN_KINDS",
     "BanditlabError",
     "RegretKind",
     "BenchmarkPolicy",
     "Oracle",
+    "CheckpointLayout",
     "EnvKernel",
     "AgentKernel",
     "KernelEnv",
@@ -59,8 +63,8 @@ __all__ = [
 # --------------------------------------------------------------------------- info keys
 INFO_T = "t"
 """Steps completed in the run (continuing) or in the episode (episodic), after this step."""
-INFO_EPISODE = "episode"
-"""Index of the current episode (episodic envs only), from 0."""
+INFO_EPISODE = "episode_index"
+"""Index of the current episode (episodic envs only), from 0 (not ``"episode"``: reserved)."""
 INFO_EXPECTED_REWARD = "expected_reward"
 """Noise-free reward of the action taken, given everything fixed before the action."""
 INFO_OPTIMAL_EXPECTED_REWARD = "optimal_expected_reward"
@@ -71,6 +75,18 @@ INFO_REWARD_VECTOR = "reward_vector"
 """Realised reward of every action at this step, under the same noise (optional)."""
 INFO_EXPECTED_REWARD_VECTOR = "expected_reward_vector"
 """Noise-free reward of every action at this step (optional)."""
+INFO_ACTION_MASK = "action_mask"
+"""int8 mask of the actions valid at the next step, as ``action_space.sample(mask=...)`` takes
+it; envs that restrict actions put it in ``info`` at every ``reset`` and every ``step``."""
+
+RESERVED_INFO_KEYS = ("episode", "_episode", "final_obs", "final_info", "final_observation")
+"""``info`` keys Gymnasium's wrappers and vector envs write themselves; no env may use them.
+
+``RecordEpisodeStatistics`` writes ``episode`` (``_episode`` in vector envs), vector envs write
+``final_obs``/``final_info`` (``final_observation`` before Gymnasium 1.0) and a boolean
+``_<key>`` beside every batched key (:data:`RESERVED_INFO_PREFIX`)."""
+RESERVED_INFO_PREFIX = "_"
+"""Prefix of the per-key masks vector envs add to ``info``: no env key may start with it."""
 
 RUN_KINDS = ("continuing", "episodic")
 
@@ -174,8 +190,101 @@ class Oracle:
         """
         return {}
 
+    def run_totals(self) -> Mapping[str, Any]:
+        """Whole-run quantities of the rounds played so far (optional; default: none).
+
+        The harness calls this once at the end of a run and stores every numeric
+        (non-boolean) scalar in :attr:`banditlab.results.RunResult.totals`; other
+        values (arrays, strings) may be returned for direct use but are not stored.
+
+        Returns:
+            Name to value; the default is empty.
+        """
+        return {}
+
+    def policy_expected_reward(self, policy_table: Any) -> float | None:
+        """Exact expected reward of the current episode under a policy (optional).
+
+        Episodic envs that can evaluate a policy exactly override this. At the start
+        of every episode the harness passes the ``policy_table()`` of agents tagged
+        ``exposes_policy`` and, when a value comes back, records it as the episode's
+        ``expected_reward`` instead of the sum of per-step expected rewards.
+
+        Args:
+            policy_table: What the agent's :meth:`Agent.policy_table` returned.
+
+        Returns:
+            The expected episode reward, or ``None`` when the oracle cannot evaluate
+            policies (the default).
+        """
+        return None
+
 
 # --------------------------------------------------------------------------- kernels
+class CheckpointLayout:
+    """Named positions in the array returned by :attr:`EnvKernel.checkpoint`.
+
+    The array holds, in this order, ``(realised, expected)`` comparator cumulative
+    rewards for each kind of ``comparator_kinds``, then one cumulative value for each
+    name of ``extra_metrics``. Kernels write the array in that order; readers use the
+    lookups below instead of positions.
+
+    Args:
+        comparator_kinds: Kinds whose comparators the checkpoint array holds.
+        extra_metrics: Cumulative metrics the checkpoint array holds after the comparators.
+    """
+
+    __slots__ = ("comparator_kinds", "extra_metrics", "_kind_index", "_extra_index")
+
+    def __init__(self, comparator_kinds: tuple[str, ...] = (), extra_metrics: tuple[str, ...] = ()):
+        self.comparator_kinds = tuple(comparator_kinds)
+        self.extra_metrics = tuple(extra_metrics)
+        self._kind_index = {k: i for i, k in enumerate(self.comparator_kinds)}
+        n_cmp = 2 * len(self.comparator_kinds)
+        self._extra_index = {m: n_cmp + j for j, m in enumerate(self.extra_metrics)}
+
+    def __len__(self) -> int:
+        """Length of the checkpoint array."""
+        return 2 * len(self.comparator_kinds) + len(self.extra_metrics)
+
+    def has_comparator(self, kind: str) -> bool:
+        """Whether the checkpoint array holds the comparators of ``kind``."""
+        return kind in self._kind_index
+
+    def realised(self, kind: str) -> int:
+        """Index of the realised comparator cumulative reward of ``kind``."""
+        return 2 * self._index(kind)
+
+    def expected(self, kind: str) -> int:
+        """Index of the expected comparator cumulative reward of ``kind``."""
+        return 2 * self._index(kind) + 1
+
+    def extra(self, name: str) -> int:
+        """Index of the cumulative extra metric ``name``."""
+        try:
+            return self._extra_index[name]
+        except KeyError:
+            raise KeyError(f"extra metric {name!r} is not in the checkpoint layout "
+                           f"{self.extra_metrics}") from None
+
+    def names(self) -> tuple[str, ...]:
+        """Name of every entry in order: ``realised/<kind>``, ``expected/<kind>``, extras."""
+        out: list[str] = []
+        for kind in self.comparator_kinds:
+            out += [f"realised/{kind}", f"expected/{kind}"]
+        return (*out, *self.extra_metrics)
+
+    def _index(self, kind: str) -> int:
+        try:
+            return self._kind_index[kind]
+        except KeyError:
+            raise KeyError(f"kind {kind!r} has no comparator in the checkpoint layout "
+                           f"{self.comparator_kinds}") from None
+
+    def __repr__(self) -> str:
+        return f"CheckpointLayout({self.names()!r})"
+
+
 class EnvKernel(NamedTuple):
     """Pure-function description of a continuing environment for the fused Numba path.
 
@@ -198,7 +307,14 @@ class EnvKernel(NamedTuple):
         checkpoint: ``checkpoint(state, params) -> float64[n]``: cumulative values
             read at checkpoints, laid out as ``(realised, expected)`` for each
             kind in ``comparator_kinds`` followed by one value for each name in
-            ``extra_metrics``.
+            ``extra_metrics``; :meth:`layout` gives the index of every entry by
+            name. It is the one source of comparator values for a kernel env:
+            the harness reads it on the fused path and on the Gymnasium path
+            (the oracle's :meth:`Oracle.comparator` is not consulted for kernel
+            envs). The primary kind's expected comparator is always the running
+            sum of ``optimal_expected_reward``; listing the primary kind here
+            supplies its *realised* comparator. Every other non-paired kind of
+            the oracle must be listed.
         comparator_kinds: Kinds whose comparators ``checkpoint`` returns.
         extra_metrics: Cumulative family metrics ``checkpoint`` returns.
     """
@@ -210,6 +326,10 @@ class EnvKernel(NamedTuple):
     checkpoint: Callable
     comparator_kinds: tuple[str, ...] = ()
     extra_metrics: tuple[str, ...] = ()
+
+    def layout(self) -> CheckpointLayout:
+        """The :class:`CheckpointLayout` of :attr:`checkpoint`'s output."""
+        return CheckpointLayout(self.comparator_kinds, self.extra_metrics)
 
 
 class AgentKernel(NamedTuple):
@@ -291,6 +411,12 @@ class KernelEnv(PicklableMappingsMixin, gym.Env):
     * ``info`` holds ``t``, ``expected_reward``, ``optimal_expected_reward``
       (only with a primary per-step kind) and the family keys.
 
+    * Optional: ``simulator``, a handle given to agents tagged ``needs_simulator``
+      at ``reset`` (``None``, the default, when the env has none). Envs that are
+      plain ``gym.Env`` subclasses may provide the same attribute; the harness
+      reads it there with a default of ``None``, and likewise reads an optional
+      ``max_episode_steps`` (a bound on episode length) of episodic envs.
+
     Subclasses implement :meth:`_make_info_extra` for family ``info`` keys,
     :meth:`_on_step` to update the oracle's running sums, and may override
     :meth:`kernel_obs_to_obs` and :meth:`_validate_action`.
@@ -304,6 +430,8 @@ class KernelEnv(PicklableMappingsMixin, gym.Env):
     kernel: EnvKernel
     oracle: Oracle
     run_length: int
+    simulator: Any = None
+    """Simulator handle for ``needs_simulator`` agents, or ``None`` (the default)."""
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         """Start a run: spawn streams, build the kernel state, return ``(obs, info)``."""
@@ -399,6 +527,7 @@ DEFAULT_TAGS: Mapping[str, Any] = MappingProxyType(
     {
         "learns": True,
         "oracle": False,
+        "needs_oracle": False,
         "needs_simulator": False,
         "exposes_policy": False,
         "action_kind": "discrete",
@@ -430,15 +559,23 @@ class Agent:
     * :meth:`get_params` is derived from the ``__init__`` signature, so
       ``type(a)(**a.get_params())`` is a clone.
     * Tags (class attribute ``_tags``, merged over :data:`DEFAULT_TAGS`):
-      ``learns``, ``oracle``, ``needs_simulator``, ``exposes_policy``,
+      ``learns``, ``oracle``, ``needs_oracle`` (the agent takes the env's live
+      oracle as its ``oracle`` hyperparameter, so it cannot be built without an env;
+      registered in the ``oracle/`` namespace and built by the conformance kit from
+      the oracle of its ``check_env``), ``needs_simulator``, ``exposes_policy``,
       ``action_kind``, ``families`` (required, no default: the declared families
       whose envs the agent runs on, its home family first), ``requires``,
       ``xfail_checks``, ``check_env`` (the ``(env id, kwargs)`` the conformance
       checks run the agent on).
     * Hyperparameters are validated in :meth:`_validate_params`, called by
       :meth:`reset`, raising :class:`BanditlabError` naming the parameter.
+    * Optional members with defaults: :meth:`diagnostics` (scalars the harness
+      records as ``agent/<name>`` at every checkpoint) and :meth:`policy_table`
+      (for agents tagged ``exposes_policy``).
     """
 
+    registry_id: str | None = None
+    """Id the agent was built from (set by :func:`banditlab.registry.make_agent`)."""
     _tags: ClassVar[Mapping[str, Any]] = {}
     _parameter_constraints: ClassVar[Mapping[str, Any]] = {}
     """Hyperparameter name to constraint (:mod:`banditlab.validation`), checked by
@@ -461,8 +598,17 @@ class Agent:
         return {name: getattr(self, name) for name in self._param_names()}
 
     def clone(self) -> Agent:
-        """A fresh, unreset agent with the same hyperparameters."""
-        return type(self)(**copy.deepcopy(self.get_params()))
+        """A fresh, unreset agent with the same hyperparameters.
+
+        Hyperparameters are deep-copied, except the live ``oracle`` of agents tagged
+        ``needs_oracle``, which the clone shares (a copied oracle would be detached
+        from its env).
+        """
+        params = self.get_params()
+        shared = {}
+        if self.get_tags().get("needs_oracle") and "oracle" in params:
+            shared["oracle"] = params.pop("oracle")
+        return type(self)(**copy.deepcopy(params), **shared)
 
     @classmethod
     def get_tags(cls) -> dict[str, Any]:
@@ -512,6 +658,30 @@ class Agent:
     ) -> None:
         """Learn from one round of feedback."""
         raise NotImplementedError
+
+    def diagnostics(self) -> Mapping[str, float]:
+        """Scalars describing the learned state, recorded as ``agent/<name>`` (optional).
+
+        Called by the harness at every checkpoint; the keys must be the same at
+        every call. An agent that overrides this runs the fused path in compiled
+        segments between checkpoints (same results, one Python call per checkpoint);
+        with the default (no diagnostics) the whole run stays in compiled code.
+
+        Returns:
+            Name to value; the default is empty.
+        """
+        return {}
+
+    def policy_table(self) -> Any:
+        """The current policy in the form the env's oracle evaluates (optional).
+
+        Agents tagged ``exposes_policy`` override this; the harness passes it to
+        :meth:`Oracle.policy_expected_reward` at the start of every episode.
+
+        Returns:
+            The policy, or ``None`` (the default) when the agent exposes none.
+        """
+        return None
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())

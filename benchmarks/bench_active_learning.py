@@ -14,7 +14,8 @@ then evaluates every algorithm on every class:
 * **mean**: the average loss over the same held-out instances of the class for every
   algorithm (CRN on instances);
 * **worst**: the largest loss found by an adversary pool trained against *that* algorithm
-  (spec §7, pitfall 1), every adversary starting from the same pool (half structured
+  (never the pool trained against π*, which would flatter the baselines), every adversary
+  starting from the same pool (half structured
   boundary instances, half class draws); the candidates are re-estimated with fresh
   episodes, so the figure is not inflated by selecting the noisiest member.
 
@@ -45,6 +46,7 @@ import numpy as np
 
 from banditlab.agents.active.baselines import (
     SGBS,
+    InfoGainGreedy,
     LUCBForcedStop,
     RoundRobinMLE,
     SequentialHalving,
@@ -59,8 +61,11 @@ from banditlab.agents.active.ltal_train import (
     round_robin_run_fn,
     train_ltal,
 )
-from banditlab.envs.active.providers import SyntheticBAI
+from banditlab.envs.active.providers import Q20, SyntheticBAI
+from banditlab.harness import run
+from banditlab.registry import make_env
 
+ENV_ID = "banditlab/ActiveIdentification-v0"
 BASELINES = {
     "uniform": lambda T: RoundRobinMLE(budget=T),
     "seq-halving": lambda T: SequentialHalving(budget=T),
@@ -199,18 +204,15 @@ def plot(records: list[dict], out: Path) -> None:
 
 def q20_rates(smoke: bool) -> None:
     """20 Questions identification rates of the baselines at T = 20."""
-    from banditlab.envs.active.env import ActiveIdentification
-    from banditlab.harness import run
-
     n_p = 10 if smoke else 100
     env_kw = {"provider": "q20", "budget": 20, "n_episodes": n_p, "instance_mode": "sequence",
               "instance_ids": list(range(n_p))}
-    table = ActiveIdentification(provider="q20").known_constants["hypothesis_table"]
+    table = make_env(ENV_ID, provider="q20").known_constants["hypothesis_table"]
     kw = {"problem": "table", "hypothesis_table": table}
     print(f"\n20 Questions, T = 20, {n_p} persons x 3 seeds: identification rate, wall time")
     for aid in ("RoundRobinMLE-v0", "SGBS-v0", "InfoGainGreedy-v0"):
         t0 = time.perf_counter()
-        rates = [run(("banditlab/ActiveIdentification-v0", env_kw), (aid, kw), seed=s)
+        rates = [run((ENV_ID, env_kw), (aid, kw), seed=s)
                  .finals["correct"] / n_p for s in range(3)]
         print(f"{aid:>20}: {np.mean(rates):.3f} {np.round(rates, 2).tolist()} "
               f"({time.perf_counter() - t0:.1f} s)")
@@ -223,9 +225,6 @@ def q20_per_class(smoke: bool) -> dict:
     mean is over both batches and the persons of the class, the worst person is selected on
     the first batch and reported with the second (so the selection does not inflate it).
     """
-    from banditlab.agents.active.baselines import InfoGainGreedy
-    from banditlab.envs.active.providers import Q20
-
     prov = Q20()
     rhos = prov.person_rhos()
     grid = [0.8, 1.0, 1.25, 1.6, float(np.ceil(rhos.max() * 10) / 10)]

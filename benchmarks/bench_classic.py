@@ -1,7 +1,7 @@
 """Throughput of the classic agents on their envs: fused Numba path vs Gymnasium path.
 
-Task: issue 2, item 6 (classic environments and agents). For every classic kernel agent
-on the env it is designed for, times one run on the fused path (``backend="kernel"``)
+For every classic kernel agent on the env it is designed for (stochastic, adversarial and
+linear contextual bandits), times one run on the fused path (``backend="kernel"``)
 and one on the Gymnasium path (``backend="python"``), after a warm-up run that compiles
 both, and prints steps per second side by side with their ratio.
 Run:  python benchmarks/bench_classic.py [--steps N] [--python-steps M]

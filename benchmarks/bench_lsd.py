@@ -18,7 +18,7 @@ import banditlab.envs  # noqa: F401
 from banditlab.envs.lsd.env import LSDBandit
 from banditlab.envs.lsd.exact import build_graph, exact_average_reward, exact_finite_horizon
 from banditlab.harness import run
-from banditlab.registry import make_agent
+from banditlab.registry import make_agent, make_benchmark_policy
 
 
 def bench_fused(n_runs: int = 5) -> None:
@@ -79,9 +79,9 @@ def e3_table(quick: bool) -> None:
                 lp_r.append(env.oracle.lp_bound("lsd").value / g)
                 rech = env.oracle.lp_bound("recharging").value
                 rl_r.append(rech / g)
-                pols = env.oracle.benchmark_policies()
                 for n in names:
-                    vals = [run(env, pols[n], seed=s).finals["expected_reward"] / horizon
+                    pol = make_benchmark_policy(env.oracle, n)
+                    vals = [run(env, pol, seed=s).finals["expected_reward"] / horizon
                             for s in range(n_seeds)]
                     ratios[n].append(np.mean(vals) / g)
                     if n == "lp_rounding":

@@ -1,4 +1,4 @@
-"""Benchmarks of the SOR family (issue 4), printed side by side.
+"""Benchmarks of the SOR family, printed side by side.
 
 1. Time per forward SOR sweep on the same CSR matrix: banditlab's Numba CSR kernel
    (``sor_sweep``), banditlab's 5-point stencil solver (sweep + residual check, per

@@ -20,7 +20,7 @@ from banditlab.agents.active.baselines import (
 from banditlab.core import BanditlabError
 from banditlab.envs.active.env import ActiveIdentification
 from banditlab.harness import run
-from banditlab.registry import make_agent
+from banditlab.registry import make_agent, make_benchmark_policy
 
 ENV_ID = "banditlab/ActiveIdentification-v0"
 
@@ -116,8 +116,10 @@ def test_bai_baselines_identify_an_easy_best_arm(agent_id):
 
 def test_static_design_oracle_agent_uses_the_true_allocation():
     env = ActiveIdentification(budget=20, n_episodes=3)
-    agent = env.oracle.benchmark_policies()["static_design"]
-    assert agent.get_tags()["oracle"]
+    policy = env.oracle.benchmark_policies()["static_design"]
+    assert policy.agent_id == "oracle/StaticDesign-v0" and policy.kwargs["oracle"] is env.oracle
+    agent = make_benchmark_policy(env.oracle, "static_design")
+    assert agent.get_tags()["oracle"] and agent.get_tags()["needs_oracle"]
     obs, _ = env.reset(seed=0)
     agent.reset(env.action_space, env.observation_space, seed=0)
     agent.act(obs)

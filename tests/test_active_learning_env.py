@@ -55,13 +55,17 @@ def test_gymnasium_check_env_without_warnings(kwargs):
 def test_episode_structure_reward_and_info():
     env = make_env(ENV_ID, budget=7).unwrapped
     obs, info = env.reset(seed=3)
-    assert info == {"episode": 0} and np.all(obs == 0)
+    assert set(info) == {"episode_index", "action_mask"} and info["episode_index"] == 0
+    assert np.all(obs == 0)
+    mask = info["action_mask"]  # the queries are valid at the first step
+    assert mask.dtype == np.int8 and mask.tolist() == [1] * env.n_q + [0] * env.n_h
     episodes = _play(env, np.random.default_rng(0), 3)
     for k, (rewards, infos) in enumerate(episodes):
         assert len(rewards) == 8  # T queries + 1 decision
         assert all(r == 0.0 for r in rewards[:-1])
         assert [i["t"] for i in infos] == list(range(1, 9))
-        assert all(i["episode"] == k and i["optimal_expected_reward"] == 0.0 for i in infos)
+        assert all(i["episode_index"] == k and i["optimal_expected_reward"] == 0.0
+                   for i in infos)
         last = infos[-1]
         assert rewards[-1] == -last["loss"] == last["expected_reward"]
         assert last["correct"] == 1.0 - last["loss"]

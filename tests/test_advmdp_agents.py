@@ -357,6 +357,23 @@ def test_bad_hyperparameters(kwargs, match):
         agent.reset(env.action_space, env.observation_space, seed=0, simulator=env.simulator)
 
 
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"trunc_c": 0.0}, "^trunc_c:"),
+        ({"beta_floor": 1}, "^beta_floor:"),
+        ({"n_bonus_samples": 2.5}, "^n_bonus_samples:"),
+        ({"eta": float("nan")}, "^eta:"),
+    ],
+)
+def test_bad_magnitude_reduced_hyperparameters(kwargs, match):
+    env = AdvLinearQMDP(n_episodes=8)
+    env.reset(seed=0)
+    agent = MagnitudeReducedPO(**kwargs)
+    with pytest.raises(BanditlabError, match=match):
+        agent.reset(env.action_space, env.observation_space, seed=0, simulator=env.simulator)
+
+
 def test_missing_simulator_and_solver_name():
     env = AdvLinearQMDP(n_episodes=8)
     with pytest.raises(BanditlabError, match="^simulator:"):

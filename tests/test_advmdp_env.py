@@ -12,6 +12,7 @@ from gymnasium.utils.env_checker import check_env
 
 from banditlab.core import BanditlabError
 from banditlab.envs.advmdp.env import AdvLinearQMDP
+from banditlab.registry import make_benchmark_policy
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -230,23 +231,23 @@ def test_gymnasium_checker_has_no_warnings(kwargs):
 def test_episode_flow_and_info():
     env = AdvLinearQMDP(n_episodes=3)
     obs, info = env.reset(seed=0)
-    assert info["episode"] == 0 and obs["h"] == 0 and obs["s"] == 0
+    assert info["episode_index"] == 0 and obs["h"] == 0 and obs["s"] == 0
     for k in range(3):
         if k:
             obs, info = env.reset()
-            assert info["episode"] == k
+            assert info["episode_index"] == k
         for h in range(env.H):
             assert obs["h"] == h
             np.testing.assert_array_equal(obs["phi"], env.phi[h, obs["s"]])
             nobs, r, term, trunc, info = env.step(0)
-            assert info["t"] == h + 1 and info["episode"] == k and info["layer"] == h
+            assert info["t"] == h + 1 and info["episode_index"] == k and info["layer"] == h
             assert r == -info["loss"] == info["expected_reward"]
             assert term == (h == env.H - 1) and not trunc
             assert "optimal_expected_reward" not in info
             obs = nobs
     # past the run the schedule repeats cyclically (the harness never goes there)
     obs, info = env.reset()
-    assert info["episode"] == 3
+    assert info["episode_index"] == 3
     _, r, _, _, info = env.step(0)
     assert info["loss"] == pytest.approx(env.oracle.loss_table(0)[0, 0, 0])
 
@@ -417,6 +418,18 @@ def test_policy_table_not_a_distribution(table, match):
         env.simulator.occupancy(table)
 
 
+def test_episode_index_outside_the_run_raises():
+    env = AdvLinearQMDP(n_episodes=4)
+    env.reset(seed=0)
+    for k in (4, -1, 1.0, True):
+        with pytest.raises(BanditlabError, match="^k:"):
+            env.oracle.loss_vectors(k)
+    with pytest.raises(BanditlabError, match="^n:"):
+        env.simulator.sample(np.full((3, 4, 3), 1 / 3), 0)
+    with pytest.raises(BanditlabError, match="^run_length:"):
+        env.run_length = 0
+
+
 def test_per_layer_policy_tables_are_accepted():
     env = AdvLinearQMDP(n_episodes=4)
     env.reset(seed=0)
@@ -431,9 +444,38 @@ def test_best_fixed_hindsight_agent_has_zero_final_pseudo_regret():
     from banditlab.harness import run
 
     env = AdvLinearQMDP(n_episodes=60, schedule="switch_p", p_mix=0.7)
-    agents = env.oracle.benchmark_policies()
-    res = run(env, agents["best_fixed_hindsight"], seed=2, checkpoints=[10, 60])
+    best = make_benchmark_policy(env.oracle, "best_fixed_hindsight")
+    res = run(env, best, seed=2, checkpoints=[10, 60])
     assert res.finals["pseudo_regret/static"] == pytest.approx(0.0, abs=1e-9)
     # before the end it may beat the prefix comparator or not, but the total is exact
-    uni = run(env, agents["uniform"], seed=2, checkpoints=[60])
+    uni = run(env, make_benchmark_policy(env.oracle, "uniform"), seed=2, checkpoints=[60])
     assert uni.finals["pseudo_regret/static"] > 1.0
+
+
+def test_benchmark_policies_name_registered_agents():
+    from banditlab.core import BenchmarkPolicy
+    from banditlab.registry import agent_ids
+
+    env = AdvLinearQMDP(n_episodes=8)
+    policies = env.oracle.benchmark_policies()
+    assert set(policies) == {"best_fixed_hindsight", "uniform"}
+    for name, policy in policies.items():
+        assert isinstance(policy, BenchmarkPolicy) and policy.agent_id in agent_ids()
+        agent = make_benchmark_policy(env.oracle, name)
+        live = "oracle" in policy.kwargs
+        assert live == policy.agent_id.startswith("oracle/")
+        assert agent.get_tags().get("needs_oracle", False) == live
+    best = make_benchmark_policy(env.oracle, "best_fixed_hindsight")
+    assert best.oracle is env.oracle
+
+
+def test_best_fixed_hindsight_agent_needs_the_live_oracle():
+    from banditlab.agents.advmdp.baselines import AdvMDPBestFixedHindsight
+
+    env = AdvLinearQMDP(n_episodes=8)
+    with pytest.raises(BanditlabError, match="^oracle: expected the env's AdvLinearQMDPOracle"):
+        AdvMDPBestFixedHindsight().reset(env.action_space, env.observation_space, seed=0)
+    with pytest.raises(BanditlabError, match="^oracle: reset the env"):
+        AdvMDPBestFixedHindsight(oracle=env.oracle).reset(
+            env.action_space, env.observation_space, seed=0
+        )

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from banditlab.agents.amdp.baselines import TabularPolicy
-from banditlab.agents.amdp.linear import LOOPLin, discounted_optimistic_plan
+from banditlab.agents.amdp.linear import LOOPLin, discounted_optimistic_plan, fixed_point_plan
 from banditlab.agents.amdp.loop import LOOPMix, mix_plan, one_hot_mixture_features
 from banditlab.agents.amdp.ucrl2 import UCRL2
 from banditlab.envs.amdp.env import LinearAMDP, LinearMixtureAMDP, RiverSwim
 from banditlab.harness import run
-from banditlab.registry import make_agent
+from banditlab.registry import make_agent, make_benchmark_policy
 
 T = 10_000
 SEEDS = (0, 1)
@@ -199,8 +199,10 @@ def test_loop_mix_statistics_match_dense_ridge():
 
 def test_optimal_policy_agent_matches_oracle():
     env = RiverSwim(horizon=2000)
-    opt = env.oracle.benchmark_policies()["optimal"]
+    opt = make_benchmark_policy(env.oracle, "optimal")
     assert isinstance(opt, TabularPolicy) and opt.get_tags()["oracle"]
+    assert opt.registry_id == "AMDPTabularPolicy-v0"
+    assert opt.policy == tuple(int(a) for a in env.oracle.policy)
     regs = np.array([run(env, opt, seed=s, backend=BACKEND).finals["pseudo_regret/gain"]
                      for s in range(8)])
     # Expected pseudo-regret of pi* lies within +-sp(h*); paths fluctuate ~ sqrt(T).
@@ -221,8 +223,6 @@ def _policy_gain(P, r, policy):
                                   lambda: LinearAMDP(features="one_hot", n=4)])
 def test_fixed_point_variant_finds_gain_with_exact_data(make):
     """One-hot phi with (almost) infinite data: the accepted J is J* up to the 0.01 grid."""
-    from banditlab.agents.amdp.linear import fixed_point_plan
-
     o = make().unwrapped.oracle
     S, A = o.r.shape
     d, n = S * A, 1e7

@@ -5,18 +5,24 @@ import numpy as np
 import pytest
 
 import banditlab.envs  # noqa: F401  (registers the ids)
+from banditlab.agents.amdp.baselines import (
+    PSRL,
+    CertaintyEquivalenceEpsGreedy,
+    TabularPolicy,
+)
 from banditlab.agents.amdp.linear import LOOPLin
 from banditlab.agents.amdp.loop import LOOPMix, LOOPTab
 from banditlab.agents.amdp.ucrl2 import UCRL2
-from banditlab.core import BanditlabError
+from banditlab.core import BanditlabError, BenchmarkPolicy
 from banditlab.envs.amdp.env import (
     GridWorldAMDP,
     LinearAMDP,
     LinearMixtureAMDP,
     RiverSwim,
     TabularAMDP,
-    riverswim_tables,
+    TwoStateLowerBound,
 )
+from banditlab.envs.amdp.model import riverswim_tables
 
 IDS = ["RiverSwim", "SixArms", "TwoStateLowerBound", "GridWorldAMDP", "LinearAMDP",
        "LinearMixtureAMDP"]
@@ -42,7 +48,7 @@ def test_registered_defaults(name):
     assert trunc
 
 
-def test_riverswim_tables_match_spec():
+def test_riverswim_tables_match_definition():
     P, r = riverswim_tables(6, "osband")
     assert P[0, 1, 0] == 0.4 and P[0, 1, 1] == 0.6
     assert tuple(P[3, 1, 2:5]) == (0.05, 0.6, 0.35)
@@ -185,6 +191,15 @@ def test_bad_tables(kwargs, match):
         (lambda: LinearAMDP(dim=0), "dim"),
         (lambda: LinearMixtureAMDP(mixture="x"), "mixture"),
         (lambda: gym.make("banditlab/TwoStateLowerBound-v0", delta=0.0), "delta"),
+        (lambda: TwoStateLowerBound(delta=0.2, epsilon=0.9), "^epsilon:"),
+        (lambda: TwoStateLowerBound(n_actions=0), "^n_actions:"),
+        (lambda: RiverSwim(start_state=6), "^start_state:"),
+        (lambda: RiverSwim(reward_noise="gauss"), "^reward_noise:"),
+        (lambda: LinearAMDP(alpha_phi=0.0), "^alpha_phi:"),
+        (lambda: LinearAMDP(instance_seed=-1), "^instance_seed:"),
+        (lambda: LinearMixtureAMDP(alpha=float("nan")), "^alpha:"),
+        (lambda: LinearMixtureAMDP(n_kernels=0), "^n_kernels:"),
+        (lambda: GridWorldAMDP(slip=-0.1), "^slip:"),
     ],
 )
 def test_bad_env_kwargs(make, match):
@@ -208,9 +223,33 @@ def test_bad_env_kwargs(make, match):
         (LOOPMix(mixture_features=np.ones((6, 2, 6))), "mixture_features"),
         (LOOPLin(variant="fopo"), "variant"),
         (LOOPLin(variant="fixed_point", fp_iters=0), "fp_iters"),
+        (LOOPLin(horizon=1), "^horizon:"),
+        (LOOPLin(tol=0.0), "^tol:"),
+        (LOOPMix(theta_norm_bound=-1.0), "^theta_norm_bound:"),
+        (LOOPMix(mixture_features=np.full((6, 2, 6, 3), np.nan)), "^mixture_features:"),
+        (UCRL2(evi_max_iter=0), "^evi_max_iter:"),
+        (UCRL2(n_states=2.5), "^n_states:"),
+        (PSRL(rvi_tol=1.5), "^rvi_tol:"),
+        (PSRL(rvi_max_iter=True), "^rvi_max_iter:"),
+        (CertaintyEquivalenceEpsGreedy(c=0.0), "^c:"),
+        (TabularPolicy(policy=(1, 1)), "^observation_space: the policy has 2 actions"),
+        (TabularPolicy(policy=(0, 1, 2, 0, 1, 0)), "^action_space: the policy plays action 2"),
+        (TabularPolicy(policy=((0, 1),)), "^policy:"),
+        (TabularPolicy(policy=(0, -1, 0, 0, 0, 0)), "^policy:"),
+        (TabularPolicy(policy="right"), "^policy:"),
     ],
 )
 def test_bad_agent_params(agent, match):
     env = RiverSwim(horizon=10)
     with pytest.raises(BanditlabError, match=match):
         agent.reset(env.action_space, env.observation_space, seed=0)
+
+
+def test_oracle_names_benchmark_policies_by_registry_id():
+    env = RiverSwim(horizon=10)
+    pols = env.oracle.benchmark_policies()
+    assert set(pols) == {"optimal", "uniform"}
+    assert all(isinstance(p, BenchmarkPolicy) for p in pols.values())
+    assert pols["optimal"].agent_id == "AMDPTabularPolicy-v0"
+    assert pols["optimal"].kwargs["policy"] == tuple(int(a) for a in env.oracle.policy)
+    assert pols["uniform"] == BenchmarkPolicy("Uniform-v0")

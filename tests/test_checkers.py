@@ -6,6 +6,7 @@ check fails with its "most likely cause" message and, where it matters, that a
 neighbouring check still passes (so the failure is specific).
 """
 
+import copy
 import functools
 import warnings
 
@@ -18,11 +19,19 @@ from banditlab.agents.classic.baselines import Uniform, counter_init, memoryless
 from banditlab.checks import agent_checker as ac
 from banditlab.checks import check_agent, check_env, run_checks
 from banditlab.checks import env_checker as ec
-from banditlab.core import AgentKernel, BanditlabError, KernelAgent, Oracle, RegretKind
+from banditlab.core import (
+    AgentKernel,
+    BanditlabError,
+    BenchmarkPolicy,
+    KernelAgent,
+    Oracle,
+    RegretKind,
+)
 from banditlab.envs.classic.stochastic import BernoulliBandit, StochasticBanditOracle
 from banditlab.testing import (
     GenericTestAgent,
     GenericTestEnv,
+    GenericTestOracleAgent,
     check_cases,
     generic_agent_reset,
     generic_agent_update,
@@ -215,7 +224,7 @@ def test_continuing_run_structure_violations(step_fn, pattern):
 
 def test_episodic_reset_must_continue_the_run():
     env = GenericTestEnv(run_kind="episodic", run_length=3, reset_fn=reset_restarting_episodes)
-    with pytest.raises(AssertionError, match=r"info\['episode'\] = 0, expected 1"):
+    with pytest.raises(AssertionError, match=r"info\['episode_index'\] = 0, expected 1"):
         ec.check_run_structure(env)
 
 
@@ -290,6 +299,169 @@ def test_check_env_reports_all_failures_and_honours_xfail():
     reasons = {c[0]: c[3] for c in cases}
     assert reasons["XfailEnv-check_crn"] == "draws depend on the action by design"
     assert reasons["XfailEnv-check_determinism"] is None
+
+
+# --------------------------------------------------------------------------- Gymnasium conventions
+def reset_with_reserved_key(env, seed, options):
+    """``reset`` reports the episode under Gymnasium's reserved ``episode`` key."""
+    obs, info = generic_reset(env, seed, options)
+    info["episode"] = env.episode_
+    return obs, info
+
+
+def _alternating_mask(env):
+    """int8 one-hot of the only valid arm of the next step (arms alternate: 0, 1, 0, ...)."""
+    mask = np.zeros(2, dtype=np.int8)
+    mask[env.t_ % 2] = 1
+    return mask
+
+
+def reset_alternating(env, seed, options, *, with_mask=True, mask_fn=_alternating_mask):
+    """Reset of the alternating-arms env; ``with_mask=False`` forgets the first step's mask."""
+    obs, info = generic_reset(env, seed, options)
+    if with_mask:
+        info["action_mask"] = mask_fn(env)
+    return obs, info
+
+
+def step_alternating(env, action, *, mask_fn=_alternating_mask):
+    """Only arm ``t % 2`` is valid; the next step's mask goes into info (via ``mask_fn``)."""
+    if int(action) != env.t_ % 2:
+        raise BanditlabError(f"action: {action} is not valid at step {env.t_ + 1}")
+    obs, r, term, trunc, info = generic_step(env, action)
+    info["action_mask"] = mask_fn(env)
+    return obs, r, term, trunc, info
+
+
+def alternating_env(reset_with_mask=True, mask_fn=_alternating_mask):
+    """Arms alternate; ``mask_fn`` builds the masks of reset and step (broken ones in tests)."""
+    return GenericTestEnv(
+        reset_fn=functools.partial(reset_alternating, with_mask=reset_with_mask,
+                                   mask_fn=mask_fn),
+        step_fn=functools.partial(step_alternating, mask_fn=mask_fn),
+    )
+
+
+def step_forgets_mask(env, action):
+    """The alternating env whose steps stop giving the mask from step 5 on."""
+    obs, r, term, trunc, info = step_alternating(env, action)
+    if env.t_ >= 5:
+        info.pop("action_mask")
+    return obs, r, term, trunc, info
+
+
+GYM_CHECKS = (ec.check_no_reserved_info_keys, ec.check_action_mask_from_reset,
+              ec.check_standard_wrappers, ec.check_vector_env)
+
+
+def test_masked_env_passes_the_gymnasium_checks():
+    env = alternating_env()
+    ec.check_info_contract(env)
+    for check in GYM_CHECKS:
+        check(env)
+
+
+def test_reserved_key_at_reset_fails():
+    env = GenericTestEnv(run_kind="episodic", run_length=3, reset_fn=reset_with_reserved_key)
+    with pytest.raises(AssertionError, match=r"reset\(seed=\.\.\.\): info has the key 'episode'"
+                       r".*Most likely cause: an env key named like theirs"):
+        ec.check_no_reserved_info_keys(env)
+    ec.check_info_contract(env)  # the banditlab contract itself is met
+
+
+@pytest.mark.parametrize("key", ["episode", "_episode", "final_info", "final_obs", "_t_mask"])
+def test_reserved_key_at_step_fails(key):
+    env = GenericTestEnv(step_fn=_patched_step(info=lambda e, a, r: {key: e.t_}))
+    with pytest.raises(AssertionError, match=rf"step 1: info has the key '{key}'.*Most likely"):
+        ec.check_no_reserved_info_keys(env)
+
+
+def test_reserved_episode_key_breaks_record_episode_statistics():
+    env = GenericTestEnv(step_fn=_patched_step(info=lambda e, a, r: {"episode": 0}))
+    with pytest.raises(AssertionError, match=r"RecordEpisodeStatistics\(TimeLimit\(env, 50\)\) "
+                       r"failed at step 20: bare AssertionError .*`assert self._stats_key not in "
+                       r"info`.*Most likely cause: a reserved info key"):
+        ec.check_standard_wrappers(env)
+    ec.check_vector_env(env)  # vector envs keep it (sub-envs are not under the wrapper)
+
+
+def test_action_mask_missing_at_reset_fails():
+    # the steps give a mask (here allowing both arms), the reset does not
+    env = GenericTestEnv(step_fn=_patched_step(
+        info=lambda e, a, r: {"action_mask": np.ones(2, dtype=np.int8)}))
+    with pytest.raises(AssertionError, match=r"reset\(seed=0\): info has no 'action_mask' although "
+                       r"the env emits one \(first at step 1\)\. Most likely cause: `reset`"):
+        ec.check_action_mask_from_reset(env)
+    # an env that restricts actions and gives no first mask: its first random action fails
+    env = alternating_env(reset_with_mask=False)
+    with pytest.raises(AssertionError, match=r"reset\(seed=0\): info has no 'action_mask' and the "
+                       r"env rejected the action 1 drawn without one.*Most likely cause: the env "
+                       r"restricts actions"):
+        ec.check_action_mask_from_reset(env)
+    # without the first mask, a vector env draws an arm the env rejects
+    with pytest.raises(AssertionError, match=r"SyncVectorEnv over copies of GenericTestEnv \(sync "
+                       r"mode, num_envs=2\) failed at step 1: BanditlabError: action: 1 is not "
+                       r"valid.*Most likely cause"):
+        ec.check_vector_env(env)
+
+
+def test_action_mask_missing_at_a_later_step_fails():
+    env = GenericTestEnv(reset_fn=reset_alternating, step_fn=step_forgets_mask)
+    with pytest.raises(AssertionError, match=r"step 5: info has no 'action_mask' although the env "
+                       r"emits one \(first at reset\(seed=0\)\)\. Most likely cause"):
+        ec.check_action_mask_from_reset(env)
+    ec.check_action_mask_from_reset(GenericTestEnv())  # never emits a mask: nothing to check
+
+
+@pytest.mark.parametrize(
+    "mask_fn, shown",
+    [
+        (lambda e: _alternating_mask(e).astype(bool), r"bool\[2\]"),
+        (lambda e: [e.t_ % 2], r"list \[[01]\]"),
+        (lambda e: _alternating_mask(e).astype(np.float64), r"float64\[2\]"),
+    ],
+)
+def test_action_mask_that_sample_rejects_fails(mask_fn, shown):
+    env = alternating_env(mask_fn=mask_fn)
+    with pytest.raises(AssertionError, match=r"the info of reset\(seed=0\): action_space\.sample\("
+                       rf"mask=info\['action_mask'\]\) rejected the mask {shown} .*Most likely "
+                       r"cause: the mask is not in the form Gymnasium's sample\(\) takes"):
+        ec.check_action_mask_from_reset(env)
+
+
+def test_stale_and_empty_masks_fail():
+    def stale(env):  # the mask of the step just played
+        mask = np.zeros(2, dtype=np.int8)
+        mask[(env.t_ - 1) % 2] = 1
+        return mask
+
+    env = GenericTestEnv(reset_fn=reset_alternating,
+                         step_fn=functools.partial(step_alternating, mask_fn=stale))
+    with pytest.raises(AssertionError, match=r"step 2: the env rejected action 0 drawn with its "
+                       r"own info\['action_mask'\]"):
+        ec.check_action_mask_from_reset(env)
+    with pytest.raises(AssertionError, match="allows no action"):
+        ec.check_action_mask_from_reset(
+            alternating_env(mask_fn=lambda e: np.zeros(2, dtype=np.int8)))
+
+
+def test_vector_env_of_registered_and_spec_built_envs():
+    import gymnasium as gym
+
+    from banditlab.checks._common import env_subject
+    from banditlab.registry import make_env
+
+    how, envs = ec._make_vector_env(env_subject("banditlab/Bernoulli-v0"), "sync")
+    envs.close()
+    assert how == "gym.make_vec('banditlab/Bernoulli-v0')"
+    made = gym.make("banditlab/Bernoulli-v0", horizon=30)
+    subject = env_subject(made)
+    if subject.env_id is None:  # copied: vectorised from the env's spec
+        how, envs = ec._make_vector_env(subject, "async")
+        assert how == "gym.make_vec(spec 'banditlab/Bernoulli-v0')"
+        assert envs.call("run_length") == (30, 30)
+        envs.close()
+    ec.check_vector_env(make_env("banditlab/ActiveIdentification-v0", budget=3))
 
 
 # --------------------------------------------------------------------------- agent fixtures
@@ -524,3 +696,213 @@ def test_run_checks_for_agent_and_unknown_id(numba_warm):  # noqa: F811
     assert all(v is None for v in results.values()), results
     with pytest.raises(BanditlabError, match="did you mean 'UCB1-v0'"):
         run_checks("UCB-v0")
+
+
+# --------------------------------------------------------------------------- declared families
+def _without(cls, name, bases, drop, **extra):
+    """A copy of ``cls``'s methods on other ``bases``, without the attributes in ``drop``."""
+    body = {k: v for k, v in vars(cls).items()
+            if k not in {*drop, "__dict__", "__weakref__"}}
+    return type(name, bases, {**body, **extra})
+
+
+def test_env_without_family_is_rejected():
+    import gymnasium as gym
+
+    no_family = _without(GenericTestEnv, "NoFamilyEnv", (gym.Env,), {"family"})
+    assert not hasattr(no_family, "family")
+    with pytest.raises(AssertionError, match="NoFamilyEnv declares no `family`.*register_family"):
+        ec.check_env_family(no_family())
+    ec.check_env_attributes(no_family())  # the other attributes are fine
+
+
+def test_env_with_unknown_family_is_rejected():
+    class TypoFamily(GenericTestEnv):
+        family = "clasic"
+
+    with pytest.raises(AssertionError, match=r"TypoFamily.family = 'clasic' is not a declared "
+                                             r"family \(known: classic, .*register_family"):
+        ec.check_env_family(TypoFamily())
+
+
+@pytest.fixture
+def third_party_family():
+    from banditlab import registry
+
+    registry.known_families()  # built-ins first, so the fixture only adds one entry
+    registry.register_family("mylab", title="My lab's bandits", description="A plugin family.")
+    yield "mylab"
+    registry.family_registry.pop("mylab", None)
+
+
+class MyLabEnv(GenericTestEnv):
+    """A third-party env in a family declared by its own package."""
+
+    family = "mylab"
+
+
+class MyLabAgent(GenericTestAgent):
+    """A third-party agent whose home family is declared by its own package."""
+
+    _tags = {"families": ("mylab", "classic")}  # noqa: RUF012
+
+
+def test_third_party_family_passes(third_party_family, numba_warm):  # noqa: F811
+    check_env(MyLabEnv())
+    check_agent(MyLabAgent())
+    from banditlab import registry
+
+    registry.family_registry.pop(third_party_family)  # the same classes, family undeclared
+    with pytest.raises(AssertionError, match="'mylab' is not a declared family"):
+        ec.check_env_family(MyLabEnv())
+    with pytest.raises(AssertionError, match=r"names undeclared families \['mylab'\]"):
+        ac.check_agent_families(MyLabAgent())
+
+
+def test_agent_without_families_tag_is_rejected():
+    from banditlab.core import Agent
+
+    no_tag = _without(GenericTestAgent, "NoFamiliesAgent", (Agent,), {"_tags"},
+                      _tags={"learns": False})
+    assert "families" not in no_tag.get_tags()
+    with pytest.raises(AssertionError, match="NoFamiliesAgent declares no `families` tag"):
+        ac.check_agent_families(no_tag())
+    ac.check_reset_determinism(no_tag())  # the agent itself works
+
+
+@pytest.mark.parametrize("families, problem", [
+    ("classic", "is a str"),
+    (["classic"], "is a list"),
+    ((), "is empty"),
+    (("classic", "bandit"), r"names undeclared families \['bandit'\]"),
+])
+def test_agent_with_malformed_families_is_rejected(families, problem):
+    cls = type("BadFamilies", (GenericTestAgent,), {"_tags": {"families": families}})
+    with pytest.raises(AssertionError, match=f"BadFamilies: tag families = .* {problem}. Most "
+                                             "likely cause"):
+        ac.check_agent_families(cls())
+
+
+def test_family_checks_run_on_every_registered_id():
+    cases = check_cases(["UCB1-v0", "banditlab/Bernoulli-v0"])
+    ids = [c[0] for c in cases]
+    assert "UCB1-v0-check_agent_families" in ids
+    assert "banditlab/Bernoulli-v0-check_env_family" in ids
+    assert "banditlab/Bernoulli-v0-check_benchmark_policies" in ids
+
+
+# --------------------------------------------------------------------------- oracle agents
+class BestArmPolicyOracle(StochasticBanditOracle):
+    """Offers its benchmark policies by registry id: an oracle agent and a plain one."""
+
+    def benchmark_policies(self):
+        return {"best": BenchmarkPolicy(ORACLE_ID, {"oracle": self}),
+                "fixed": BenchmarkPolicy("FixedArm-v0", {"arm": 1})}
+
+
+class CopiedOraclePolicy(StochasticBanditOracle):
+    def benchmark_policies(self):
+        return {"best": BenchmarkPolicy(ORACLE_ID, {"oracle": copy.deepcopy(self)})}
+
+
+class OracleToPlainAgent(StochasticBanditOracle):
+    def benchmark_policies(self):
+        return {"fixed": BenchmarkPolicy("FixedArm-v0", {"arm": 1, "oracle": self})}
+
+
+class UnknownIdPolicy(StochasticBanditOracle):
+    def benchmark_policies(self):
+        return {"ghost": BenchmarkPolicy("NoSuchAgent-v0")}
+
+
+class OutOfSpacePolicy(StochasticBanditOracle):
+    def benchmark_policies(self):
+        return {"bad": BenchmarkPolicy("FixedArm-v0", {"arm": 7})}
+
+
+ORACLE_ID = "oracle/GenericBestArm-v0"
+
+
+@pytest.fixture
+def oracle_agent_id(monkeypatch):
+    from banditlab import registry
+
+    registry.agent_ids()
+    monkeypatch.setitem(registry.agent_registry, ORACLE_ID, registry.AgentSpec(
+        ORACLE_ID, "banditlab.testing:GenericTestOracleAgent"))
+    return ORACLE_ID
+
+
+class CopiesOracle(GenericTestOracleAgent):
+    """Stores a copy of the oracle: it no longer reads the env it plays."""
+
+    def __init__(self, oracle=None):
+        self.oracle = copy.deepcopy(oracle)
+
+
+class OracleNeedsMore(GenericTestOracleAgent):
+    """An oracle agent with a second hyperparameter without default."""
+
+    def __init__(self, oracle=None, *, k):
+        self.oracle = oracle
+        self.k = k
+
+
+def test_oracle_agent_is_built_from_its_check_env_oracle(oracle_agent_id, numba_warm):  # noqa: F811
+    from banditlab.checks.agent_checker import agent_checks
+
+    # By class, by registered id, and from an instance holding another env's oracle.
+    check_agent(GenericTestOracleAgent)
+    check_agent(oracle_agent_id)
+    stale = GenericTestOracleAgent(oracle=StochasticBanditOracle(np.array([0.9, 0.1])))
+    check_agent(stale)
+    s = ac.agent_subject(oracle_agent_id)
+    a = s.factory()
+    (oracle, env), = s.paired_envs.values()
+    assert a.oracle is oracle is env.oracle and a.registry_id == oracle_agent_id
+    # The generic checks apply (adapted), none is skipped silently.
+    assert ac.check_default_constructible in agent_checks(GenericTestOracleAgent)
+    assert ac.check_learns in agent_checks(GenericTestOracleAgent)
+    assert not s.xfail_checks
+
+
+def test_oracle_agent_uses_the_policy_of_its_check_env(oracle_agent_id, monkeypatch):
+    # When the check env's oracle names the agent in a BenchmarkPolicy, that policy builds it.
+    monkeypatch.setattr(StochasticBanditOracle, "benchmark_policies",
+                        BestArmPolicyOracle.benchmark_policies)
+    calls = []
+    real = ac._policy_for
+    monkeypatch.setattr(ac, "_policy_for", lambda o, s: calls.append(real(o, s)) or calls[-1])
+    ac.check_default_constructible(oracle_agent_id)
+    assert calls == ["best"]
+
+
+def test_oracle_agent_that_copies_the_oracle():
+    with pytest.raises(AssertionError, match="is not the oracle of any env built for it"):
+        ac.check_reset_determinism(CopiesOracle)
+    with pytest.raises(AssertionError, match="'oracle' is not stored verbatim"):
+        ac.check_no_attributes_set_in_init(CopiesOracle)
+
+
+def test_oracle_agent_not_constructible_from_the_oracle():
+    with pytest.raises(AssertionError, match=r"building OracleNeedsMore from the oracle of "
+                                             r"banditlab/Bernoulli-v0 .*no defaults that work"):
+        ac.check_default_constructible(OracleNeedsMore)
+
+
+def test_benchmark_policies_are_built_and_played(oracle_agent_id):
+    ec.check_benchmark_policies(GenericTestEnv(oracle=BestArmPolicyOracle(np.array([0.2, 0.8]))))
+    ec.check_benchmark_policies(GenericTestEnv())  # Agent instances are still accepted
+
+
+@pytest.mark.parametrize("oracle_cls, pattern", [
+    (CopiedOraclePolicy, "'best' -> 'oracle/GenericBestArm-v0': tagged needs_oracle but the "
+                         "policy does not pass this env's oracle"),
+    (OracleToPlainAgent, "passes an `oracle` but the agent is not tagged needs_oracle"),
+    (UnknownIdPolicy, "oracle policy 'ghost' .*unknown agent 'NoSuchAgent-v0'"),
+    (OutOfSpacePolicy, r"oracle policy 'bad' \(agent 'FixedArm-v0'\) failed: .*action"),
+])
+def test_broken_benchmark_policies(oracle_agent_id, oracle_cls, pattern):
+    env = GenericTestEnv(oracle=oracle_cls(np.array([0.2, 0.8])))
+    with pytest.raises(AssertionError, match=pattern):
+        ec.check_benchmark_policies(env)

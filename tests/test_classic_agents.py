@@ -1,4 +1,4 @@
-"""Classic bandit agents: kernels against independent references and the issue's regret claims.
+"""Classic bandit agents: kernels against independent references, and their regret claims.
 
 References: SciPy root finding for the KL-UCB index and the Tsallis-INF normaliser,
 SciPy's optimiser for the Tsallis-INF FTRL step, dense ``numpy.linalg`` for LinUCB and
@@ -17,12 +17,14 @@ import pytest
 from scipy.optimize import brentq, minimize
 from scipy.special import rel_entr
 
+from banditlab.agents.classic.baselines import FixedArm
 from banditlab.agents.classic.epsilon_greedy import EpsilonGreedy
 from banditlab.agents.classic.exp3 import Exp3
 from banditlab.agents.classic.kl_ucb import KLUCB
 from banditlab.agents.classic.linear import LinTS, LinUCB, cholesky_lower
 from banditlab.agents.classic.thompson import ThompsonBeta, ThompsonGaussian
 from banditlab.agents.classic.tsallis_inf import TsallisINF
+from banditlab.agents.classic.ucb import UCB1
 from banditlab.core import BanditlabError
 from banditlab.envs.classic.adversarial import AdversarialBandit
 from banditlab.envs.classic.contextual import LinearContextual
@@ -421,6 +423,11 @@ CTX = LinearContextual(horizon=10)
         (Exp3(horizon=10.5), "horizon"),
         (TsallisINF(eta_scale=0.0), "eta_scale"),
         (TsallisINF(eta_scale=None), "eta_scale"),
+        (FixedArm(arm=2), "arm"),
+        (FixedArm(arm=-1), "arm"),
+        (FixedArm(arm=1.0), "arm"),
+        (UCB1(alpha=0.0), "alpha"),
+        (UCB1(alpha=True), "alpha"),
     ],
 )
 def test_bad_hyperparameters(agent, param):
@@ -453,7 +460,7 @@ def test_linear_agents_need_feature_observations(cls):
 
 
 @pytest.mark.parametrize("cls", [EpsilonGreedy, KLUCB, ThompsonBeta, ThompsonGaussian, Exp3,
-                                 TsallisINF, LinUCB, LinTS])
+                                 TsallisINF, LinUCB, LinTS, UCB1, FixedArm])
 def test_discrete_actions_required(cls):
     with pytest.raises(BanditlabError, match="^action_space:"):
         cls().reset(gym.spaces.Box(0, 1, (2,)), CTX.observation_space, seed=0)

@@ -16,10 +16,11 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 
-from banditlab.core import BanditlabError
+from banditlab.core import BanditlabError, BenchmarkPolicy
 from banditlab.envs.classic.adversarial import AdversarialBandit
 from banditlab.envs.classic.contextual import LinearContextual
-from banditlab.registry import make_env
+from banditlab.envs.classic.stochastic import BernoulliBandit, GaussianBandit
+from banditlab.registry import make_benchmark_policy, make_env
 
 ADV_CONFIGS = [
     {"schedule": "iid", "means": (0.7, 0.2, 0.5)},
@@ -236,3 +237,36 @@ def test_adversarial_bad_input(kwargs, param):
 def test_contextual_bad_input(kwargs, param):
     with pytest.raises(BanditlabError, match=f"^{param}:"):
         LinearContextual(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "make,param",
+    [
+        (lambda: BernoulliBandit(means=[]), "means"),
+        (lambda: BernoulliBandit(means=[0.5, 1.2]), "means"),
+        (lambda: BernoulliBandit(means=[[0.1, 0.2]]), "means"),
+        (lambda: BernoulliBandit(horizon=0), "horizon"),
+        (lambda: GaussianBandit(means=[0.0, float("inf")]), "means"),
+        (lambda: GaussianBandit(means="ab"), "means"),
+        (lambda: GaussianBandit(sigma=0.0), "sigma"),
+        (lambda: GaussianBandit(sigma=True), "sigma"),
+        (lambda: GaussianBandit(horizon=1.5), "horizon"),
+    ],
+)
+def test_stochastic_bad_input(make, param):
+    with pytest.raises(BanditlabError, match=f"^{param}:"):
+        make()
+
+
+def test_oracles_name_benchmark_policies_by_registry_id():
+    env = BernoulliBandit(means=(0.3, 0.9, 0.5))
+    assert env.oracle.benchmark_policies() == {
+        "optimal": BenchmarkPolicy("FixedArm-v0", {"arm": 1})
+    }
+    assert make_benchmark_policy(env.oracle, "optimal").get_params() == {"arm": 1}
+    adv = AdversarialBandit(means=(0.2, 0.9, 0.5), schedule="iid")
+    assert adv.oracle.benchmark_policies() == {
+        "best_fixed_arm": BenchmarkPolicy("FixedArm-v0", {"arm": 1})
+    }
+    # With shuffled labels the best arm depends on the run's seed: no benchmark policy.
+    assert AdversarialBandit(shuffle_arms=True).oracle.benchmark_policies() == {}

@@ -1,4 +1,4 @@
-"""Laforgue et al.'s block LP (spec §4.7) and its greedy rounding, checked against
+"""Laforgue et al.'s block LP and its greedy rounding, checked against
 brute-force enumeration of all block sequences, and the LP planner option of the block
 agents (fused/Python parity, bad input)."""
 

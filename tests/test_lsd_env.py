@@ -194,6 +194,12 @@ def test_fused_and_python_paths_agree():
         ({"payoff_table": [[[0.5, 0.2], [0.4, 0.3]]], "monotone": True}, "payoff_table"),
         ({"payoff_table": np.full((1, 2, 2), 0.5), "noise": "poisson"}, "noise"),
         ({"payoff_table": np.full((1, 2, 2), 0.5), "noise": ("gaussian", -1.0)}, "noise"),
+        ({"payoff_table": np.full((1, 2, 2), 0.5), "noise": ["gaussian", np.inf]}, "noise"),
+        ({"preset": "blocking", "means": [0.5], "block_lengths": [-1]}, "block_lengths"),
+        ({"preset": "recharging", "delay_payoffs": np.zeros((2, 0))}, "delay_payoffs"),
+        ({"preset": "monotone", "family_params": [1, 2]}, "family_params"),
+        ({"payoff_table": np.full((1, 2, 2), 0.5), "alpha": 0.0}, "alpha"),
+        ({"payoff_table": np.full((1, 2, 2), 0.5), "monotone": 1}, "monotone"),
         ({"payoff_table": np.full((1, 2, 2), 0.5), "obs_encoding": "x"}, "obs_encoding"),
         ({"payoff_table": np.full((1, 2, 2), 0.5), "init_state": "x"}, "init_state"),
         ({"payoff_table": np.full((1, 2, 2), 0.5), "m_pulls": 2}, "m_pulls"),
@@ -232,3 +238,45 @@ def test_observation_space_and_known_constants():
     assert env.observation_space.contains(obs) and obs.tolist() == [1] * 5
     assert env.oracle.primary_kind is None
     assert {"alpha/opt", "alpha/lp", "benchmark/greedy"} <= set(env.oracle.regret_kinds)
+
+
+def test_benchmark_policies_are_registered_ids_with_the_true_table():
+    from banditlab.core import BenchmarkPolicy
+    from banditlab.registry import agent_ids, make_benchmark_policy
+
+    env = make_env("banditlab/LSDLaforgue5-v0", horizon=50)
+    policies = env.oracle.benchmark_policies()
+    assert set(policies) == set(env.oracle.planner_names())
+    for name, policy in policies.items():
+        assert isinstance(policy, BenchmarkPolicy) and policy.agent_id in agent_ids(), name
+        np.testing.assert_array_equal(np.asarray(policy.kwargs["payoff_table"]),
+                                      env.payoff_table)
+        agent = make_benchmark_policy(env.oracle, name)
+        assert agent.obs_encoding == "delay" and agent.get_tags()["oracle"] is (
+            name != "lsd_lp_epochs"), name
+    assert policies["optimal"].kwargs["init_state"] == "all_delay_one"
+
+
+@pytest.mark.parametrize(
+    ("agent_id", "kwargs", "param"),
+    [
+        ("LSDOracleGreedy-v0", {"payoff_table": None}, "payoff_table"),
+        ("LSDOracleGreedy-v0", {"payoff_table": np.full((3, 3, 2), 0.5)}, "payoff_table"),
+        ("LSDOracleGreedy-v0", {"payoff_table": np.full((2, 2, 2), 0.5)}, "action_space"),
+        ("LSDLPRounding-v0", {"relaxation": "x"}, "relaxation"),
+        ("LSDLPRounding-v0", {"conflict_rule": "x"}, "conflict_rule"),
+        ("LSDOptimal-v0", {"init_state": "x"}, "init_state"),
+        ("LSDBlockPlanner-v0", {"block": 0}, "block"),
+        ("LSDRoundRobin-v0", {"obs_encoding": "x"}, "obs_encoding"),
+        ("LSDLPUCB-v0", {"isotonic": "x"}, "isotonic"),
+        ("LSDLPUCB-v0", {"payoff_table": np.full((3, 2, 4), 0.5)}, "payoff_table"),
+    ],
+)
+def test_bad_planner_hyperparameters_one_line_error(agent_id, kwargs, param):
+    env = make_env("banditlab/LSDBandit-v0")  # k = 3, tau_max = 5
+    if agent_id != "LSDLPUCB-v0" and "payoff_table" not in kwargs:
+        kwargs = {**kwargs, "payoff_table": env.payoff_table.tolist()}
+    with pytest.raises(BanditlabError) as err:
+        make_agent(agent_id, **kwargs).reset(env.action_space, env.observation_space, seed=0)
+    msg = str(err.value)
+    assert msg.startswith(param) and "\n" not in msg

@@ -19,7 +19,7 @@ from banditlab.agents.lsd.lp_ucb import LSDLPUCB
 from banditlab.core import BanditlabError
 from banditlab.envs.lsd.env import LSDBandit
 from banditlab.harness import run
-from banditlab.registry import make_agent, make_env
+from banditlab.registry import make_agent, make_benchmark_policy, make_env
 
 N_SEEDS = 4
 
@@ -36,7 +36,7 @@ def e1_rates():
     spec = ("banditlab/LSDLaforgue5-v0", {"horizon": horizon})
     env = make_env(*spec[:1], **spec[1])
     out = {
-        "greedy": mean_rate(spec, env.oracle.benchmark_policies()["greedy"], horizon),
+        "greedy": mean_rate(spec, make_benchmark_policy(env.oracle, "greedy"), horizon),
         "comb": mean_rate(spec, make_agent("CombUCB1Block-v0", block=3), horizon),
         "isi": mean_rate(spec, make_agent("ISICombUCB1-v0", block=3), horizon),
     }
@@ -56,7 +56,7 @@ def test_e2_greedy_trapped_learners_alternate():
     horizon = 1100
     spec = ("banditlab/LSDLaforgue2-v0", {"horizon": horizon})
     env = make_env(spec[0], **spec[1])
-    greedy = env.oracle.benchmark_policies()["greedy"]
+    greedy = make_benchmark_policy(env.oracle, "greedy")
     res = run(spec, greedy, seed=0)
     # Trapped on arm 1 at delay 1: exactly 0.06 per round after the first pull.
     assert res.finals["expected_reward"] == pytest.approx(0.06 * horizon, abs=1e-9)
@@ -75,7 +75,7 @@ def test_e3_lp_rounding_reaches_one_minus_one_over_e_of_lp(preset):
         env = LSDBandit(preset=preset, random_instance_seed=inst, n_arms=5, tau_max=10,
                         monotone=True, horizon=horizon, exact_state_cap=1)
         lp = env.oracle.lp_bound("recharging").value
-        planner = env.oracle.benchmark_policies()["lp_rounding"]
+        planner = make_benchmark_policy(env.oracle, "lp_rounding")
         rate = mean_rate(env, planner, horizon)
         ratios.append(rate / lp)
         assert rate <= lp + 1e-9  # the LP is an upper bound on every policy

@@ -20,6 +20,7 @@ from banditlab.envs.lsd.lp import (
     recharging_lp,
 )
 from banditlab.harness import run
+from banditlab.registry import make_benchmark_policy
 
 
 def ref_init(k, tau, init_state):
@@ -197,7 +198,7 @@ def test_optimal_planner_regret_within_bias_span():
               "horizon": 600, "alpha": 1.0}
     env = LSDBandit(**env_kw)
     _, h, _ = env.oracle.exact_average_reward()
-    res = run(env, env.oracle.benchmark_policies()["optimal"], seed=0, backend="python")
+    res = run(env, make_benchmark_policy(env.oracle, "optimal"), seed=0, backend="python")
     regret = res.curves["pseudo_regret/alpha/opt"]
     assert np.all(regret >= -1e-7) and np.all(regret <= h.max() - h.min() + 1e-7)
 

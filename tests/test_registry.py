@@ -61,3 +61,39 @@ def test_entry_point_plugins_are_loaded_lazily(tmp_path, monkeypatch):
     assert agent.get_params() == {"arm": 1}
     assert "my_bandit_plugin" in sys.modules
     registry.agent_registry.pop("myplugin/Greedy-v0")
+
+
+def test_known_families_are_the_declared_builtins_in_order():
+    from banditlab.envs import FAMILIES
+    from banditlab.registry import family_registry, known_families
+
+    assert known_families()[: len(FAMILIES)] == FAMILIES
+    assert all(family_registry[f].title for f in FAMILIES)
+
+
+@pytest.mark.parametrize("name", ["Classic", "my-lab", "", "1lab", None])
+def test_register_family_rejects_malformed_names(name):
+    with pytest.raises(BanditlabError, match="family: .* must be a lower-case identifier"):
+        registry.register_family(name, title="x")
+
+
+def test_catalogue_groups_rows_by_declared_family():
+    from banditlab.catalogue import agent_rows, catalogue_markdown, catalogue_text, env_rows
+    from banditlab.registry import family_registry, known_families
+
+    envs, agents = env_rows(), agent_rows()
+    assert {r[3] for r in envs} <= set(known_families())
+    assert {r[3] for r in agents} <= set(known_families())
+    assert dict((r[0], r[3]) for r in envs)["banditlab/LSDBandit-v0"] == "lsd"
+    assert dict((r[0], r[3]) for r in agents)["UCB1-v0"] == "classic"
+    env_part, agent_part = catalogue_markdown().split("### Agents", 1)
+    for part, rows in ((env_part, envs), (agent_part, agents)):
+        # One heading per family with rows, in declaration order, titled from the registry.
+        headings = [line for line in part.splitlines() if line.startswith("#### ")]
+        assert headings == [f"#### {family_registry[f].title} (`{f}`)" for f in known_families()
+                            if any(r[3] == f for r in rows)]
+        for i, _, _, family in rows:
+            section = part.split(f"(`{family}`)", 1)[1].split("#### ", 1)[0]
+            assert f"`{i}`" in section, f"{i} is not listed under {family}"
+    text = catalogue_text("envs")
+    assert text.splitlines()[0].startswith("classic") and "  banditlab/Bernoulli-v0" in text

@@ -15,6 +15,7 @@ from banditlab.agents.sea.sword import SwordVariation
 from banditlab.core import BanditlabError
 from banditlab.envs.sea.env import SEAQuadratic
 from banditlab.harness import run
+from banditlab.registry import make_benchmark_policy
 
 
 def _proj(x, radius):
@@ -198,11 +199,16 @@ def test_sword_tracks_switching_optima_like_the_best_base_method():
 def test_oracle_agents_bound_the_value_of_hints():
     kw = {"d": 10, "noise": 0.1, "schedule": "drift", "period": 200.0, "horizon": 1000}
     env = SEAQuadratic(**kw)
-    pol = env.oracle.benchmark_policies()
-    hint = run(env, pol["oomd_oracle_hint"], seed=0, checkpoints=[1000]).finals
-    comp = run(env, pol["dynamic_comparator"], seed=0, checkpoints=[1000]).finals
+    hint_agent = make_benchmark_policy(env.oracle, "oomd_oracle_hint")
+    comp_agent = make_benchmark_policy(env.oracle, "dynamic_comparator")
+    hint = run(env, hint_agent, seed=0, checkpoints=[1000]).finals
+    comp = run(env, comp_agent, seed=0, checkpoints=[1000]).finals
     oomd = _pseudo(kw, OOMD())["dynamic"]
-    assert pol["oomd_oracle_hint"].get_tags()["oracle"] is True
+    for agent in (hint_agent, comp_agent):
+        tags = agent.get_tags()
+        assert tags["oracle"] is True and tags["needs_oracle"] is True
+    assert hint_agent.registry_id == "oracle/SEAOracleHintOOMD-v0"
+    assert comp_agent.registry_id == "oracle/SEADynamicComparator-v0"
     assert hint["pseudo_regret/dynamic"] < 0.5 * oomd
     assert abs(comp["pseudo_regret/dynamic"]) < 1e-9
 

@@ -235,7 +235,7 @@ def test_logistic_static_comparator_matches_scipy():
     c_real, _ = env.oracle.comparator("static", 60)
     assert -c_real == pytest.approx(v, rel=1e-7, abs=1e-7)
     # Expected static comparator: minimiser of the probe-feature estimate of sum F_s.
-    probes = env.kernel.params[10]
+    probes = env.kernel.params.probes
     P = np.zeros(probes.shape[0])
     for th in (np.array([1.0, 0, 0]), np.array([-1.0, 0, 0])):
         P += 30 * (1.0 / (1.0 + np.exp(-probes @ th)))

@@ -135,7 +135,7 @@ def test_optimistic_ons_regret_scales_with_the_dimension(ons_curves):
     assert 1.4 < inc4 / inc2 < 3.0
 
 
-# --------------------------------------------------------------------------- learns (spec §5)
+# --------------------------------------------------------------------------- learns
 class _UniformBall(Agent):
     """Plays points uniform in the ball (test-local baseline; it ignores all feedback)."""
 

@@ -7,7 +7,16 @@ from numpy.polynomial import chebyshev as npcheb
 
 from banditlab.agents.sor.baselines import FixedOmega, GaussSeidel, YoungOmega
 from banditlab.agents.sor.chebcb import ChebCB, chebyshev_features, inverse_gap_probs
-from banditlab.agents.sor.tsallis_inf import TsallisINF, TsallisINFCB, relax_tsallis_select
+from banditlab.agents.sor.oracle_agents import (
+    GoldenSection,
+    GridInstanceOptimal,
+    SORBestFixedHindsight,
+)
+from banditlab.agents.sor.tsallis_inf import (
+    RelaxTsallisINF,
+    RelaxTsallisINFCB,
+    relax_tsallis_select,
+)
 from banditlab.core import BanditlabError
 from banditlab.envs.sor.env import SORSequence
 from banditlab.envs.sor.instances import shift_young_omega
@@ -25,7 +34,7 @@ def _cache(tmp_path_factory, monkeypatch):
 
 # --------------------------------------------------------------------------- Tsallis-INF
 def reference_tsallis(k, scale, t, steps=20, start=-1.0):
-    """Independent NumPy transcription of the spec's act step (probabilities of the last step)."""
+    """Independent NumPy transcription of the authors' act step (probabilities of the last step)."""
     eta = 2.0 / np.sqrt(t)
     x = start
     for _ in range(steps):
@@ -50,7 +59,7 @@ def test_tsallis_kernel_matches_reference_transcription():
 
 
 def test_tsallis_update_uses_running_mean_scale_and_newton_weight():
-    agent = TsallisINF()
+    agent = RelaxTsallisINF()
     agent.reset(SPACE, OBS, seed=1)
     costs = [50.0, 7.0, 300.0, 1.0]
     k = np.zeros(20)
@@ -72,7 +81,7 @@ def test_tsallis_update_uses_running_mean_scale_and_newton_weight():
 
 
 def test_tsallis_cb_bins_contexts_to_nearest_centre():
-    agent = TsallisINFCB(n_bins=5, context_range=(-0.15, 0.65))
+    agent = RelaxTsallisINFCB(n_bins=5, context_range=(-0.15, 0.65))
     agent.reset(SPACE, OBS, seed=0)
     centres = -0.15 + 0.8 * (np.arange(5) + 0.5) / 5
     rng = np.random.default_rng(2)
@@ -155,7 +164,7 @@ def test_baselines_map_omegas_to_the_grid():
 
 
 # --------------------------------------------------------------------------- bad input
-@pytest.mark.parametrize("cls", [TsallisINFCB, ChebCB])
+@pytest.mark.parametrize("cls", [RelaxTsallisINFCB, ChebCB])
 def test_context_outside_declared_interval_raises(cls):
     agent = cls(context_range=(-0.15, 0.65))
     agent.reset(SPACE, OBS, seed=0)
@@ -167,10 +176,10 @@ def test_context_outside_declared_interval_raises(cls):
 @pytest.mark.parametrize(
     ("agent", "match"),
     [
-        (TsallisINFCB(n_bins=0), "n_bins"),
-        (TsallisINFCB(context_range=(0.5, 0.1)), "context_range"),
-        (TsallisINF(omega_grid=[1.0, 1.5]), "omega_grid"),
-        (TsallisINF(newton_steps=0), "newton_steps"),
+        (RelaxTsallisINFCB(n_bins=0), "n_bins"),
+        (RelaxTsallisINFCB(context_range=(0.5, 0.1)), "context_range"),
+        (RelaxTsallisINF(omega_grid=[1.0, 1.5]), "omega_grid"),
+        (RelaxTsallisINF(newton_steps=0), "newton_steps"),
         (ChebCB(n_features=0), "n_features"),
         (ChebCB(context_range=(0.0,)), "context_range"),
         (FixedOmega(omega=2.0), "omega"),
@@ -181,6 +190,30 @@ def test_context_outside_declared_interval_raises(cls):
 def test_bad_hyperparameters_raise(agent, match):
     with pytest.raises(BanditlabError, match=match):
         agent.reset(SPACE, OBS, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda env: GridInstanceOptimal(), "^oracle: expected the env's SOROracle"),
+        (lambda env: SORBestFixedHindsight(oracle="table"), "^oracle:"),
+        (lambda env: GoldenSection(oracle=env.oracle, seed_omegas=(1.5, 1.2)), "^seed_omegas:"),
+        (lambda env: GoldenSection(oracle=env.oracle, seed_omegas=(1.0, 2.0)), "^seed_omegas:"),
+        (lambda env: GoldenSection(oracle=env.oracle, seed_omegas=(1.0,)), "^seed_omegas:"),
+        (lambda env: GoldenSection(oracle=env.oracle, n_evals=3), "^n_evals:"),
+        (lambda env: GoldenSection(oracle=env.oracle, n_evals=12.0), "^n_evals:"),
+    ],
+)
+def test_bad_oracle_agent_hyperparameters(make, match):
+    env = SORSequence(horizon=5)
+    with pytest.raises(BanditlabError, match=match):
+        make(env).reset(env.action_space, env.observation_space, seed=0)
+
+
+def test_table_oracle_agents_need_the_discrete_grid():
+    env = SORSequence(horizon=5, action_type="continuous", precompute=False)
+    with pytest.raises(BanditlabError, match="^action_space:"):
+        GridInstanceOptimal(oracle=env.oracle).reset(env.action_space, env.observation_space)
 
 
 # --------------------------------------------------------------------------- learning claims
@@ -218,7 +251,7 @@ def _curves(res):
     return cost, best_fixed, inst_opt
 
 
-def test_fixed_omega_means_are_u_shaped_with_spec_minimum(e2_high):
+def test_fixed_omega_means_are_u_shaped_with_the_papers_minimum(e2_high):
     _, table = e2_high
     plotted = (0, 4, 8, 12, 16)  # omega = 1.0, 1.2, 1.4, 1.6, 1.8
     means = table[:, :-1].mean(axis=0)

@@ -12,6 +12,7 @@ from banditlab.envs.sor.env import DEFAULT_OMEGA_GRID, SORSequence
 from banditlab.envs.sor.instances import Heat2D, heat_kappa, laplacian_2d
 from banditlab.envs.sor.oracle import cache_dir
 from banditlab.harness import run
+from banditlab.registry import make_benchmark_policy
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +36,7 @@ def dense_sor_count(a, b, omega, tol=1e-8, maxiter=10000):
     return maxiter
 
 
-def test_instances_follow_the_spec_distributions():
+def test_instances_follow_the_papers_distributions():
     for variance, (a, b) in (("high", (0.5, 1.5)), ("low", (2.0, 6.0))):
         env = SORSequence(variance=variance, horizon=1500)
         env.reset(seed=11)  # draws only; the cost table is lazy
@@ -148,6 +149,31 @@ def test_comparators_match_the_table():
     assert r_opt.finals["regret/dynamic"] == 0.0
     r_bf = run(env, "oracle:best_fixed_hindsight", seed=4, checkpoints=[120])
     assert r_bf.finals["regret/static"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"variance": "low", "action_type": "continuous", "precompute": False},
+     {"instance_source": "heat2d", "nx": 10}],
+)
+def test_benchmark_policies_name_registered_agents(kwargs):
+    from banditlab.core import BenchmarkPolicy
+    from banditlab.registry import agent_ids
+
+    env = SORSequence(horizon=5, **kwargs)
+    policies = env.oracle.benchmark_policies()
+    assert "golden_section" in policies and "fixed_1.0" in policies
+    assert ("optimal" in policies) == (kwargs == {})
+    ids = set(agent_ids())
+    for name, policy in policies.items():
+        assert isinstance(policy, BenchmarkPolicy) and policy.agent_id in ids, name
+        agent = make_benchmark_policy(env.oracle, name)
+        assert agent.registry_id == policy.agent_id
+        live = "oracle" in policy.kwargs
+        assert live == policy.agent_id.startswith("oracle/")
+        assert agent.get_tags().get("needs_oracle", False) == live
+        if live:
+            assert agent.oracle is env.oracle
 
 
 def test_continuous_actions_solve_at_the_chosen_omega():
@@ -277,7 +303,7 @@ def test_bad_actions_raise():
 
 # --------------------------------------------------------------------------- golden section
 def test_golden_section_search_converges_on_a_unimodal_function():
-    from banditlab.envs.sor.oracle import golden_section_search
+    from banditlab.agents.sor.oracle_agents import golden_section_search
 
     calls = []
 
@@ -297,7 +323,7 @@ def test_golden_section_search_converges_on_a_unimodal_function():
 
 def test_golden_section_oracle_plays_the_argmin_midpoint_on_heat():
     env = SORSequence(instance_source="heat2d", nx=10, horizon=40, action_type="continuous")
-    agent = env.oracle.benchmark_policies()["golden_section"]
+    agent = make_benchmark_policy(env.oracle, "golden_section")
     obs, _ = env.reset(seed=0)
     agent.reset(env.action_space, env.observation_space, seed=0)
     for _ in range(40):

@@ -14,3 +14,7 @@ register_agent("LUCBForcedStop-v0", "banditlab.agents.active.baselines:LUCBForce
                {"delta": 0.1})
 register_agent("TrackAndStopBudget-v0", "banditlab.agents.active.baselines:TrackAndStopBudget")
 register_agent("LTALPolicy-v0", "banditlab.agents.active.ltal:LTALPolicy")
+
+# Benchmark agents of the env's oracle (``make_benchmark_policy(env.oracle, name)``); they
+# read the live oracle, so they live in the ``oracle/`` namespace (tag ``needs_oracle``).
+register_agent("oracle/StaticDesign-v0", "banditlab.agents.active.baselines:StaticDesign")

@@ -3,7 +3,7 @@
 Kernels on top, classes below. Every agent reads the ``stats`` observation of
 ``banditlab/ActiveIdentification-v0`` ([counts/T, mean responses, t/T]), which is sufficient
 for independent per-query responses, so most agents are functions of the observation; the
-decision step is the one whose last entry equals 1 (spec §3.3).
+decision step is the one whose last entry equals 1.
 
 Known constants reach agents as hyperparameters (``"@known:budget"``, ``"@known:problem"``,
 ``"@known:hypothesis_table"``, ``"@known:features"``, ``"@known:sigma"``). The defaults fit
@@ -19,16 +19,21 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-import gymnasium as gym
 import numpy as np
 from numba import njit
 
-from banditlab.core import Agent, BanditlabError
-from banditlab.envs.active.providers import PROBLEM_CODES, maxmin_bai
+from banditlab.core import Agent, BanditlabError, Oracle
+from banditlab.envs.active.providers import P_CLIP, PROBLEM_CODES, maxmin_bai
 from banditlab.kernels import argmax_random_tiebreak
+from banditlab.validation import (
+    Array,
+    InstanceOf,
+    Interval,
+    Options,
+    require_discrete_actions,
+)
 
 _ENV = "banditlab/ActiveIdentification-v0"
-_P_CLIP = 1e-3
 
 
 # --------------------------------------------------------------------------- kernels
@@ -51,7 +56,7 @@ def table_loglik(counts, sums, table):
         for x in range(n_q):
             c = counts[x]
             if c > 0:
-                p = min(max(table[h, x], _P_CLIP), 1.0 - _P_CLIP)
+                p = min(max(table[h, x], P_CLIP), 1.0 - P_CLIP)
                 s += sums[x] * np.log(p) + (c - sums[x]) * np.log(1.0 - p)
         out[h] = s
     return out
@@ -114,10 +119,31 @@ def linear_decision(counts, sums, features, rng) -> int:
 
 
 # --------------------------------------------------------------------------- base class
+def problem_constraints(*problems: str) -> dict[str, Any]:
+    """Constraints shared by the active agents: ``budget``, ``problem`` and the problem data.
+
+    Args:
+        problems: The problems the agent supports (``problem`` must be one of them).
+
+    Returns:
+        Constraints of ``budget``, ``problem``, ``hypothesis_table`` and ``features`` (an
+        agent without some of these hyperparameters simply does not check them).
+    """
+    return {
+        "budget": Interval("int", 1, None),
+        "problem": Options(*problems),
+        "hypothesis_table": [None, Array("float", ndim=2, low=0, high=1)],
+        "features": [None, Array("float", ndim=2)],
+    }
+
+
 class ActiveAgent(Agent):
     """Shared plumbing: spaces, phase detection, statistics and the decision rule.
 
-    Subclasses implement :meth:`_query` (and optionally :meth:`_decide`, :meth:`_new_episode`).
+    Subclasses implement :meth:`_query` (and optionally :meth:`_decide`, :meth:`_new_episode`,
+    :meth:`_setup`); they declare their hyperparameters in ``_parameter_constraints`` (starting
+    from :func:`problem_constraints`) and check relations to the spaces in
+    :meth:`_validate_params` after ``super()``.
     Learned state: ``n_q_``, ``n_h_``, ``rng_``, ``table_``, ``features_``, ``problem_code_``.
     """
 
@@ -130,28 +156,31 @@ class ActiveAgent(Agent):
         "exposes_policy": False,
         "check_env": (_ENV, {"n_episodes": 20}),
     }
-    _problems: ClassVar[tuple[str, ...]] = ("argmax", "thresholds", "table", "linear")
+    _parameter_constraints: ClassVar[dict[str, Any]] = problem_constraints(
+        "argmax", "thresholds", "table", "linear"
+    )
 
-    def _validate_common(self, action_space, observation_space) -> None:
-        if not isinstance(action_space, gym.spaces.Discrete):
-            raise BanditlabError(f"action_space: expected Discrete, got {action_space}")
+    def _validate_params(self, action_space, observation_space) -> None:
+        """Check the hyperparameters, then the spaces and the problem data against them.
+
+        Sets ``n_q_``, ``n_h_``, ``table_`` and ``features_`` (used by subclass checks).
+        """
+        super()._validate_params(action_space, observation_space)
+        n_actions = require_discrete_actions(action_space)
         shape = getattr(observation_space, "shape", None)
         if shape is None or len(shape) != 1 or shape[0] % 2 != 1:
             raise BanditlabError(
                 "observation_space: expected the 'stats' observation (Box of size 2 n_q + 1)"
             )
-        b = self.budget
-        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
-            raise BanditlabError(f"budget: expected an integer >= 1, got {b!r}")
-        if self.problem not in self._problems:
-            raise BanditlabError(
-                f"problem: {type(self).__name__} supports {self._problems}, got {self.problem!r}"
-            )
         n_q = (shape[0] - 1) // 2
-        n_h = int(action_space.n) - n_q
+        n_h = n_actions - n_q
         if n_h < 1:
             raise BanditlabError("action_space: expected n_queries + n_hypotheses actions")
         self.n_q_, self.n_h_ = n_q, n_h
+        self._check_problem_data(n_q, n_h)
+
+    def _check_problem_data(self, n_q: int, n_h: int) -> None:
+        """Check ``hypothesis_table`` / ``features`` and the hypothesis count of ``problem``."""
         self.table_ = np.zeros((0, 0))
         self.features_ = np.zeros((0, 0))
         if self.problem == "table":
@@ -163,15 +192,13 @@ class ActiveAgent(Agent):
                 raise BanditlabError(
                     f"hypothesis_table: expected shape ({n_h}, {n_q}), got {tab.shape}"
                 )
-            if not np.all(np.isfinite(tab)) or tab.min() < 0 or tab.max() > 1:
-                raise BanditlabError("hypothesis_table: probabilities must lie in [0, 1]")
             self.table_ = tab
         if self.problem == "linear":
             feats = getattr(self, "features", None)
             if feats is None:
                 raise BanditlabError("features: required for problem='linear'")
             feats = np.asarray(feats, dtype=np.float64)
-            if feats.ndim != 2 or feats.shape[0] != n_q:
+            if feats.shape[0] != n_q:
                 raise BanditlabError(f"features: expected shape ({n_q}, d)")
             self.features_ = feats
         if self.problem in ("argmax", "linear") and n_h != n_q:
@@ -179,19 +206,15 @@ class ActiveAgent(Agent):
         if self.problem == "thresholds" and n_h != n_q + 1:
             raise BanditlabError("problem: thresholds need n_hypotheses == n_queries + 1")
 
-    def _validate_params(self, action_space, observation_space) -> None:
-        """Check the spaces and the shared hyperparameters, then :meth:`_check_params`."""
-        self._validate_common(action_space, observation_space)
-        self._check_params(action_space, observation_space)
-
-    def _check_params(self, action_space, observation_space) -> None:
-        """Hook: validate the subclass's own hyperparameters (after the shared ones)."""
+    def _setup(self) -> None:
+        """Hook: build derived state from the validated hyperparameters (no random draws)."""
 
     def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
-        """Validate hyperparameters against the spaces and seed ``rng_``."""
+        """Validate hyperparameters against the spaces, seed ``rng_``, build derived state."""
         self._validate_params(action_space, observation_space)
         self.rng_ = np.random.default_rng(seed)
         self.problem_code_ = PROBLEM_CODES[self.problem]
+        self._setup()
         self._new_episode()
 
     def _stats(self, obs):
@@ -258,7 +281,8 @@ class RoundRobinMLE(ActiveAgent):
 class StaticDesign(ActiveAgent):
     """Oracle static design: x ~ λ*(θ) of the lower-bound program for the true θ, then MLE.
 
-    Built by ``oracle.benchmark_policies()["static_design"]`` with a reference to the env's
+    Registered as ``oracle/StaticDesign-v0`` (tag ``needs_oracle``) and built by
+    ``make_benchmark_policy(env.oracle, "static_design")`` with a reference to the env's
     oracle: at the start of every episode it reads the true instance and solves for λ*(θ)
     (cached per instance). With a fixed ``allocation`` (and no oracle) it samples from it;
     with neither, uniformly.
@@ -270,7 +294,12 @@ class StaticDesign(ActiveAgent):
         budget, problem, hypothesis_table, features: as :class:`RoundRobinMLE`.
     """
 
-    _tags: ClassVar[dict[str, Any]] = {"oracle": True}
+    _tags: ClassVar[dict[str, Any]] = {"oracle": True, "needs_oracle": True}
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **ActiveAgent._parameter_constraints,
+        "allocation": [None, Array("float", ndim=1, low=0)],
+        "oracle": [None, InstanceOf(Oracle, what="the env's oracle")],
+    }
 
     def __init__(self, allocation=None, oracle=None, budget: int = 20, problem: str = "argmax",
                  hypothesis_table=None, features=None):
@@ -281,16 +310,22 @@ class StaticDesign(ActiveAgent):
         self.hypothesis_table = hypothesis_table
         self.features = features
 
-    def _check_params(self, action_space, observation_space) -> None:
+    def _validate_params(self, action_space, observation_space) -> None:
+        """The shared checks, then ``allocation`` against the number of queries."""
+        super()._validate_params(action_space, observation_space)
+        if self.allocation is not None:
+            lam = np.asarray(self.allocation, dtype=np.float64)
+            if lam.shape != (self.n_q_,) or not np.isclose(lam.sum(), 1.0):
+                raise BanditlabError(
+                    f"allocation: expected {self.n_q_} non-negative weights summing to 1"
+                )
+
+    def _setup(self) -> None:
         self.cache_: dict[bytes, np.ndarray] = {}
         if self.allocation is None:
             self.lam_ = np.full(self.n_q_, 1.0 / self.n_q_)
             return
         lam = np.asarray(self.allocation, dtype=np.float64)
-        if lam.shape != (self.n_q_,) or lam.min() < 0 or not np.isclose(lam.sum(), 1.0):
-            raise BanditlabError(
-                f"allocation: expected {self.n_q_} non-negative weights summing to 1"
-            )
         self.lam_ = lam / lam.sum()
 
     def _new_episode(self) -> None:
@@ -307,7 +342,7 @@ class StaticDesign(ActiveAgent):
 
 
 def _sign_table(problem: str, table: np.ndarray, n_q: int) -> np.ndarray:
-    """h(x) ∈ {±1} for every hypothesis and query (SGBS, spec §6)."""
+    """h(x) ∈ {±1} for every hypothesis and query (the hypotheses of SGBS, Nowak 2011)."""
     if problem == "thresholds":
         x = np.arange(n_q)
         return np.where(x[None, :] >= np.arange(n_q + 1)[:, None], 1.0, -1.0)
@@ -345,7 +380,7 @@ class SGBS(ActiveAgent):
     Best-arm identification (``problem="argmax"``) is outside Nowak's setting: a single pull
     of a Gaussian arm is not a ±1 answer that a hypothesis "arm h is best" predicts. The
     reduction used here is our own [I], so that SGBS can be compared on synthetic best-arm
-    identification as the issue asks: hypothesis h predicts a *high* answer at arm h and a
+    identification: hypothesis h predicts a *high* answer at arm h and a
     *low* one at every other arm; answer y_t at arm x is binarised as high when it exceeds the
     average of the per-arm empirical means of the arms pulled before t (the first answer of
     an episode has no reference and updates nothing); the weights, the query rule
@@ -355,7 +390,7 @@ class SGBS(ActiveAgent):
         beta: Assumed noise rate in (0, 1/2), or None (default): for ``table`` the
             data-derived noise rate of the confident entries, mean of min(p, 1−p) over the
             entries with |p − ½| ≥ margin (≈ 0.085 on the shipped 20 Questions table, clipped to
-            [0.01, 0.45]); for ``thresholds`` 0.3 (the spec's default).
+            [0.01, 0.45]); for ``thresholds`` 0.3.
         margin: Abstention margin in [0, 1/2), or None (default): 0.3 for ``table``, 0 for
             ``thresholds``.
         budget, problem, hypothesis_table: as :class:`RoundRobinMLE`.
@@ -364,7 +399,11 @@ class SGBS(ActiveAgent):
     _tags: ClassVar[dict[str, Any]] = {
         "check_env": (_ENV, {"provider": "thresholds", "n_episodes": 20}),
     }
-    _problems = ("thresholds", "table", "argmax")
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **problem_constraints("thresholds", "table", "argmax"),
+        "beta": [None, Interval("real", 0, 0.5, closed="neither")],
+        "margin": [None, Interval("real", 0, 0.5, closed="left")],
+    }
 
     def __init__(self, beta: float | None = None, margin: float | None = None,
                  budget: int = 20, problem: str = "thresholds", hypothesis_table=None):
@@ -374,15 +413,8 @@ class SGBS(ActiveAgent):
         self.problem = problem
         self.hypothesis_table = hypothesis_table
 
-    def _check_params(self, action_space, observation_space) -> None:
-        b = self.beta
-        if b is not None and (isinstance(b, bool) or not isinstance(b, (int, float))
-                              or not 0 < b < 0.5):
-            raise BanditlabError(f"beta: expected None or a number in (0, 0.5), got {b!r}")
-        m = self.margin
-        if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float))
-                              or not 0 <= m < 0.5):
-            raise BanditlabError(f"margin: expected None or a number in [0, 0.5), got {m!r}")
+    def _setup(self) -> None:
+        b, m = self.beta, self.margin
         table = self.problem == "table"
         self.margin_ = float(m) if m is not None else (0.3 if table else 0.0)
         self.sign_ = _sign_table(self.problem, self.table_, self.n_q_)
@@ -461,7 +493,12 @@ class InfoGainGreedy(ActiveAgent):
     _tags: ClassVar[dict[str, Any]] = {
         "check_env": (_ENV, {"provider": "thresholds", "n_episodes": 20}),
     }
-    _problems = ("thresholds", "table")
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **problem_constraints("thresholds", "table"),
+        "prior": Options("uniform", "popularity"),
+        "prior_weights": [None, Array("float", ndim=1, low=0)],
+        "noise": Interval("real", 0, 0.5, closed="neither"),
+    }
 
     def __init__(self, prior: str = "uniform", prior_weights=None, noise: float = 0.2,
                  budget: int = 20, problem: str = "thresholds", hypothesis_table=None):
@@ -472,27 +509,29 @@ class InfoGainGreedy(ActiveAgent):
         self.problem = problem
         self.hypothesis_table = hypothesis_table
 
-    def _check_params(self, action_space, observation_space) -> None:
-        if self.prior not in ("uniform", "popularity"):
-            raise BanditlabError(f"prior: expected 'uniform' or 'popularity', got {self.prior!r}")
+    def _validate_params(self, action_space, observation_space) -> None:
+        """The shared checks, then ``prior_weights`` against ``prior`` and the hypotheses."""
+        super()._validate_params(action_space, observation_space)
+        if self.prior == "popularity":
+            if self.prior_weights is None:
+                raise BanditlabError("prior_weights: required for prior='popularity'")
+            pw = np.asarray(self.prior_weights, dtype=np.float64)
+            if pw.shape != (self.n_h_,) or pw.sum() <= 0:
+                raise BanditlabError(f"prior_weights: expected {self.n_h_} non-negative weights")
+
+    def _setup(self) -> None:
         e = self.noise
-        if isinstance(e, bool) or not isinstance(e, (int, float)) or not 0 < e < 0.5:
-            raise BanditlabError(f"noise: expected a number in (0, 0.5), got {e!r}")
         if self.problem == "thresholds":
             self.lik_ = np.where(_sign_table("thresholds", self.table_, self.n_q_) > 0,
                                  1 - e, e)
         else:
-            self.lik_ = np.clip(self.table_, _P_CLIP, 1 - _P_CLIP)
+            self.lik_ = np.clip(self.table_, P_CLIP, 1 - P_CLIP)
         self.loglik1_ = np.log(self.lik_)
         self.loglik0_ = np.log1p(-self.lik_)
         self.ent_ = -(self.lik_ * self.loglik1_ + (1 - self.lik_) * self.loglik0_)
         self.logprior_ = np.zeros(self.n_h_)
         if self.prior == "popularity":
-            if self.prior_weights is None:
-                raise BanditlabError("prior_weights: required for prior='popularity'")
             pw = np.asarray(self.prior_weights, dtype=np.float64)
-            if pw.shape != (self.n_h_,) or pw.min() < 0 or pw.sum() <= 0:
-                raise BanditlabError(f"prior_weights: expected {self.n_h_} non-negative weights")
             self.logprior_ = np.log(np.maximum(pw / pw.sum(), 1e-300))
 
     def _logpost(self, counts, sums):
@@ -522,7 +561,7 @@ class SequentialHalving(ActiveAgent):
         budget: T. problem: ``"argmax"`` or ``"linear"`` (arms are the queries).
     """
 
-    _problems = ("argmax", "linear")
+    _parameter_constraints: ClassVar[dict[str, Any]] = problem_constraints("argmax", "linear")
 
     def __init__(self, budget: int = 20, problem: str = "argmax"):
         self.budget = budget
@@ -570,7 +609,11 @@ class LUCBForcedStop(ActiveAgent):
         budget, problem: as :class:`SequentialHalving`.
     """
 
-    _problems = ("argmax", "linear")
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **problem_constraints("argmax", "linear"),
+        "delta": Interval("real", 0, 1, closed="neither"),
+        "sigma": Interval("real", 0, None, closed="neither"),
+    }
 
     def __init__(self, delta: float = 0.1, sigma: float = 1.0, budget: int = 20,
                  problem: str = "argmax"):
@@ -578,12 +621,6 @@ class LUCBForcedStop(ActiveAgent):
         self.sigma = sigma
         self.budget = budget
         self.problem = problem
-
-    def _check_params(self, action_space, observation_space) -> None:
-        if not isinstance(self.delta, (int, float)) or not 0 < self.delta < 1:
-            raise BanditlabError(f"delta: expected a number in (0, 1), got {self.delta!r}")
-        if not isinstance(self.sigma, (int, float)) or not self.sigma > 0:
-            raise BanditlabError(f"sigma: expected a number > 0, got {self.sigma!r}")
 
     def _query(self, counts, sums, t) -> int:
         if counts.min() == 0:
@@ -615,7 +652,11 @@ class TrackAndStopBudget(ActiveAgent):
         budget, problem: as :class:`SequentialHalving` (``argmax`` only).
     """
 
-    _problems = ("argmax",)
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **problem_constraints("argmax"),
+        "sigma": Interval("real", 0, None, closed="neither"),
+        "fw_iters": Interval("int", 1, None),
+    }
 
     def __init__(self, sigma: float = 1.0, fw_iters: int = 200, budget: int = 20,
                  problem: str = "argmax"):
@@ -623,13 +664,6 @@ class TrackAndStopBudget(ActiveAgent):
         self.fw_iters = fw_iters
         self.budget = budget
         self.problem = problem
-
-    def _check_params(self, action_space, observation_space) -> None:
-        if not isinstance(self.sigma, (int, float)) or not self.sigma > 0:
-            raise BanditlabError(f"sigma: expected a number > 0, got {self.sigma!r}")
-        if isinstance(self.fw_iters, bool) or not isinstance(self.fw_iters, int) or \
-                self.fw_iters < 1:
-            raise BanditlabError(f"fw_iters: expected an integer >= 1, got {self.fw_iters!r}")
 
     def _new_episode(self) -> None:
         self.cum_lam_ = np.zeros(self.n_q_)

@@ -4,7 +4,7 @@ Kernels on top, the agent below. The policy is a small multilayer perceptron wit
 over the ``stats`` observation (dimension 2 n_q + 1) and one output layer of n_q + n_h logits:
 the first n_q are the query head, the last n_h the decision head; each phase takes a softmax
 over its own block (the phase mask). With ``decision="mle"`` the decision head is unused and
-the agent announces the maximum-likelihood hypothesis (spec §4.4 and pitfall 4).
+the agent announces the maximum-likelihood hypothesis.
 
 All parameters live in one flat float64 vector ``params`` with the layer widths in
 ``sizes = int64[L + 1]`` (input, hidden..., output): layer l has a weight matrix
@@ -21,15 +21,16 @@ Two architectures (``arch``):
   the query logit of arm i is f(φ_i) − prior · n_i with a fixed round-robin prior. The policy
   is permutation-equivariant by construction and the same weights apply to any number of
   arms. On synthetic best-arm identification the flat linear policy never beat uniform round
-  robin, the ``arms`` policy does (``agents/active_ltal_train.py``, MEASURED).
+  robin, the ``arms`` policy does (:mod:`banditlab.agents.active.ltal_train`, MEASURED).
 
-The paper's exact architecture has not been checked [M]; the spec suggests 3 × 256 units, the
-defaults here are smaller so that training finishes in minutes on 2 cores [I].
+The paper's exact architecture has not been checked [M]; the defaults here are much smaller
+than a 3 × 256 MLP so that training finishes in minutes on 2 cores [I].
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -38,6 +39,7 @@ from numba import njit
 
 from banditlab.agents.active.baselines import ActiveAgent, mle_decision
 from banditlab.core import BanditlabError
+from banditlab.validation import Array, Boolean, InstanceOf, Interval, Options
 
 LEAK = 0.01
 """Negative slope of the LeakyReLU."""
@@ -579,7 +581,7 @@ class LTALPolicy(ActiveAgent):
         hidden: Hidden widths of the random (``flat``) MLP when ``weights`` is None.
         decision: ``"mle"`` (maximum likelihood) or ``"head"`` (the decision head).
         sample: Sample queries from the softmax (default, as in training) or take the argmax of
-            the query logits. The spec suggested argmax at evaluation [I]; measured on
+            the query logits. The argmax is the usual choice at evaluation [I]; measured on
             synthetic BAI (n = 5, T = 20) the argmax of a policy trained stochastically
             collapses onto one arm (loss 0.55 against 0.08 when sampling; that was the
             ``flat`` policy), so sampling is the default. The ``arms`` π* of the benchmark
@@ -591,6 +593,14 @@ class LTALPolicy(ActiveAgent):
     """
 
     _tags: ClassVar[dict[str, Any]] = {"learns": False}
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **ActiveAgent._parameter_constraints,
+        "weights": [None, InstanceOf(str, os.PathLike, what="a path to a policy .npz file")],
+        "hidden": Array("int", ndim=1, low=1, min_len=1),
+        "decision": Options("mle", "head"),
+        "sample": Boolean(),
+        "class_index": [None, Interval("int", 0, None)],
+    }
 
     def __init__(self, weights: str | None = None, hidden: tuple = (32, 32),
                  decision: str = "mle", sample: bool = True, class_index: int | None = None,
@@ -606,16 +616,15 @@ class LTALPolicy(ActiveAgent):
         self.hypothesis_table = hypothesis_table
         self.features = features
 
-    def _check_params(self, action_space, observation_space) -> None:
-        if self.decision not in ("mle", "head"):
-            raise BanditlabError(f"decision: expected 'mle' or 'head', got {self.decision!r}")
+    def _validate_params(self, action_space, observation_space) -> None:
+        """The shared checks, then the policy file (or ``hidden``) against the spaces.
+
+        Loads the weights (``params_``, ``sizes_``, ``arch_``, ``prior_``, ``sigma_``).
+        """
+        super()._validate_params(action_space, observation_space)
         n_in, n_out = 2 * self.n_q_ + 1, self.n_q_ + self.n_h_
         if self.weights is None:
-            hid = tuple(self.hidden)
-            if not hid or any(isinstance(h, bool) or not isinstance(h, (int, np.integer))
-                              or h < 1 for h in hid):
-                raise BanditlabError(f"hidden: expected positive integer widths, got {hid!r}")
-            self.sizes_ = np.array((n_in, *hid, n_out), dtype=np.int64)
+            self.sizes_ = np.array((n_in, *self.hidden, n_out), dtype=np.int64)
             self.params_ = None
             self.arch_, self.prior_, self.sigma_ = ARCH_FLAT, 0.0, 1.0
         else:

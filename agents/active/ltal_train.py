@@ -1,24 +1,24 @@
 """Min-max training of LTAL policies (Zhang, Jain & Jamieson 2020) and their evaluation.
 
-Stage 1 (spec §4.1): for every class r_m of the geometric grid, train π_r against an
+Stage 1 (per-class policies): for every class r_m of the geometric grid, train π_r against an
 adversary pool {θ_{m,i}} ⊂ Θ^(r_m): each iteration estimates L(π, θ_i) with B rollouts per
 instance (Numba, :func:`~banditlab.agents.active.ltal.ltal_rollouts`), takes an Adam step on
 the softmax-weighted loss Σ_i w_i L_i (w ∝ exp(L_i / τ)) by REINFORCE with the per-instance
 mean as baseline, then moves every θ_i by a normalised score-function ascent step and projects
 it back into the class. V̂*_r is π_r's softmax-weighted worst pool loss at the end.
 
-Stage 2 (§4.2): train π* on all pools at once, minimising the soft maximum over classes of the
-gap G_r = max_i L(π, θ_{r,i}) − V̂*_r (log-sum-exp with temperature ``tau_r``), the pools
-continuing their ascent against π*. The difference form of the objective is used; whether the
-paper uses the difference or the ratio is an open item [M]. Three choices of ours [I] make
-stage 2 work within the small budget (``LTALConfig.robust_init``, ``gap_ema``,
-``vstar_rollouts``): π* starts from the π_r with the smallest largest gap over all class
-pools instead of from scratch; the class weights use exponentially smoothed gaps; V̂*_r is
-estimated with 128 episodes per pool member instead of 32 (with 32, V̂* came out
-non-monotone in r, e.g. 0.63 at r = 40 against 0.46 at r = 80, so the gap of that class was
-trivially met). Measured effect: see ``MEASURED`` below.
+Stage 2 (robust policy): train π* on all pools at once, minimising the soft maximum over
+classes of the gap G_r = max_i L(π, θ_{r,i}) − V̂*_r (log-sum-exp with temperature ``tau_r``),
+the pools continuing their ascent against π*. The difference form of the objective is used;
+whether the paper uses the difference or the ratio is an open item [M]. Three choices of ours
+[I] make stage 2 work within the small budget (``LTALConfig.robust_init``, ``gap_ema``,
+``vstar_rollouts``): π* starts from the π_r with the smallest largest gap over all class pools
+instead of from scratch; the class weights use exponentially smoothed gaps; V̂*_r is estimated
+with 128 episodes per pool member instead of 32 (with 32, V̂* came out non-monotone in r, e.g.
+0.63 at r = 40 against 0.46 at r = 80, so the gap of that class was trivially met). Measured
+effect: see ``MEASURED`` below.
 
-Evaluation (§7): for any algorithm (the learned policies or any agent run through the env),
+Evaluation: for any algorithm (the learned policies or any agent run through the env),
 the mean loss over held-out instances of the class and the worst loss found by an adversary
 pool trained against *that* algorithm (score-function ascent needs only rollouts, so it works
 for black-box agents).
@@ -77,6 +77,9 @@ Checkpoints (resumable): ``<out>/ltal_state.npz`` (arrays only, read with
 ``allow_pickle=False``) and ``<out>/ltal_state.json`` (stage, iteration, V̂*, RNG state,
 config); the final policies are ``<out>/pi_r<m>.npz`` and ``<out>/pi_star.npz`` (+ .json).
 Nothing is pickled. Progress is shown with tqdm.
+
+Agents never import env classes: :class:`AgentSim` builds the env through
+:func:`banditlab.registry.make_env`.
 """
 
 from __future__ import annotations
@@ -85,8 +88,10 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from banditlab.agents.active.ltal import (
     ARCH_ARMS,
@@ -107,6 +112,8 @@ from banditlab.envs.active.providers import (
     geometric_grid,
     make_provider,
 )
+from banditlab.registry import make_env
+from banditlab.validation import Array, Boolean, InstanceOf, Interval, Options, validate_params
 
 __all__ = [
     "LTALConfig",
@@ -121,11 +128,40 @@ __all__ = [
 ]
 
 _TRAINABLE = ("synthetic_bai", "thresholds", "q20")
+_ENV_ID = "banditlab/ActiveIdentification-v0"
+
+_POS_INT = Interval("int", 1, None)
+_POS_REAL = Interval("real", 0, None, closed="neither")
+_CONFIG_CONSTRAINTS: dict[str, Any] = {
+    "provider": Options(*_TRAINABLE),
+    "provider_kwargs": InstanceOf(dict, what="a dict of provider arguments"),
+    **{name: _POS_INT for name in ("budget", "n_classes", "pool_size", "rollouts",
+                                   "checkpoint_every", "vstar_rollouts")},
+    "iters_class": Interval("int", 0, None),
+    "iters_robust": Interval("int", 0, None),
+    **{name: _POS_REAL for name in ("lr", "tau", "tau_r", "class_r1")},
+    "class_ratio": Interval("real", 1, None, closed="neither"),
+    "arch": Options("auto", *ARCHES),
+    "rr_prior": Interval("real", 0, None),
+    "boundary_frac": Interval("real", 0, 1),
+    "hidden": Array("int", ndim=1, low=1),
+    "decision": Options("mle", "head"),
+    "lr_adv": Interval("real", 0, None),
+    "init": Options("round_robin", "random"),
+    "refresh": Interval("real", 0, 1),
+    "permute": Boolean(),
+    "entropy": Interval("real", 0, None),
+    "clip": _POS_REAL,
+    "seed": Interval("int", 0, None),
+    "robust_init": Options("best_class", "fresh"),
+    "gap_ema": Interval("real", 0, 1, closed="left"),
+}
+"""Field constraints of :class:`LTALConfig` (:mod:`banditlab.validation`)."""
 
 
 @dataclass
 class LTALConfig:
-    """Hyperparameters of LTAL training (defaults [I], spec §4.5, scaled down for 2 cores).
+    """Hyperparameters of LTAL training (defaults [I], scaled down for 2 cores).
 
     Attributes:
         provider, provider_kwargs: The identification task (``synthetic_bai``,
@@ -214,25 +250,12 @@ class LTALConfig:
     gap_ema: float = 0.8
 
     def validate(self) -> None:
-        """Raise :class:`BanditlabError` on a bad field."""
-        if self.provider not in _TRAINABLE:
-            raise BanditlabError(f"provider: LTAL training supports {_TRAINABLE}, "
-                                 f"got {self.provider!r}")
-        for name in ("budget", "n_classes", "pool_size", "rollouts", "checkpoint_every",
-                     "vstar_rollouts"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise BanditlabError(f"{name}: expected an integer >= 1, got {v!r}")
-        for name in ("iters_class", "iters_robust"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise BanditlabError(f"{name}: expected an integer >= 0, got {v!r}")
-        for name in ("lr", "tau", "tau_r", "class_r1"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not v > 0:
-                raise BanditlabError(f"{name}: expected a number > 0, got {v!r}")
-        if self.arch not in ("auto", *ARCHES):
-            raise BanditlabError(f"arch: expected 'auto', 'flat' or 'arms', got {self.arch!r}")
+        """Raise :class:`BanditlabError` on a bad field (naming it).
+
+        Every field is checked against :data:`_CONFIG_CONSTRAINTS`, then the relations
+        between fields (architecture, provider, decision and initialisation).
+        """
+        validate_params(_CONFIG_CONSTRAINTS, {k: getattr(self, k) for k in _CONFIG_CONSTRAINTS})
         if self.resolved_arch() == "arms":
             if self.provider != "synthetic_bai":
                 raise BanditlabError(
@@ -242,26 +265,8 @@ class LTALConfig:
             if self.decision != "mle":
                 raise BanditlabError("decision: the 'arms' architecture has no decision head; "
                                      "use 'mle'")
-        for name in ("rr_prior", "boundary_frac"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
-                raise BanditlabError(f"{name}: expected a number >= 0, got {v!r}")
-        if self.boundary_frac > 1:
-            raise BanditlabError(f"boundary_frac: expected a number in [0, 1], "
-                                 f"got {self.boundary_frac!r}")
-        if self.init not in ("round_robin", "random"):
-            raise BanditlabError(f"init: expected 'round_robin' or 'random', got {self.init!r}")
         if self.init == "round_robin" and tuple(self.hidden) and self.resolved_arch() == "flat":
             raise BanditlabError("init: 'round_robin' needs hidden=() (a linear policy)")
-        if self.robust_init not in ("best_class", "fresh"):
-            raise BanditlabError(
-                f"robust_init: expected 'best_class' or 'fresh', got {self.robust_init!r}"
-            )
-        g = self.gap_ema
-        if isinstance(g, bool) or not isinstance(g, (int, float)) or not 0 <= g < 1:
-            raise BanditlabError(f"gap_ema: expected a number in [0, 1), got {g!r}")
-        if self.decision not in ("mle", "head"):
-            raise BanditlabError(f"decision: expected 'mle' or 'head', got {self.decision!r}")
 
     def resolved_arch(self) -> str:
         """``"arms"`` for best-arm identification when ``arch="auto"``, else ``"flat"``."""
@@ -356,11 +361,9 @@ class AgentSim:
         Returns:
             ``(queries int64[P, B, T], responses float64[P, B, T], losses float64[P, B])``.
         """
-        from banditlab.envs.active.env import ActiveIdentification
-
         P = len(thetas)
-        env = ActiveIdentification(
-            provider=self.provider_name, provider_kwargs=self.provider_kwargs,
+        env = make_env(
+            _ENV_ID, provider=self.provider_name, provider_kwargs=self.provider_kwargs,
             budget=self.budget, n_episodes=P * n_rollouts, instance_mode="sequence",
             instances=[np.asarray(t) for t in thetas for _ in range(n_rollouts)],
         )
@@ -392,9 +395,10 @@ class AgentSim:
 def adversary_step(provider: InstanceProvider, thetas, xs, ys, losses, r, lr_adv):
     """One score-function ascent step on every pool member, projected into Θ^(r).
 
-    ``g_i = mean_b (ℓ_ib − L_i) ∇_θ Σ_t log p_θ(y_t | x_t)`` (spec §4.3; the ∂ℓ/∂θ term is 0 for
-    the 0-1 loss). The step is ``lr_adv · sqrt(dim θ) · g_i / ‖g_i‖`` (about ``lr_adv`` per
-    coordinate), then ``provider.clip`` (the bounded instance space) and the projection.
+    ``g_i = mean_b (ℓ_ib − L_i) ∇_θ Σ_t log p_θ(y_t | x_t)`` (score-function estimate; the
+    ∂ℓ/∂θ term is 0 for the 0-1 loss). The step is ``lr_adv · sqrt(dim θ) · g_i / ‖g_i‖``
+    (about ``lr_adv`` per coordinate), then ``provider.clip`` (the bounded instance space)
+    and the projection.
     Q20 pools (persons) are returned unchanged: that adversary picks persons by the softmax
     weights.
 
@@ -549,8 +553,6 @@ def train_ltal(cfg: LTALConfig, out_dir, resume: bool = True, progress: bool = T
     Returns:
         ``{"v_star": [...], "grid": [...], "policies": {...}, "done": bool, "seconds": s}``.
     """
-    from tqdm.auto import tqdm
-
     cfg.validate()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """Baselines of the adversarial linear-Q MDP family: uniform play and the best fixed policy.
 
 Both expose their policy table (tag ``exposes_policy``), so the harness computes
-their exact expected episode reward.
+their exact expected episode reward. :class:`AdvMDPBestFixedHindsight` reads the env's
+live oracle (registered as ``oracle/AdvMDPBestFixedHindsight-v0``, tag ``needs_oracle``).
 """
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ import gymnasium as gym
 import numpy as np
 
 from banditlab.core import Agent, BanditlabError
+from banditlab.envs.advmdp.oracle import AdvLinearQMDPOracle
+from banditlab.validation import InstanceOf, require_discrete_actions
 
-__all__ = ["AdvMDPUniform", "BestFixedHindsight"]
+__all__ = ["AdvMDPUniform", "AdvMDPBestFixedHindsight"]
+
+_CHECK_ENV = ("banditlab/AdvLinearQMDP-v0", {"n_episodes": 32})
 
 
 def _layer_sizes(action_space, observation_space) -> tuple[int, int, int]:
-    if not isinstance(action_space, gym.spaces.Discrete):
-        raise BanditlabError(f"action_space: expected Discrete actions, got {action_space}")
+    """``(H, N, A)`` read from the spaces of an adversarial linear-Q MDP."""
+    require_discrete_actions(action_space)
     if not (
         isinstance(observation_space, gym.spaces.Dict)
         and {"h", "s"} <= set(observation_space.spaces)
@@ -39,14 +44,19 @@ class AdvMDPUniform(Agent):
         "learns": False,
         "exposes_policy": True,
         "families": ("advmdp",),
-        "check_env": ("banditlab/AdvLinearQMDP-v0", {"n_episodes": 32}),
+        "check_env": _CHECK_ENV,
     }
 
     def __init__(self):
         pass
 
+    def _validate_params(self, action_space, observation_space) -> None:
+        super()._validate_params(action_space, observation_space)
+        _layer_sizes(action_space, observation_space)
+
     def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
         """Read (H, N, A) from the spaces and seed ``rng_``."""
+        self._validate_params(action_space, observation_space)
         self.H_, self.N_, self.A_ = _layer_sizes(action_space, observation_space)
         self.rng_ = np.random.default_rng(seed)
 
@@ -62,34 +72,45 @@ class AdvMDPUniform(Agent):
         """Nothing to learn."""
 
 
-class BestFixedHindsight(Agent):
+class AdvMDPBestFixedHindsight(Agent):
     """Oracle agent: plays the best fixed deterministic policy over the whole run.
 
     Two-pass: at :meth:`reset` (which the harness calls after the env's
     ``reset(seed)``) it reads the already generated loss schedule from ``oracle``
     and solves one backward pass on the run's mean loss. Built by
-    ``oracle.benchmark_policies()["best_fixed_hindsight"]``.
+    ``make_benchmark_policy(env.oracle, "best_fixed_hindsight")`` (experiment files:
+    ``oracle:best_fixed_hindsight``).
 
     Args:
-        oracle: The env's oracle (an ``AdvLinearQMDPOracle``).
+        oracle: The env's :class:`~banditlab.envs.advmdp.oracle.AdvLinearQMDPOracle`.
     """
 
     _tags = {
         "learns": False,
         "oracle": True,
+        "needs_oracle": True,
         "exposes_policy": True,
         "families": ("advmdp",),
-        "check_env": ("banditlab/AdvLinearQMDP-v0", {"n_episodes": 32}),
+        "check_env": _CHECK_ENV,
+    }
+    _parameter_constraints = {
+        "oracle": InstanceOf(
+            AdvLinearQMDPOracle,
+            what="the env's AdvLinearQMDPOracle (use oracle:best_fixed_hindsight)",
+        )
     }
 
     def __init__(self, oracle=None):
         self.oracle = oracle
 
+    def _validate_params(self, action_space, observation_space) -> None:
+        super()._validate_params(action_space, observation_space)
+        _layer_sizes(action_space, observation_space)
+
     def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
         """Solve the hindsight problem over the oracle's whole schedule."""
+        self._validate_params(action_space, observation_space)
         self.H_, self.N_, self.A_ = _layer_sizes(action_space, observation_space)
-        if self.oracle is None:
-            raise BanditlabError("oracle: BestFixedHindsight needs the env's oracle")
         self.rng_ = np.random.default_rng(seed)
         K = int(self.oracle.is_a_.shape[0]) if self.oracle.is_a_ is not None else 0
         if K == 0:

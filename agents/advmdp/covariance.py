@@ -3,18 +3,19 @@
 Kernels on top, the estimator classes below. All three estimate, for each layer
 ``h``, the regularised inverse ``(gamma I + Sigma_h)^{-1}`` of the covariance
 ``Sigma_h = E_{(s, a) ~ q^pi_h}[phi(s, a) phi(s, a)^T]`` of the *current* policy
-(on-policy, never an accumulated design matrix; spec §4.6 and pitfall 5), behind
-one interface :meth:`CovEstimator.inv_cov`.
+(on-policy: never an accumulated design matrix, which would mix the occupancies
+of past policies), behind one interface :meth:`CovEstimator.inv_cov`.
 
 * ``"exact"`` [I]: from the exact occupancy (needs ``simulator_mode="exact"``; the
   idealised infinite-sample simulator, label results "(exact-sim)").
-* ``"direct"`` [M; believed to be Dai et al.'s "better alternative to MGR"]: the
-  inverse of ``gamma I`` plus the empirical covariance of ``M`` fresh trajectories.
+* ``"direct"`` [I]: the inverse of ``gamma I`` plus the empirical covariance of ``M``
+  fresh trajectories (believed to be what Dai et al. call a "better alternative to
+  MGR"; recalled, not checked against the paper).
 * ``"mgr"``: Matrix Geometric Resampling (Neu & Olkhovskaya, COLT 2020):
   ``Z_0 = I``, ``Z_m = Z_{m-1} (I - c (gamma I + phi_m phi_m^T))``, estimate
   ``c I + c sum_m Z_m``. Its mean is the truncated Neumann series
-  ``sum_{j=0..M} c (I - c (gamma I + Sigma))^j`` [structure V-code per the spec,
-  parameters M].
+  ``sum_{j=0..M} c (I - c (gamma I + Sigma))^j`` (the recursion as in the MGR paper;
+  the parameter choices are recalled, not checked against it [I]).
 
 Shapes: ``phi`` float64[H, N, A, d], ``pi`` float64[H, N, A], results float64[H, d, d].
 """
@@ -24,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from banditlab.core import BanditlabError
+from banditlab.validation import Interval, Options, validate_params
 
 __all__ = [
     "cov_from_occupancy",
@@ -191,19 +192,19 @@ class CovEstimator:
         mgr_c: MGR step ``c`` (``0 < c <= 1/2``).
     """
 
+    _parameter_constraints = {
+        "cov_estimator": Options(*COV_ESTIMATORS),
+        "gamma": Interval("real", 0.0, None, closed="neither"),
+        "mgr_c": Interval("real", 0.0, 0.5, closed="right"),
+    }
+
     def __init__(self, kind: str, gamma: float, n_samples: int, mgr_c: float = 0.5):
-        if kind not in COV_ESTIMATORS:
-            raise BanditlabError(
-                f"cov_estimator: {kind!r} is not one of {', '.join(COV_ESTIMATORS)}"
-            )
-        if not (np.isfinite(gamma) and gamma > 0):
-            raise BanditlabError(f"gamma: expected a finite number > 0, got {gamma!r}")
-        if not (0 < mgr_c <= 0.5):
-            raise BanditlabError(f"mgr_c: expected a number in (0, 0.5], got {mgr_c!r}")
-        self.kind = kind
-        self.gamma = float(gamma)
+        v = validate_params(self._parameter_constraints,
+                            {"cov_estimator": kind, "gamma": gamma, "mgr_c": mgr_c})
+        self.kind = v["cov_estimator"]
+        self.gamma = v["gamma"]
         self.n_samples = int(n_samples)
-        self.mgr_c = float(mgr_c)
+        self.mgr_c = v["mgr_c"]
 
     def inv_cov(self, phi: np.ndarray, pi: np.ndarray, simulator) -> np.ndarray:
         """float64[H, d, d], the estimate of ``(gamma I + Sigma_h)^{-1}`` under ``pi``.

@@ -1,7 +1,7 @@
 """Policy optimisation for adversarial linear-Q MDPs: dilated bonus, log-barrier FTRL, A2-candidate.
 
-Kernels on top, classes below. All agents share one loop (spec
-``adversarial_linear_mdp.md`` §4.1), run per episode ``k``:
+Kernels on top, classes below. All agents share one loop (the policy-optimisation
+scheme of Luo et al. 2021 with the variations of Dai et al. 2023), run per episode ``k``:
 
 1. policy ``pi_k`` from the cumulative adjusted loss table ``C[h, s, a] = sum_{tau<k}
    (Qhat_tau(s, a) - B_tau(s, a))`` (exponential weights, or log-barrier FTRL);
@@ -19,10 +19,11 @@ Kernels on top, classes below. All agents share one loop (spec
    phi_h(s_h, a_h) L_h`` and ``Qhat_h(s, a) = <phi_h(s, a), thetahat_h>``, and update ``C``.
 
 ``C`` is kept as a table over the enumerated (h, s, a) (not as summed ``thetahat``),
-because the A2-candidate truncation acts per pair. Much of the detail is
-recalled [M] or designed [I]; the defaults below are the spec's §4.7 scalings with
-multiplicative constants ``c_eta``, ``c_beta`` to tune (pitfall 1: theory constants
-behave like uniform play at small K).
+because the A2-candidate truncation acts per pair. Much of the detail is recalled
+from the papers rather than checked line by line, or designed here [I]; the defaults
+below are the theory's rate scalings in ``K`` with multiplicative constants ``c_eta``,
+``c_beta`` to tune (with the theory's constants the learners behave like uniform play
+at small K).
 
 References:
     Luo, Wei, Lee, "Policy Optimization in Adversarial MDPs: Improved Exploration
@@ -37,12 +38,19 @@ from __future__ import annotations
 
 import math
 
-import gymnasium as gym
 import numpy as np
 from numba import njit
 
 from banditlab.agents.advmdp.covariance import COV_ESTIMATORS, make_cov_estimator
 from banditlab.core import Agent, BanditlabError
+from banditlab.envs.advmdp.model import validate_features
+from banditlab.validation import (
+    Array,
+    Boolean,
+    Interval,
+    Options,
+    require_discrete_actions,
+)
 
 __all__ = [
     "logbarrier_weights",
@@ -251,32 +259,10 @@ def estimate_and_accumulate(C, phi, sig_inv, states, actions, losses, B, lower):
     return theta
 
 
-# --------------------------------------------------------------------------- helpers
-def _check_number(name, value, *, positive=True, allow_none=True, allow_zero=False):
-    if value is None and allow_none:
-        return
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.number))
-    ok = ok and np.isfinite(value) and (value > 0 or (allow_zero and value == 0) or not positive)
-    if not ok:
-        allowed = ">= 0" if allow_zero else "> 0"
-        raise BanditlabError(f"{name}: expected a finite number {allowed}, got {value!r}")
-
-
-def _check_features(features, H: int, N: int, A: int, name: str = "features") -> np.ndarray:
-    try:
-        phi = np.asarray(features, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise BanditlabError(f"{name}: expected a float array of shape (H, N, A, d)") from None
-    if phi.ndim != 4 or phi.shape[:3] != (H, N, A):
-        raise BanditlabError(f"{name}: expected shape ({H}, {N}, {A}, d), got {phi.shape}")
-    if not np.all(np.isfinite(phi)):
-        raise BanditlabError(f"{name}: entries must be finite")
-    norms = np.linalg.norm(phi, axis=-1)
-    if np.any(norms > 1.0 + 1e-12):
-        raise BanditlabError(
-            f"{name}: every ||phi(s, a)||_2 must be <= 1, got max {norms.max():.6g}"
-        )
-    return np.ascontiguousarray(phi)
+# --------------------------------------------------------------------------- constraints
+_POSITIVE = Interval("real", 0.0, None, closed="neither")
+_NONNEGATIVE = Interval("real", 0.0, None)
+_COUNT = [None, Interval("int", 1)]
 
 
 # --------------------------------------------------------------------------- agents
@@ -299,6 +285,20 @@ class _LinearQPolicyOptimisation(Agent):
         "exposes_policy": True,
         "check_env": ("banditlab/AdvLinearQMDP-v0", {"n_episodes": 32}),
     }
+    _parameter_constraints = {
+        "c_eta": _POSITIVE,
+        "c_beta": _NONNEGATIVE,
+        "eta": [None, _POSITIVE],
+        "gamma": [None, _POSITIVE],
+        "beta": [None, _NONNEGATIVE],
+        "mgr_c": Interval("real", 0.0, 0.5, closed="right"),
+        "cov_estimator": Options("auto", *COV_ESTIMATORS),
+        "bonus": Options("auto", "exact_dp", "sampled_dp"),
+        "n_cov_samples": _COUNT,
+        "n_bonus_samples": _COUNT,
+        "n_episodes": _COUNT,
+        "features": [None, Array("float", ndim=4)],
+    }
     _tabular = False
 
     def _default_rates(self, K: int, H: int, A: int, d: int) -> tuple[float, float, float]:
@@ -312,30 +312,8 @@ class _LinearQPolicyOptimisation(Agent):
 
     # ----------------------------------------------------------------- validation
     def _validate_params(self, action_space, observation_space) -> None:
-        if not isinstance(action_space, gym.spaces.Discrete):
-            raise BanditlabError(f"action_space: expected Discrete actions, got {action_space}")
-        _check_number("c_eta", self.c_eta, allow_none=False)
-        _check_number("c_beta", self.c_beta, allow_none=False, allow_zero=True)
-        _check_number("eta", self.eta)
-        _check_number("gamma", self.gamma)
-        _check_number("beta", self.beta, allow_zero=True)
-        _check_number("mgr_c", self.mgr_c, allow_none=False)
-        if self.cov_estimator not in (*COV_ESTIMATORS, "auto"):
-            raise BanditlabError(
-                f"cov_estimator: {self.cov_estimator!r} is not one of 'auto', "
-                f"{', '.join(repr(k) for k in COV_ESTIMATORS)}"
-            )
-        if self.bonus not in ("auto", "exact_dp", "sampled_dp"):
-            raise BanditlabError(
-                f"bonus: {self.bonus!r} is not one of 'auto', 'exact_dp', 'sampled_dp' "
-                "(Luo et al.'s recursive 'sampled' bonus is not implemented)"
-            )
-        for name in ("n_cov_samples", "n_bonus_samples", "n_episodes"):
-            v = getattr(self, name)
-            if v is not None and (
-                isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1
-            ):
-                raise BanditlabError(f"{name}: expected an integer >= 1 or None, got {v!r}")
+        super()._validate_params(action_space, observation_space)
+        require_discrete_actions(action_space)
 
     # ----------------------------------------------------------------- run
     def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
@@ -357,7 +335,7 @@ class _LinearQPolicyOptimisation(Agent):
         if A != action_space.n:
             raise BanditlabError(f"action_space: has {action_space.n} actions, simulator says {A}")
         feats = simulator.features() if self.features is None else self.features
-        phi = _check_features(feats, H, N, A)
+        phi = validate_features(feats, H, N, A, simplex=False)
         if self._tabular:
             phi = np.zeros((H, N, A, N * A))
             for s in range(N):
@@ -377,7 +355,7 @@ class _LinearQPolicyOptimisation(Agent):
         if self.n_cov_samples is not None:
             m = int(self.n_cov_samples)
         else:
-            # spec §4.7: ceil(4 ln(dHK) / gamma^2), capped (here at 4096 for speed) [I]
+            # ceil(4 ln(dHK) / gamma^2) draws, capped (here at 4096 for speed) [I]
             m = int(min(4096, math.ceil(4 * math.log(max(d * H * K, 2)) / self.gamma_**2)))
         self.cov_ = make_cov_estimator(cov, self.gamma_, m, float(self.mgr_c))
         bonus = self.bonus
@@ -473,8 +451,8 @@ class _LinearQPolicyOptimisation(Agent):
 
 _COMMON_DOC = """
     Args:
-        c_eta: Multiplier of the learning-rate scaling (tune; see the table in
-            the spec §4.7).
+        c_eta: Multiplier of the learning-rate scaling (tune it; the scaling itself
+            is given per agent below).
         c_beta: Multiplier of the bonus scale ``beta = c_beta * sqrt(gamma)``.
         eta, gamma, beta: Explicit values overriding the scalings (None: use them).
         n_episodes: K used by the scalings (None: the simulator's ``n_episodes``;
@@ -484,7 +462,8 @@ _COMMON_DOC = """
         n_cov_samples: Simulator trajectories per episode for ``direct``/``mgr``
             (None: ``ceil(4 ln(dHK)/gamma^2)`` capped at 4096 [I]).
         mgr_c: MGR step (``0 < c <= 1/2``).
-        bonus: ``"auto"``, ``"exact_dp"`` (exact simulator) or ``"sampled_dp"``.
+        bonus: ``"auto"``, ``"exact_dp"`` (exact simulator) or ``"sampled_dp"`` (Luo et
+            al.'s recursive sampled bonus is not implemented).
         n_bonus_samples: Start-pair draws per (h, s, a) for ``"sampled_dp"``.
         features: Optional float64[H, N, A, d] (``"@known:features"``); None reads
             ``simulator.features()``. Norms must be <= 1.
@@ -495,7 +474,7 @@ class DilatedBonusPO(_LinearQPolicyOptimisation):
     """A0: Luo, Wei & Lee (2021) policy optimisation with dilated bonus (exp weights).
 
     ``pi_k(.|s) ∝ exp(-eta C_k(s, .))``; scalings ``eta = c_eta K^{-2/3}``, ``gamma = H eta``
-    (keeps ``eta Qhat >= -1``), ``beta = c_beta sqrt(gamma)`` [M]. The paper uses MGR;
+    (keeps ``eta Qhat >= -1``), ``beta = c_beta sqrt(gamma)`` [I]. The paper uses MGR;
     pass ``cov_estimator="mgr"`` for that (default ``"auto"``).
     """
 
@@ -542,7 +521,7 @@ class LogBarrierPO(_LinearQPolicyOptimisation):
     """A1: Dai, Luo, Wei & Zimmert (2023) Algorithm 1, log-barrier FTRL.
 
     ``pi_k(.|s) = argmin_p <p, C_k(s, .)> + (1/eta) sum_a ln(1/p_a)``, solved in closed
-    form up to one scalar (:func:`logbarrier_weights`). Scalings [I, spec §4.3]:
+    form up to one scalar (:func:`logbarrier_weights`). Scalings [I]:
     ``eta = c_eta sqrt(A ln K / (d H^3 K))``, ``gamma = 1/K``, ``beta = c_beta sqrt(gamma)``.
 
     Extra Args:
@@ -550,6 +529,10 @@ class LogBarrierPO(_LinearQPolicyOptimisation):
     """
 
     __doc__ += _COMMON_DOC
+    _parameter_constraints = {
+        **_LinearQPolicyOptimisation._parameter_constraints,
+        "log_barrier_solver": Options("newton", "bisection"),
+    }
 
     def __init__(
         self,
@@ -581,13 +564,6 @@ class LogBarrierPO(_LinearQPolicyOptimisation):
         self.features = features
         self.log_barrier_solver = log_barrier_solver
 
-    def _validate_params(self, action_space, observation_space) -> None:
-        super()._validate_params(action_space, observation_space)
-        if self.log_barrier_solver not in ("newton", "bisection"):
-            raise BanditlabError(
-                f"log_barrier_solver: {self.log_barrier_solver!r} is not 'newton' or 'bisection'"
-            )
-
     def _default_rates(self, K, H, A, d):
         eta = self.c_eta * math.sqrt(A * math.log(max(K, 2)) / (d * H**3 * K))
         gamma = 1.0 / K
@@ -601,23 +577,28 @@ class MagnitudeReducedPO(DilatedBonusPO):
     """"A2-candidate": exp weights with the estimate truncated from below [I].
 
     NOT Dai et al.'s Algorithm 2 (whose magnitude-reduced estimator we have not
-    checked): a placeholder from the spec §4.4, ``Qtilde = max(Qhat, -trunc_c/eta)``,
-    which restores ``eta Qtilde >= -1`` without a large ``gamma``. Scalings [I]:
+    checked): a placeholder of our own, ``Qtilde = max(Qhat, -trunc_c/eta)``, which
+    restores ``eta Qtilde >= -1`` without a large ``gamma``. Scalings [I]:
     ``eta = c_eta sqrt(ln A / (d H^3 K))``, ``gamma = 1/K``, ``beta = c_beta sqrt(gamma)``.
-    The spec's ``beta = max(c_beta sqrt(gamma), eta H^2)`` (meant to absorb the
+    A bonus floor ``beta = max(c_beta sqrt(gamma), eta H^2)`` [I] (meant to absorb the
     truncation bias) is available with ``beta_floor=True``; it is off by default
     because on ``AdvLinearQMDP-v0`` (iid_mix, p_mix=0.8, K=2048, exact simulator,
     2 seeds) the floor made the agent no better than uniform (pseudo-regret 337-434
     vs uniform 433 for c_eta in {3, 10, 30}) while without it c_eta=30 reached 127
-    (measured with a hand-written episodic loop, /tmp script, not kept). Label it
-    "A2-candidate" in plots.
+    [M] (a one-off tuning run, not kept in the repository). Label it "A2-candidate" in
+    plots.
 
     Extra Args:
         trunc_c: Truncation constant ``c`` (> 0).
-        beta_floor: Use the spec's bonus floor ``beta >= eta H^2``.
+        beta_floor: Use the bonus floor ``beta >= eta H^2``.
     """
 
     __doc__ += _COMMON_DOC
+    _parameter_constraints = {
+        **_LinearQPolicyOptimisation._parameter_constraints,
+        "trunc_c": _POSITIVE,
+        "beta_floor": Boolean(),
+    }
 
     def __init__(
         self,
@@ -642,12 +623,6 @@ class MagnitudeReducedPO(DilatedBonusPO):
         )
         self.trunc_c = trunc_c
         self.beta_floor = beta_floor
-
-    def _validate_params(self, action_space, observation_space) -> None:
-        super()._validate_params(action_space, observation_space)
-        _check_number("trunc_c", self.trunc_c, allow_none=False)
-        if not isinstance(self.beta_floor, (bool, np.bool_)):
-            raise BanditlabError(f"beta_floor: expected True or False, got {self.beta_floor!r}")
 
     def _default_rates(self, K, H, A, d):
         eta = self.c_eta * math.sqrt(max(math.log(A), math.log(2)) / (d * H**3 * K))

@@ -1,7 +1,10 @@
 """Average-reward MDPs: agents.
 
 Importing this package registers the family's agents with
-:func:`banditlab.registry.register_agent`. Family guide: ``docs/families/amdp.md``.
+:func:`banditlab.registry.register_agent`; every registered kwarg equals the class default
+(listed to show the id's configuration). ``AMDPTabularPolicy-v0`` is the benchmark agent the
+oracle names for ``oracle:optimal`` (with ``policy`` = pi*). Family guide:
+``docs/families/amdp.md``.
 """
 
 from banditlab.registry import register_agent
@@ -17,3 +20,4 @@ register_agent("LOOPLin-v0", "banditlab.agents.amdp.linear:LOOPLin",
 register_agent("PSRL-v0", "banditlab.agents.amdp.baselines:PSRL")
 register_agent("CertaintyEquivalenceEpsGreedy-v0",
                "banditlab.agents.amdp.baselines:CertaintyEquivalenceEpsGreedy", {"c": 1.0})
+register_agent("AMDPTabularPolicy-v0", "banditlab.agents.amdp.baselines:TabularPolicy")

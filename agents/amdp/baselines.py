@@ -7,17 +7,35 @@ the number of policy computations so far.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from numba import njit
 
-from banditlab.agents.amdp.ucrl2 import _require_discrete_spaces, resolve_n_states
+from banditlab.agents.amdp.ucrl2 import N_STATES, resolve_n_states
 from banditlab.core import AgentKernel, BanditlabError, KernelAgent
 from banditlab.envs.amdp.planning import rvi_kernel
+from banditlab.validation import Array, Interval
+
+RVI_CONSTRAINTS: dict[str, Any] = {
+    "n_states": N_STATES,
+    "rvi_tol": Interval("real", 0.0, 1.0, closed="neither"),
+    "rvi_max_iter": Interval("int", 1, None),
+}
+"""Constraints of the hyperparameters shared by the model-based baselines."""
 
 
 # --------------------------------------------------------------------------- fixed policy
+class TabularPolicyHparams(NamedTuple):
+    """Kernel hyperparameters of :class:`TabularPolicy`.
+
+    Attributes:
+        policy: int64[S], the action played in each state.
+    """
+
+    policy: np.ndarray
+
+
 class PolicyState(NamedTuple):
     """State of :class:`TabularPolicy`.
 
@@ -32,8 +50,8 @@ class PolicyState(NamedTuple):
 
 @njit(cache=True)
 def policy_init(dims, hparams, rng):
-    """Copy the policy table ``hparams[0]``."""
-    return PolicyState(hparams[0].copy(), np.zeros(1, np.int64))
+    """Copy the policy table ``hparams.policy`` (:class:`TabularPolicyHparams`)."""
+    return PolicyState(hparams.policy.copy(), np.zeros(1, np.int64))
 
 
 @njit(cache=True)
@@ -49,7 +67,9 @@ def policy_update(state, hparams, obs, action, reward, next_obs):
 
 
 class TabularPolicy(KernelAgent):
-    """A fixed deterministic stationary policy (the oracle's ``optimal`` agent).
+    """Fixed deterministic stationary policy on a tabular AMDP, one action per state.
+
+    The average-reward oracle's ``optimal`` benchmark plays ``pi*`` through it.
 
     Args:
         policy: Sequence of actions, one per state (default: always action 1,
@@ -62,29 +82,36 @@ class TabularPolicy(KernelAgent):
         "families": ("amdp",),
         "check_env": ("banditlab/RiverSwim-v0", {"horizon": 300}),
     }
+    _parameter_constraints: ClassVar[dict[str, Any]] = {"policy": Array("int", ndim=1, low=0)}
 
     def __init__(self, policy=(1, 1, 1, 1, 1, 1)):
         self.policy = policy
 
     def _validate_params(self, action_space, observation_space) -> None:
-        _require_discrete_spaces(action_space, observation_space)
-        try:
-            arr = np.asarray(self.policy, dtype=np.int64)
-        except (TypeError, ValueError):
+        """``policy`` a sequence of actions >= 0, then matched against the env's spaces.
+
+        A policy built for another env is a space mismatch, reported as such (naming
+        ``observation_space`` or ``action_space``).
+        """
+        super()._validate_params(action_space, observation_space)
+        n_states = resolve_n_states(None, action_space, observation_space)
+        arr = np.ascontiguousarray(self.policy, dtype=np.int64)
+        if arr.shape != (n_states,):
             raise BanditlabError(
-                f"policy: expected a sequence of integers, got {self.policy!r}"
-            ) from None
-        if arr.shape != (observation_space.n,):
-            raise BanditlabError(
-                f"policy: expected {observation_space.n} actions (one per state), got {arr.shape}"
+                f"observation_space: the policy has {arr.shape[0]} actions (one per state), "
+                f"the env has {observation_space}"
             )
-        if np.any(arr < 0) or np.any(arr >= action_space.n):
-            raise BanditlabError(f"policy: every action must lie in [0, {action_space.n})")
+        if np.any(arr >= action_space.n):
+            raise BanditlabError(
+                f"action_space: the policy plays action {int(arr.max())}, the env has "
+                f"{action_space}"
+            )
         self.policy_array_ = arr
 
     def make_kernel(self) -> AgentKernel:
         """Fixed-policy kernel."""
-        return AgentKernel((self.policy_array_,), policy_init, policy_select, policy_update)
+        return AgentKernel(TabularPolicyHparams(self.policy_array_), policy_init, policy_select,
+                           policy_update)
 
     def diagnostics(self) -> dict[str, float]:
         """``{"switches": 0}``."""
@@ -122,8 +149,8 @@ class ModelState(NamedTuple):
 
 @njit(cache=True)
 def model_init(dims, hparams, rng):
-    """Empty statistics for ``hparams[0]`` states and ``dims[0]`` actions."""
-    S = hparams[0]
+    """Empty statistics for ``hparams.n_states`` states and ``dims[0]`` actions."""
+    S = hparams.n_states
     A = dims[0]
     return ModelState(
         np.zeros((S, A)), np.zeros((S, A, S)), np.zeros((S, A)), np.zeros((S, A)),
@@ -157,6 +184,20 @@ def _start_episode(state):
 
 
 # --------------------------------------------------------------------------- PSRL
+class PSRLHparams(NamedTuple):
+    """Kernel hyperparameters of :class:`PSRL`.
+
+    Attributes:
+        n_states: int64, S.
+        rvi_tol: float64, RVI tolerance when solving a sampled model.
+        rvi_max_iter: int64, RVI iteration cap.
+    """
+
+    n_states: np.int64
+    rvi_tol: float
+    rvi_max_iter: np.int64
+
+
 @njit(cache=True)
 def psrl_select(state, hparams, obs, t, rng):
     """At an episode start, sample a model from the posterior and solve it by RVI.
@@ -178,7 +219,8 @@ def psrl_select(state, hparams, obs, t, rng):
                 n = state.counts[s, a]
                 sr = state.rsum[s, a]
                 state.rmodel[s, a] = rng.beta(1.0 + sr, 1.0 + n - sr)
-        _, _, pol, _ = rvi_kernel(state.pmodel, state.rmodel, 0.5, 0, hparams[1], hparams[2])
+        _, _, pol, _ = rvi_kernel(state.pmodel, state.rmodel, 0.5, 0, hparams.rvi_tol,
+                                  hparams.rvi_max_iter)
         for s in range(S):
             state.policy[s] = pol[s]
         _start_episode(state)
@@ -200,6 +242,7 @@ class PSRL(KernelAgent):
     """
 
     _tags = {"families": ("amdp",), "check_env": ("banditlab/RiverSwim-v0", {"horizon": 300})}
+    _parameter_constraints: ClassVar[dict[str, Any]] = dict(RVI_CONSTRAINTS)
 
     def __init__(self, n_states=None, rvi_tol: float = 1e-8, rvi_max_iter: int = 20_000):
         self.n_states = n_states
@@ -207,19 +250,14 @@ class PSRL(KernelAgent):
         self.rvi_max_iter = rvi_max_iter
 
     def _validate_params(self, action_space, observation_space) -> None:
-        _require_discrete_spaces(action_space, observation_space)
-        self.n_states_ = resolve_n_states(self.n_states, observation_space)
-        if not (isinstance(self.rvi_tol, float) and 0 < self.rvi_tol < 1):
-            raise BanditlabError(f"rvi_tol: expected a float in (0, 1), got {self.rvi_tol!r}")
-        if isinstance(self.rvi_max_iter, bool) or not isinstance(self.rvi_max_iter, int) \
-                or self.rvi_max_iter < 1:
-            raise BanditlabError(
-                f"rvi_max_iter: expected an integer >= 1, got {self.rvi_max_iter!r}"
-            )
+        """The constraints, then Discrete spaces and ``n_states`` against them."""
+        super()._validate_params(action_space, observation_space)
+        self.n_states_ = resolve_n_states(self.n_states, action_space, observation_space)
 
     def make_kernel(self) -> AgentKernel:
         """PSRL kernel."""
-        hp = (np.int64(self.n_states_), float(self.rvi_tol), np.int64(self.rvi_max_iter))
+        hp = PSRLHparams(np.int64(self.n_states_), float(self.rvi_tol),
+                         np.int64(self.rvi_max_iter))
         return AgentKernel(hp, model_init, psrl_select, model_update)
 
     def diagnostics(self) -> dict[str, float]:
@@ -228,6 +266,22 @@ class PSRL(KernelAgent):
 
 
 # --------------------------------------------------------------------------- CE eps-greedy
+class CEEpsGreedyHparams(NamedTuple):
+    """Kernel hyperparameters of :class:`CertaintyEquivalenceEpsGreedy`.
+
+    Attributes:
+        n_states: int64, S.
+        rvi_tol: float64, RVI tolerance.
+        rvi_max_iter: int64, RVI iteration cap.
+        c: float64, exploration constant of ``eps_t = min(1, c / sqrt(t))``.
+    """
+
+    n_states: np.int64
+    rvi_tol: float
+    rvi_max_iter: np.int64
+    c: float
+
+
 @njit(cache=True)
 def ce_select(state, hparams, obs, t, rng):
     """Certainty equivalence with eps-greedy exploration.
@@ -236,7 +290,9 @@ def ce_select(state, hparams, obs, t, rng):
     (unvisited pairs: uniform next state, reward 0); then play a uniform action
     with probability ``min(1, c / sqrt(t))``, else the planned one. Two draws per call.
     """
-    _, tol, max_iter, c = hparams
+    tol = hparams.rvi_tol
+    max_iter = hparams.rvi_max_iter
+    c = hparams.c
     S, A = state.counts.shape
     if (t & (t - 1)) == 0:
         for s in range(S):
@@ -279,6 +335,10 @@ class CertaintyEquivalenceEpsGreedy(KernelAgent):
     """
 
     _tags = {"families": ("amdp",), "check_env": ("banditlab/RiverSwim-v0", {"horizon": 300})}
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "c": Interval("real", 0.0, None, closed="neither"),
+        **RVI_CONSTRAINTS,
+    }
 
     def __init__(self, c: float = 1.0, n_states=None, rvi_tol: float = 1e-8,
                  rvi_max_iter: int = 20_000):
@@ -288,23 +348,14 @@ class CertaintyEquivalenceEpsGreedy(KernelAgent):
         self.rvi_max_iter = rvi_max_iter
 
     def _validate_params(self, action_space, observation_space) -> None:
-        _require_discrete_spaces(action_space, observation_space)
-        self.n_states_ = resolve_n_states(self.n_states, observation_space)
-        if isinstance(self.c, bool) or not isinstance(self.c, (int, float)) or not (
-                np.isfinite(self.c) and self.c > 0):
-            raise BanditlabError(f"c: expected a finite number > 0, got {self.c!r}")
-        if not (isinstance(self.rvi_tol, float) and 0 < self.rvi_tol < 1):
-            raise BanditlabError(f"rvi_tol: expected a float in (0, 1), got {self.rvi_tol!r}")
-        if isinstance(self.rvi_max_iter, bool) or not isinstance(self.rvi_max_iter, int) \
-                or self.rvi_max_iter < 1:
-            raise BanditlabError(
-                f"rvi_max_iter: expected an integer >= 1, got {self.rvi_max_iter!r}"
-            )
+        """The constraints, then Discrete spaces and ``n_states`` against them."""
+        super()._validate_params(action_space, observation_space)
+        self.n_states_ = resolve_n_states(self.n_states, action_space, observation_space)
 
     def make_kernel(self) -> AgentKernel:
         """CE eps-greedy kernel."""
-        hp = (np.int64(self.n_states_), float(self.rvi_tol), np.int64(self.rvi_max_iter),
-              float(self.c))
+        hp = CEEpsGreedyHparams(np.int64(self.n_states_), float(self.rvi_tol),
+                                np.int64(self.rvi_max_iter), float(self.c))
         return AgentKernel(hp, model_init, ce_select, ce_update)
 
     def diagnostics(self) -> dict[str, float]:

@@ -34,14 +34,46 @@ Kernels on top, class below.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from numba import njit
 
-from banditlab.agents.amdp.loop import RIVERSWIM6_SPAN, check_span_bound
-from banditlab.agents.amdp.ucrl2 import _require_discrete_spaces, check_positive_int
+from banditlab.agents.amdp.loop import FINITE_SPAN_BOUND, RIVERSWIM6_SPAN
 from banditlab.core import AgentKernel, BanditlabError, KernelAgent
+from banditlab.validation import (
+    Array,
+    Interval,
+    Options,
+    require_discrete_actions,
+    require_discrete_observations,
+)
+
+
+class LOOPLinHparams(NamedTuple):
+    """Kernel hyperparameters of :class:`LOOPLin`.
+
+    Attributes:
+        phi: float64[S, A, d], the features.
+        lam: float64, ridge parameter ``lambda``.
+        beta: float64, bonus multiplier.
+        span_bound: float64, finite span bound ``B``.
+        gamma: float64, discount ``1 - 1 / sqrt(T)`` of the discounted plan.
+        n_sweeps: int64, sweep cap of the discounted plan.
+        tol: float64, sweep stopping tolerance on ``max |dV|``.
+        variant: int64, :data:`VARIANTS` value of the planner.
+        fp_iters: int64, fixed-point iterations per grid value of ``J``.
+    """
+
+    phi: np.ndarray
+    lam: float
+    beta: float
+    span_bound: float
+    gamma: float
+    n_sweeps: np.int64
+    tol: float
+    variant: np.int64
+    fp_iters: np.int64
 
 
 class LinState(NamedTuple):
@@ -101,7 +133,8 @@ def _elliptic_bonus(phi, lam_inv, scale):
 @njit(cache=True)
 def lin_init(dims, hparams, rng):
     """``Lambda = lambda I``; plan at the first ``select``."""
-    phi, lam = hparams[0], hparams[1]
+    phi = hparams.phi
+    lam = hparams.lam
     S, A, d = phi.shape
     logdet = np.zeros(2)
     logdet[0] = d * math.log(lam)
@@ -231,8 +264,18 @@ def fixed_point_plan(phi, lam_inv, b_r, s_phi, m, v, beta, span_bound, n_grid, f
 
 @njit(cache=True)
 def lin_select(state, hparams, obs, t, rng):
-    """Plan when ``det Lambda`` has doubled, then play greedily on ``Q`` (no draws)."""
-    phi, _, beta, span_bound, gamma, n_sweeps, tol, variant, fp_iters = hparams
+    """Plan when ``det Lambda`` has doubled, then play greedily on ``Q`` (no draws).
+
+    ``hparams`` is a :class:`LOOPLinHparams`.
+    """
+    phi = hparams.phi
+    beta = hparams.beta
+    span_bound = hparams.span_bound
+    gamma = hparams.gamma
+    n_sweeps = hparams.n_sweeps
+    tol = hparams.tol
+    variant = hparams.variant
+    fp_iters = hparams.fp_iters
     if state.need_plan[0] != 0:
         if variant == 0:
             discounted_optimistic_plan(phi, state.lam_inv, state.b_r, state.m, state.v, beta,
@@ -256,7 +299,7 @@ def lin_select(state, hparams, obs, t, rng):
 @njit(cache=True)
 def lin_update(state, hparams, obs, action, reward, next_obs):
     """Sherman-Morrison update of ``Lambda^-1``, aggregate data, determinant-doubling test."""
-    phi = hparams[0]
+    phi = hparams.phi
     x = phi[int(obs[0]), action]
     y = state.lam_inv @ x
     q = 0.0
@@ -278,6 +321,7 @@ def lin_update(state, hparams, obs, action, reward, next_obs):
 
 
 VARIANTS = {"discounted": 0, "fixed_point": 1}
+"""Planner names of :class:`LOOPLin` and their kernel codes."""
 
 
 class LOOPLin(KernelAgent):
@@ -289,8 +333,8 @@ class LOOPLin(KernelAgent):
         span_bound: ``B`` (> 0, finite; default ``sp(h*)`` of RiverSwim-6 rounded up).
         horizon: ``T`` (bind ``"@run_length"``); sets ``gamma = 1 - 1/sqrt(T)``.
         beta: Bonus multiplier (> 0, default 1.0; the bonus is
-            ``beta (1 + 2 B) ||phi||_{Lambda^-1}``; the spec suggests tuning on
-            {0.1, 0.3, 1, 3}).
+            ``beta (1 + 2 B) ||phi||_{Lambda^-1}``; a value to tune, e.g. on
+            {0.1, 0.3, 1, 3} [I]; ``amdp_e2.toml`` sweeps {0.3, 1, 3}).
         lambda_reg: Ridge parameter (> 0, default 1).
         variant: ``"discounted"`` (default, efficient) or ``"fixed_point"``
             (FOPO-like grid search over ``J``; slow, small problems only).
@@ -305,6 +349,17 @@ class LOOPLin(KernelAgent):
     """
 
     _tags = {"families": ("amdp",), "check_env": ("banditlab/RiverSwim-v0", {"horizon": 300})}
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "features": [None, Array("float", ndim=3)],
+        "span_bound": FINITE_SPAN_BOUND,
+        "horizon": Interval("int", 2, None),
+        "beta": Interval("real", 0.0, None, closed="neither"),
+        "lambda_reg": Interval("real", 0.0, None, closed="neither"),
+        "variant": Options(*VARIANTS),
+        "max_sweeps": Interval("int", 1, None),
+        "tol": Interval("real", 0.0, None, closed="neither"),
+        "fp_iters": Interval("int", 1, None),
+    }
 
     def __init__(self, features=None, span_bound: float = RIVERSWIM6_SPAN,
                  horizon: int = 200_000, beta: float = 1.0, lambda_reg: float = 1.0,
@@ -321,36 +376,17 @@ class LOOPLin(KernelAgent):
         self.fp_iters = fp_iters
 
     def _validate_params(self, action_space, observation_space) -> None:
-        S = _require_discrete_spaces(action_space, observation_space)
-        A = int(action_space.n)
+        """The constraints, then Discrete spaces and the shape of ``features``."""
+        super()._validate_params(action_space, observation_space)
+        A = require_discrete_actions(action_space)
+        S = require_discrete_observations(observation_space)
         if self.features is None:
             phi = np.eye(S * A).reshape(S, A, S * A)
         else:
             phi = np.asarray(self.features, dtype=np.float64)
-            if phi.ndim != 3 or phi.shape[:2] != (S, A):
+            if phi.shape[:2] != (S, A):
                 raise BanditlabError(f"features: expected shape ({S}, {A}, d), got {phi.shape}")
-            if not np.all(np.isfinite(phi)):
-                raise BanditlabError("features: every entry must be finite")
         self.phi_ = np.ascontiguousarray(phi)
-        check_span_bound(self.span_bound)
-        if not np.isfinite(self.span_bound):
-            raise BanditlabError(
-                f"span_bound: LOOP-Lin needs a finite B > 0, got {self.span_bound!r}"
-            )
-        check_positive_int("horizon", self.horizon)
-        if self.horizon < 2:
-            raise BanditlabError(f"horizon: expected an integer >= 2, got {self.horizon!r}")
-        for name in ("beta", "lambda_reg", "tol"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (
-                    np.isfinite(v) and v > 0):
-                raise BanditlabError(f"{name}: expected a finite number > 0, got {v!r}")
-        if self.variant not in VARIANTS:
-            raise BanditlabError(
-                f"variant: expected 'discounted' or 'fixed_point', got {self.variant!r}"
-            )
-        check_positive_int("max_sweeps", self.max_sweeps)
-        check_positive_int("fp_iters", self.fp_iters)
 
     def _gamma(self) -> float:
         """``1 - 1 / sqrt(horizon)``."""
@@ -360,9 +396,11 @@ class LOOPLin(KernelAgent):
         """LOOP-Lin kernel."""
         gamma = self._gamma()
         n_sweeps = min(int(self.max_sweeps), math.ceil(math.log(self.horizon) / (1.0 - gamma)))
-        hp = (self.phi_, float(self.lambda_reg), float(self.beta), float(self.span_bound),
-              gamma, np.int64(n_sweeps), float(self.tol), np.int64(VARIANTS[self.variant]),
-              np.int64(self.fp_iters))
+        hp = LOOPLinHparams(
+            self.phi_, float(self.lambda_reg), float(self.beta), float(self.span_bound), gamma,
+            np.int64(n_sweeps), float(self.tol), np.int64(VARIANTS[self.variant]),
+            np.int64(self.fp_iters),
+        )
         return AgentKernel(hp, lin_init, lin_select, lin_update)
 
     def diagnostics(self) -> dict[str, float]:

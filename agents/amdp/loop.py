@@ -5,8 +5,9 @@ optimisation over a general hypothesis class; it is not computable as stated.
 These are banditlab's computable instantiations [I] that keep its three
 defining parts -- a data-fit confidence set, optimistic planning for the gain
 under a known span bound ``B``, and lazy (low-switching) policy updates. Label
-them "LOOP-inst (ours)" in results. Exact confidence levels and switch
-thresholds of the paper are unverified [M].
+them "LOOP-inst (ours)" in results. The paper's exact confidence levels and
+switch thresholds were not checked against its full text; the ones here are our
+choices [I].
 
 Kernels on top, classes below.
 """
@@ -14,36 +15,36 @@ Kernels on top, classes below.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from numba import njit
 
 from banditlab.agents.amdp.ucrl2 import (
     SWITCH_CODES,
-    _OptimisticTabular,
-    _require_discrete_spaces,
-    check_delta,
-    check_positive_int,
+    OptimisticTabularAgent,
     optimistic_init,
     optimistic_select,
     optimistic_update,
 )
 from banditlab.core import AgentKernel, BanditlabError, KernelAgent
+from banditlab.validation import (
+    Array,
+    Interval,
+    Options,
+    require_discrete_actions,
+    require_discrete_observations,
+)
 
 #: sp(h*) of the default env RiverSwim-6 (Osband parameters), rounded up; registered default B.
 RIVERSWIM6_SPAN = 6.32
 
-
-def check_span_bound(span_bound) -> None:
-    """Raise unless ``span_bound`` is a number > 0 (``inf`` allowed: no clipping)."""
-    if isinstance(span_bound, bool) or not isinstance(span_bound, (int, float, np.floating)) \
-            or math.isnan(span_bound) or span_bound <= 0:
-        raise BanditlabError(f"span_bound: expected a number > 0, got {span_bound!r}")
+FINITE_SPAN_BOUND = Interval("real", 0.0, None, closed="neither")
+"""Constraint of a span bound ``B`` that must be finite (LOOP-Mix, LOOP-Lin)."""
 
 
 # --------------------------------------------------------------------------- LOOP-Tab
-class LOOPTab(_OptimisticTabular):
+class LOOPTab(OptimisticTabularAgent):
     """LOOP-Tab (ours): rectangular confidence sets, span-constrained EVI, lazy switches.
 
     The model-based LOOP confidence set (value-targeted regression) is relaxed to
@@ -65,13 +66,20 @@ class LOOPTab(_OptimisticTabular):
 
     Regret guarantee:
         None proved for this instantiation; LOOP's bound is
-        ``O~(poly(d, sp(V*)) sqrt(T beta))`` [M].
+        ``O~(poly(d, sp(V*)) sqrt(T beta))`` (its exact form not checked against the
+        paper's full text [I]).
 
     References:
         He, Zhong & Yang, ICLR 2024; Jaksch et al., JMLR 2010; Fruit et al.,
         "Efficient bias-span-constrained exploration-exploitation in RL" (SCAL),
         ICML 2018.
     """
+
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "span_bound": Interval("real", 0.0, None, closed="neither", allow_inf=True),
+        **OptimisticTabularAgent._parameter_constraints,
+        "switch": Options(*SWITCH_CODES),
+    }
 
     def __init__(self, span_bound: float = RIVERSWIM6_SPAN, delta: float = 0.05,
                  radius: str = "laplace", switch: str = "doubling", n_states=None,
@@ -83,14 +91,6 @@ class LOOPTab(_OptimisticTabular):
         self.n_states = n_states
         self.evi_max_iter = evi_max_iter
 
-    def _validate_params(self, action_space, observation_space) -> None:
-        self._validate_common(action_space, observation_space)
-        check_span_bound(self.span_bound)
-        if self.switch not in SWITCH_CODES:
-            raise BanditlabError(
-                f"switch: expected one of {sorted(SWITCH_CODES)}, got {self.switch!r}"
-            )
-
     def make_kernel(self) -> AgentKernel:
         """The optimistic tabular kernel with span clipping at ``B``."""
         return AgentKernel(self._hparams(float(self.span_bound), self.switch), optimistic_init,
@@ -98,6 +98,30 @@ class LOOPTab(_OptimisticTabular):
 
 
 # --------------------------------------------------------------------------- LOOP-Mix
+class LOOPMixHparams(NamedTuple):
+    """Kernel hyperparameters of :class:`LOOPMix`.
+
+    Attributes:
+        psi: float64[S, A, S, d], the mixture features ``psi(s'|s, a)``.
+        lam: float64, ridge parameter ``lambda``.
+        delta: float64, confidence level.
+        span_bound: float64, finite span bound ``B``.
+        theta_norm: float64, bound on ``||theta*||_2``.
+        beta_scale: float64, multiplier of the confidence radius.
+        evi_max_iter: int64, EVI sweep cap per switch.
+        tau: float64, EVI damping in (0, 1].
+    """
+
+    psi: np.ndarray
+    lam: float
+    delta: float
+    span_bound: float
+    theta_norm: float
+    beta_scale: float
+    evi_max_iter: np.int64
+    tau: float
+
+
 class MixState(NamedTuple):
     """State of LOOP-Mix (updated in place). ``d`` is the mixture dimension.
 
@@ -135,7 +159,8 @@ class MixState(NamedTuple):
 @njit(cache=True)
 def mix_init(dims, hparams, rng):
     """``Lambda = lambda I``, zero target; plan at the first ``select``."""
-    psi, lam = hparams[0], hparams[1]
+    psi = hparams.psi
+    lam = hparams.lam
     S, A, _, d = psi.shape
     logdet = np.zeros(2)
     logdet[0] = d * math.log(lam)
@@ -166,10 +191,19 @@ def mix_plan(state, hparams, t):
     """VTR estimate, confidence radius, span-clipped optimistic EVI, new target and policy.
 
     Radius ``beta_t = scale (B sqrt(d ln((1 + t / lambda) / delta)) + sqrt(lambda)
-    theta_norm)`` (Hoeffding-type, spec Sec. 4.2). Rewards are estimated per
-    (s, a) with a Hoeffding bonus ``sqrt(ln(2 S A t / delta) / (2 n))`` [I].
+    theta_norm)``, a Hoeffding-type radius for value-targeted regression with targets
+    of span ``B`` (the Bernstein radius of UCRL2-VTR, Wu, Zhou & Gu 2022, is not used)
+    [I]. Rewards are estimated per (s, a) with a Hoeffding bonus
+    ``sqrt(ln(2 S A t / delta) / (2 n))`` [I]. ``hparams`` is a :class:`LOOPMixHparams`.
     """
-    psi, lam, delta, span_bound, theta_norm, scale, max_iter, tau = hparams
+    psi = hparams.psi
+    lam = hparams.lam
+    delta = hparams.delta
+    span_bound = hparams.span_bound
+    theta_norm = hparams.theta_norm
+    scale = hparams.beta_scale
+    max_iter = hparams.evi_max_iter
+    tau = hparams.tau
     S, A, _, d = psi.shape
     theta = state.lam_inv @ state.b
     beta = scale * (span_bound * math.sqrt(d * math.log((1.0 + t / lam) / delta))
@@ -306,6 +340,15 @@ class LOOPMix(KernelAgent):
     """
 
     _tags = {"families": ("amdp",), "check_env": ("banditlab/RiverSwim-v0", {"horizon": 300})}
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "mixture_features": [None, Array("float", ndim=4)],
+        "span_bound": FINITE_SPAN_BOUND,
+        "theta_norm_bound": [None, Interval("real", 0.0, None)],
+        "lambda_reg": Interval("real", 0.0, None, closed="neither"),
+        "delta": Interval("real", 0.0, 1.0, closed="neither"),
+        "beta_scale": Interval("real", 0.0, None, closed="neither"),
+        "evi_max_iter": Interval("int", 1, None),
+    }
 
     def __init__(self, mixture_features=None, span_bound: float = RIVERSWIM6_SPAN,
                  theta_norm_bound=None, lambda_reg: float = 1.0, delta: float = 0.05,
@@ -319,43 +362,28 @@ class LOOPMix(KernelAgent):
         self.evi_max_iter = evi_max_iter
 
     def _validate_params(self, action_space, observation_space) -> None:
-        S = _require_discrete_spaces(action_space, observation_space)
-        A = int(action_space.n)
+        """The constraints, then Discrete spaces and the shape of ``mixture_features``."""
+        super()._validate_params(action_space, observation_space)
+        A = require_discrete_actions(action_space)
+        S = require_discrete_observations(observation_space)
         if self.mixture_features is None:
             psi = one_hot_mixture_features(S, A)
         else:
             psi = np.asarray(self.mixture_features, dtype=np.float64)
-            if psi.ndim != 4 or psi.shape[:3] != (S, A, S):
+            if psi.shape[:3] != (S, A, S):
                 raise BanditlabError(
                     f"mixture_features: expected shape ({S}, {A}, {S}, d), got {psi.shape}"
                 )
-            if not np.all(np.isfinite(psi)):
-                raise BanditlabError("mixture_features: every entry must be finite")
         self.psi_ = np.ascontiguousarray(psi)
-        check_span_bound(self.span_bound)
-        if not np.isfinite(self.span_bound):
-            raise BanditlabError(
-                f"span_bound: LOOP-Mix needs a finite B > 0, got {self.span_bound!r}"
-            )
-        check_delta(self.delta)
-        for name in ("lambda_reg", "beta_scale"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (
-                    np.isfinite(v) and v > 0):
-                raise BanditlabError(f"{name}: expected a finite number > 0, got {v!r}")
         tn = self.theta_norm_bound
-        if tn is None:
-            tn = math.sqrt(S * A)
-        elif isinstance(tn, bool) or not isinstance(tn, (int, float)) or not (
-                np.isfinite(tn) and tn >= 0):
-            raise BanditlabError(f"theta_norm_bound: expected a number >= 0, got {tn!r}")
-        self.theta_norm_ = float(tn)
-        check_positive_int("evi_max_iter", self.evi_max_iter)
+        self.theta_norm_ = float(math.sqrt(S * A) if tn is None else tn)
 
     def make_kernel(self) -> AgentKernel:
         """LOOP-Mix kernel."""
-        hp = (self.psi_, float(self.lambda_reg), float(self.delta), float(self.span_bound),
-              self.theta_norm_, float(self.beta_scale), np.int64(self.evi_max_iter), 0.5)
+        hp = LOOPMixHparams(
+            self.psi_, float(self.lambda_reg), float(self.delta), float(self.span_bound),
+            self.theta_norm_, float(self.beta_scale), np.int64(self.evi_max_iter), 0.5,
+        )
         return AgentKernel(hp, mix_init, mix_select, mix_update)
 
     def diagnostics(self) -> dict[str, float]:

@@ -10,8 +10,10 @@ Radii (``N = max(1, n(s, a))``, ``t_k`` the episode start):
   transitions (L1) ``sqrt(14 S ln(2 A t_k / delta) / N)``.
 * ``"joa_sa"``: as ``"joa"`` with ``ln(2 S A t_k / delta)`` in the transition
   radius (rlberry's variant).
-* ``"laplace"`` (UCRL2-L, Laplace/peeling-free radii as recalled in the spec
-  [M], constants not transcribed from Bourel's reference code): with
+* ``"laplace"`` (UCRL2-L: UCRL2 with Laplace-method, peeling-free radii, as in
+  Bourel, Maillard & Talebi, "Tightening Exploration in Upper Confidence
+  Reinforcement Learning", ICML 2020; the constants below are our reconstruction,
+  not transcribed from the paper or its reference code [I]): with
   ``delta' = delta / (2 S A)``, transitions
   ``sqrt(2 (1 + 1/N) ln(sqrt(N + 1) (2^S - 2) / delta') / N)``, reward
   ``sqrt((1 + 1/N) ln(2 sqrt(N + 1) / delta') / (2 N))``.
@@ -26,17 +28,46 @@ switch counter counts policy computations, including the first one.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
-import gymnasium as gym
 import numpy as np
 from numba import njit
 
 from banditlab.core import AgentKernel, BanditlabError, KernelAgent
 from banditlab.envs.amdp.planning import evi_kernel
+from banditlab.validation import (
+    Interval,
+    Options,
+    require_discrete_actions,
+    require_discrete_observations,
+)
 
 RADIUS_CODES = {"joa": 0, "joa_sa": 1, "laplace": 2}
+"""Radius names and their kernel codes."""
 SWITCH_CODES = {"doubling": 0, "doubling+model_exit": 1}
+"""Switch rules and their kernel codes."""
+
+
+class OptimisticTabularHparams(NamedTuple):
+    """Kernel hyperparameters of the tabular optimistic agents (UCRL2, LOOP-Tab).
+
+    Attributes:
+        n_states: int64, S.
+        delta: float64, confidence level in (0, 1).
+        radius_code: int64, :data:`RADIUS_CODES` value of the radii.
+        span_bound: float64, span bound ``B`` of EVI (``inf``: no clipping, UCRL2).
+        switch_code: int64, :data:`SWITCH_CODES` value of the episode-end rule.
+        evi_max_iter: int64, cap on EVI sweeps per episode.
+        tau: float64, EVI damping (aperiodicity transform) in (0, 1].
+    """
+
+    n_states: np.int64
+    delta: float
+    radius_code: np.int64
+    span_bound: float
+    switch_code: np.int64
+    evi_max_iter: np.int64
+    tau: float
 
 
 class OptimisticTabularState(NamedTuple):
@@ -99,8 +130,8 @@ def confidence_radii(n, S, A, tk, delta, code):
 
 @njit(cache=True)
 def optimistic_init(dims, hparams, rng):
-    """Empty statistics for ``hparams[0]`` states and ``dims[0]`` actions."""
-    S = hparams[0]
+    """Empty statistics for ``hparams.n_states`` states and ``dims[0]`` actions."""
+    S = hparams.n_states
     A = dims[0]
     return OptimisticTabularState(
         np.zeros((S, A)), np.zeros((S, A, S)), np.zeros((S, A)), np.zeros((S, A)),
@@ -116,10 +147,15 @@ def optimistic_plan(state, hparams, t):
 
     Args:
         state: :class:`OptimisticTabularState`.
-        hparams: ``(n_states, delta, radius_code, span_bound, switch_code, evi_max_iter, tau)``.
+        hparams: :class:`OptimisticTabularHparams`.
         t: Current round (from 1).
     """
-    S, delta, code, span_bound, _, max_iter, tau = hparams
+    S = hparams.n_states
+    delta = hparams.delta
+    code = hparams.radius_code
+    span_bound = hparams.span_bound
+    max_iter = hparams.evi_max_iter
+    tau = hparams.tau
     A = state.counts.shape[1]
     for s in range(S):
         for a in range(A):
@@ -155,7 +191,10 @@ def optimistic_select(state, hparams, obs, t, rng):
 @njit(cache=True)
 def optimistic_update(state, hparams, obs, action, reward, next_obs):
     """Count the transition; end the episode by doubling (and, optionally, model exit)."""
-    S, delta, code, span_bound, switch_code, _, _ = hparams
+    S = hparams.n_states
+    delta = hparams.delta
+    code = hparams.radius_code
+    switch_code = hparams.switch_code
     s = int(obs[0])
     s2 = int(next_obs[0])
     a = action
@@ -181,23 +220,22 @@ def optimistic_update(state, hparams, obs, action, reward, next_obs):
             state.need_plan[0] = 1
 
 
-def _require_discrete_spaces(action_space, observation_space) -> int:
-    if not isinstance(action_space, gym.spaces.Discrete):
-        raise BanditlabError(f"action_space: this agent needs Discrete actions, got {action_space}")
-    if not isinstance(observation_space, gym.spaces.Discrete):
-        raise BanditlabError(
-            f"observation_space: this agent needs Discrete states, got {observation_space}"
-        )
-    return int(observation_space.n)
+def resolve_n_states(n_states: int | None, action_space, observation_space) -> int:
+    """The number of states: Discrete actions and states required, ``n_states`` must match.
 
+    Args:
+        n_states: A validated integer >= 1, or ``None`` to read it from the space.
+        action_space: The env's action space (must be ``Discrete``).
+        observation_space: The env's observation space (must be ``Discrete``).
 
-def resolve_n_states(n_states, observation_space) -> int:
-    """``n_states`` if given (checked against the space), else the observation space size."""
-    s_space = int(observation_space.n)
+    Raises:
+        BanditlabError: Naming the space that is not ``Discrete``, or ``n_states`` when
+            it differs from the observation space's size.
+    """
+    require_discrete_actions(action_space)
+    s_space = require_discrete_observations(observation_space)
     if n_states is None:
         return s_space
-    if isinstance(n_states, bool) or not isinstance(n_states, (int, np.integer)) or n_states < 1:
-        raise BanditlabError(f"n_states: expected an integer >= 1 or None, got {n_states!r}")
     if int(n_states) != s_space:
         raise BanditlabError(
             f"n_states: {n_states} does not match the observation space Discrete({s_space})"
@@ -205,38 +243,35 @@ def resolve_n_states(n_states, observation_space) -> int:
     return int(n_states)
 
 
-def check_delta(delta) -> None:
-    """Raise unless ``0 < delta < 1``."""
-    if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not 0 < delta < 1:
-        raise BanditlabError(f"delta: expected a number in (0, 1), got {delta!r}")
+N_STATES = [None, Interval("int", 1, None)]
+"""Constraint of the ``n_states`` hyperparameter of the tabular agents."""
 
 
-def check_positive_int(name, value) -> None:
-    """Raise unless ``value`` is an integer >= 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise BanditlabError(f"{name}: expected an integer >= 1, got {value!r}")
+class OptimisticTabularAgent(KernelAgent):
+    """Shared wrapper of UCRL2 and LOOP-Tab (same kernel, different span bound and switch rule).
 
-
-class _OptimisticTabular(KernelAgent):
-    """Shared wrapper of UCRL2 and LOOP-Tab."""
+    Subclasses store ``delta``, ``radius``, ``n_states`` and ``evi_max_iter``; learned
+    state adds ``n_states_`` (the resolved number of states).
+    """
 
     _tags = {
         "families": ("amdp",),
         "check_env": ("banditlab/RiverSwim-v0", {"horizon": 300}),
     }
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "delta": Interval("real", 0.0, 1.0, closed="neither"),
+        "radius": Options(*RADIUS_CODES),
+        "n_states": N_STATES,
+        "evi_max_iter": Interval("int", 1, None),
+    }
 
-    def _validate_common(self, action_space, observation_space) -> None:
-        _require_discrete_spaces(action_space, observation_space)
-        self.n_states_ = resolve_n_states(self.n_states, observation_space)
-        check_delta(self.delta)
-        if self.radius not in RADIUS_CODES:
-            raise BanditlabError(
-                f"radius: expected one of {sorted(RADIUS_CODES)}, got {self.radius!r}"
-            )
-        check_positive_int("evi_max_iter", self.evi_max_iter)
+    def _validate_params(self, action_space, observation_space) -> None:
+        """The constraints, then Discrete spaces and ``n_states`` against them."""
+        super()._validate_params(action_space, observation_space)
+        self.n_states_ = resolve_n_states(self.n_states, action_space, observation_space)
 
-    def _hparams(self, span_bound: float, switch: str) -> tuple:
-        return (
+    def _hparams(self, span_bound: float, switch: str) -> OptimisticTabularHparams:
+        return OptimisticTabularHparams(
             np.int64(self.n_states_), float(self.delta), np.int64(RADIUS_CODES[self.radius]),
             float(span_bound), np.int64(SWITCH_CODES[switch]), np.int64(self.evi_max_iter),
             0.5,
@@ -247,7 +282,7 @@ class _OptimisticTabular(KernelAgent):
         return {"switches": float(self.state_.switches[0])}
 
 
-class UCRL2(_OptimisticTabular):
+class UCRL2(OptimisticTabularAgent):
     """UCRL2: optimism over L1 confidence sets, extended value iteration, doubling episodes.
 
     Args:
@@ -272,9 +307,6 @@ class UCRL2(_OptimisticTabular):
         self.radius = radius
         self.n_states = n_states
         self.evi_max_iter = evi_max_iter
-
-    def _validate_params(self, action_space, observation_space) -> None:
-        self._validate_common(action_space, observation_space)
 
     def make_kernel(self) -> AgentKernel:
         """The optimistic tabular kernel without span clipping."""

@@ -5,13 +5,27 @@ Kernels on top, classes below.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
-import gymnasium as gym
 import numpy as np
 from numba import njit
 
 from banditlab.core import AgentKernel, BanditlabError, KernelAgent
+from banditlab.validation import Interval, require_discrete_actions
+
+
+class UniformHparams(NamedTuple):
+    """Kernel hyperparameters of :class:`Uniform`: none."""
+
+
+class FixedArmHparams(NamedTuple):
+    """Kernel hyperparameters of :class:`FixedArm`.
+
+    Attributes:
+        arm: int64, the arm played every round.
+    """
+
+    arm: np.int64
 
 
 class CounterState(NamedTuple):
@@ -38,19 +52,14 @@ def uniform_select(state, hparams, obs, t, rng):
 
 @njit(cache=True)
 def fixed_select(state, hparams, obs, t, rng):
-    """Always ``hparams[0]``."""
-    return np.int64(hparams[0])
+    """Always ``hparams.arm`` (:class:`FixedArmHparams`)."""
+    return np.int64(hparams.arm)
 
 
 @njit(cache=True)
 def memoryless_update(state, hparams, obs, action, reward, next_obs):
     """Nothing to learn."""
     return None
-
-
-def _require_discrete(action_space) -> None:
-    if not isinstance(action_space, gym.spaces.Discrete):
-        raise BanditlabError(f"action_space: this agent needs Discrete actions, got {action_space}")
 
 
 class Uniform(KernelAgent):
@@ -62,11 +71,13 @@ class Uniform(KernelAgent):
         pass
 
     def _validate_params(self, action_space, observation_space) -> None:
-        _require_discrete(action_space)
+        """Discrete actions only."""
+        super()._validate_params(action_space, observation_space)
+        require_discrete_actions(action_space)
 
     def make_kernel(self) -> AgentKernel:
         """Uniform kernel."""
-        return AgentKernel((0,), counter_init, uniform_select, memoryless_update)
+        return AgentKernel(UniformHparams(), counter_init, uniform_select, memoryless_update)
 
 
 class FixedArm(KernelAgent):
@@ -77,17 +88,19 @@ class FixedArm(KernelAgent):
     """
 
     _tags = {"learns": False, "families": ("classic", "lsd", "sor")}
+    _parameter_constraints: ClassVar[dict[str, Any]] = {"arm": Interval("int", 0, None)}
 
     def __init__(self, arm: int = 0):
         self.arm = arm
 
     def _validate_params(self, action_space, observation_space) -> None:
-        _require_discrete(action_space)
-        if isinstance(self.arm, bool) or not isinstance(self.arm, (int, np.integer)):
-            raise BanditlabError(f"arm: expected an integer, got {self.arm!r}")
-        if not 0 <= self.arm < action_space.n:
-            raise BanditlabError(f"arm: {self.arm} is outside [0, {action_space.n})")
+        """``arm`` an integer >= 0, discrete actions, and ``arm`` one of them."""
+        super()._validate_params(action_space, observation_space)
+        n = require_discrete_actions(action_space)
+        if self.arm >= n:
+            raise BanditlabError(f"arm: {self.arm} is outside [0, {n})")
 
     def make_kernel(self) -> AgentKernel:
         """Fixed-arm kernel."""
-        return AgentKernel((np.int64(self.arm),), counter_init, fixed_select, memoryless_update)
+        return AgentKernel(FixedArmHparams(np.int64(self.arm)), counter_init, fixed_select,
+                           memoryless_update)

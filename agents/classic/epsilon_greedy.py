@@ -5,13 +5,25 @@ Kernels on top, class below.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar, NamedTuple
+
 import numpy as np
 from numba import njit
 
-from banditlab.agents.classic.baselines import _require_discrete
 from banditlab.agents.classic.ucb import index_init, index_update
-from banditlab.core import AgentKernel, BanditlabError, KernelAgent
+from banditlab.core import AgentKernel, KernelAgent
 from banditlab.kernels import argmax_random_tiebreak
+from banditlab.validation import Interval, require_discrete_actions
+
+
+class EpsilonGreedyHparams(NamedTuple):
+    """Kernel hyperparameters of :class:`EpsilonGreedy`.
+
+    Attributes:
+        epsilon: float64, exploration probability in [0, 1].
+    """
+
+    epsilon: float
 
 
 @njit(cache=True)
@@ -24,7 +36,7 @@ def epsilon_greedy_select(state, hparams, obs, t, rng):
 
     Args:
         state: :class:`banditlab.agents.classic.ucb.IndexState` (counts, sums, index).
-        hparams: ``(epsilon,)``.
+        hparams: :class:`EpsilonGreedyHparams`.
         obs: Ignored.
         t: Current round, from 1 (unused).
         rng: The agent's generator.
@@ -32,7 +44,7 @@ def epsilon_greedy_select(state, hparams, obs, t, rng):
     Returns:
         int64 arm index.
     """
-    eps = hparams[0]
+    eps = hparams.epsilon
     k = state.counts.shape[0]
     u = rng.random()
     j = np.int64(rng.integers(0, k))
@@ -43,28 +55,6 @@ def epsilon_greedy_select(state, hparams, obs, t, rng):
     if u < eps:
         return j
     return greedy
-
-
-def _check_real(name, value, *, low=None, high=None, low_open=False, allow_none=False):
-    """Validate one real hyperparameter; raise :class:`BanditlabError` naming it."""
-    if value is None and allow_none:
-        return
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
-    if ok:
-        v = float(value)
-        ok = np.isfinite(v)
-        if ok and low is not None:
-            ok = v > low if low_open else v >= low
-        if ok and high is not None:
-            ok = v <= high
-    if not ok:
-        lo = "-inf" if low is None else low
-        hi = "inf" if high is None else high
-        br = "(" if (low_open or low is None) else "["
-        extra = " or None" if allow_none else ""
-        raise BanditlabError(
-            f"{name}: expected a finite number in {br}{lo}, {hi}]{extra}, got {value!r}"
-        )
 
 
 class EpsilonGreedy(KernelAgent):
@@ -90,16 +80,19 @@ class EpsilonGreedy(KernelAgent):
     """
 
     _tags = {"families": ("classic",)}
+    _parameter_constraints: ClassVar[dict[str, Any]] = {"epsilon": Interval("real", 0.0, 1.0)}
 
     def __init__(self, epsilon: float = 0.1):
         self.epsilon = epsilon
 
     def _validate_params(self, action_space, observation_space) -> None:
-        _require_discrete(action_space)
-        _check_real("epsilon", self.epsilon, low=0.0, high=1.0)
+        """``epsilon`` and discrete actions."""
+        super()._validate_params(action_space, observation_space)
+        require_discrete_actions(action_space)
 
     def make_kernel(self) -> AgentKernel:
         """Epsilon-greedy kernel over :class:`~banditlab.agents.classic.ucb.IndexState`."""
         return AgentKernel(
-            (float(self.epsilon),), index_init, epsilon_greedy_select, index_update
+            EpsilonGreedyHparams(float(self.epsilon)), index_init, epsilon_greedy_select,
+            index_update,
         )

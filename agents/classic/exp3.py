@@ -5,15 +5,26 @@ Kernels on top, class below.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from numba import njit
 
-from banditlab.agents.classic.baselines import _require_discrete
-from banditlab.agents.classic.epsilon_greedy import _check_real
-from banditlab.core import AgentKernel, BanditlabError, KernelAgent
+from banditlab.core import AgentKernel, KernelAgent
 from banditlab.kernels import categorical_sample
+from banditlab.validation import Interval, require_discrete_actions
+
+
+class Exp3Hparams(NamedTuple):
+    """Kernel hyperparameters of :class:`Exp3`.
+
+    Attributes:
+        eta: float64, constant learning rate, or ``-1.0`` when not given.
+        horizon: float64, horizon T of the tuned rate, or ``-1.0`` when not given.
+    """
+
+    eta: float
+    horizon: float
 
 
 class WeightState(NamedTuple):
@@ -49,11 +60,12 @@ def exp3_learning_rate(hparams, k, t):
     anytime rate ``sqrt(ln K / (t K))``.
 
     Args:
-        hparams: ``(eta, horizon)``; a value ``<= 0`` means "not given".
+        hparams: :class:`Exp3Hparams`; a value ``<= 0`` means "not given".
         k: Number of arms.
         t: Current round, from 1.
     """
-    eta, horizon = hparams
+    eta = hparams.eta
+    horizon = hparams.horizon
     if eta > 0.0:
         return eta
     if horizon > 0.0:
@@ -81,13 +93,6 @@ def exp3_select(state, hparams, obs, t, rng):
 def importance_weighted_update(state, hparams, obs, action, reward, next_obs):
     """``L_hat[a] += (1 - r) / p[a]``: unbiased estimate of the loss ``1 - r`` of every arm."""
     state.cum_loss[action] += (1.0 - reward) / state.probs[action]
-
-
-def _validate_horizon_eta(agent) -> None:
-    _check_real("eta", agent.eta, low=0.0, low_open=True, allow_none=True)
-    h = agent.horizon
-    if h is not None and (isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1):
-        raise BanditlabError(f"horizon: expected an integer >= 1 or None, got {h!r}")
 
 
 class Exp3(KernelAgent):
@@ -128,17 +133,23 @@ class Exp3(KernelAgent):
         "check_env": ("banditlab/AdversarialBandit-v0", {"horizon": 200}),
     }
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "eta": [None, Interval("real", 0.0, None, closed="neither")],
+        "horizon": [None, Interval("int", 1, None)],
+    }
+
     def __init__(self, eta: float | None = None, horizon: int | None = None):
         self.eta = eta
         self.horizon = horizon
 
     def _validate_params(self, action_space, observation_space) -> None:
-        _require_discrete(action_space)
-        _validate_horizon_eta(self)
+        """``eta``, ``horizon`` and discrete actions."""
+        super()._validate_params(action_space, observation_space)
+        require_discrete_actions(action_space)
 
     def make_kernel(self) -> AgentKernel:
         """Exp3 kernel over :class:`WeightState`."""
-        hp = (
+        hp = Exp3Hparams(
             -1.0 if self.eta is None else float(self.eta),
             -1.0 if self.horizon is None else float(self.horizon),
         )

@@ -5,14 +5,27 @@ Kernels on top, class below.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar, NamedTuple
+
 import numpy as np
 from numba import njit
 
-from banditlab.agents.classic.baselines import _require_discrete
-from banditlab.agents.classic.epsilon_greedy import _check_real
 from banditlab.agents.classic.ucb import IndexState, index_init
 from banditlab.core import AgentKernel, KernelAgent
 from banditlab.kernels import argmax_random_tiebreak, kl_ucb_bernoulli
+from banditlab.validation import Interval, require_discrete_actions
+
+
+class KLUCBHparams(NamedTuple):
+    """Kernel hyperparameters of :class:`KLUCB`.
+
+    Attributes:
+        c: float64, constant of the ``log log t`` term (>= 0).
+        precision: float64, bisection tolerance of the index.
+    """
+
+    c: float
+    precision: float
 
 
 @njit(cache=True)
@@ -44,17 +57,17 @@ def kl_ucb_select(state, hparams, obs, t, rng):
 
     The index of arm ``a`` is ``max{q in [mu_a, 1] : n_a kl(mu_a, q) <= log t + c log
     log t}``, found by bisection (:func:`banditlab.kernels.kl_ucb_bernoulli`, tolerance
-    ``hparams[1]``).
+    ``hparams.precision``).
 
     Args:
         state: :class:`~banditlab.agents.classic.ucb.IndexState`.
-        hparams: ``(c, precision)``.
+        hparams: :class:`KLUCBHparams`.
         obs: Ignored.
         t: Current round, from 1.
         rng: Tie-breaking generator (one draw per call).
     """
-    c = hparams[0]
-    precision = hparams[1]
+    c = hparams.c
+    precision = hparams.precision
     for a in range(state.counts.shape[0]):
         n = state.counts[a]
         if n == 0.0:
@@ -90,21 +103,27 @@ class KLUCB(KernelAgent):
     """
 
     _tags = {"families": ("classic",)}
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "c": Interval("real", 0.0, None),
+        "precision": Interval("real", 0.0, 0.1, closed="right"),
+    }
 
     def __init__(self, c: float = 0.0, precision: float = 1e-6):
         self.c = c
         self.precision = precision
 
     def _validate_params(self, action_space, observation_space) -> None:
-        _require_discrete(action_space)
-        _check_real("c", self.c, low=0.0)
-        _check_real("precision", self.precision, low=0.0, low_open=True, high=0.1)
+        """``c``, ``precision`` and discrete actions."""
+        super()._validate_params(action_space, observation_space)
+        require_discrete_actions(action_space)
 
     def make_kernel(self) -> AgentKernel:
         """KL-UCB kernel over :class:`~banditlab.agents.classic.ucb.IndexState`."""
         return AgentKernel(
-            (float(self.c), float(self.precision)), index_init, kl_ucb_select, kl_ucb_update
+            KLUCBHparams(float(self.c), float(self.precision)), index_init, kl_ucb_select,
+            kl_ucb_update,
         )
 
 
-__all__ = ["KLUCB", "IndexState", "kl_ucb_level", "kl_ucb_select", "kl_ucb_update"]
+__all__ = ["KLUCB", "KLUCBHparams", "IndexState", "kl_ucb_level", "kl_ucb_select",
+           "kl_ucb_update"]

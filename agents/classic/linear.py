@@ -8,16 +8,39 @@ produced by ``banditlab/LinearContextual-v0``.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 from numba import njit
 
-from banditlab.agents.classic.baselines import _require_discrete
-from banditlab.agents.classic.epsilon_greedy import _check_real
 from banditlab.core import AgentKernel, BanditlabError, KernelAgent
 from banditlab.kernels import argmax_random_tiebreak
+from banditlab.validation import Interval, require_discrete_actions
+
+
+class LinUCBHparams(NamedTuple):
+    """Kernel hyperparameters of :class:`LinUCB`.
+
+    Attributes:
+        alpha: float64, width of the confidence bonus (> 0).
+        lam: float64, ridge regularisation (> 0).
+    """
+
+    alpha: float
+    lam: float
+
+
+class LinTSHparams(NamedTuple):
+    """Kernel hyperparameters of :class:`LinTS`.
+
+    Attributes:
+        v: float64, posterior scale (> 0).
+        lam: float64, ridge regularisation (> 0).
+    """
+
+    v: float
+    lam: float
 
 
 class LinUCBState(NamedTuple):
@@ -63,7 +86,7 @@ def linucb_init(dims, hparams, rng):
     """``a_inv = I / lam``, zero ``b`` for ``K = dims[0]`` arms and ``d = dims[1] // K``."""
     k = dims[0]
     d = dims[1] // k
-    lam = hparams[1]
+    lam = hparams.lam
     return LinUCBState(np.eye(d) / lam, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(d))
 
 
@@ -73,12 +96,12 @@ def linucb_select(state, hparams, obs, t, rng):
 
     Args:
         state: :class:`LinUCBState`.
-        hparams: ``(alpha, lam)``.
+        hparams: :class:`LinUCBHparams`.
         obs: float64[K, d] features of the current round.
         t: Current round, from 1 (unused).
         rng: Tie-breaking generator.
     """
-    alpha = hparams[0]
+    alpha = hparams.alpha
     a_inv = state.a_inv
     d = a_inv.shape[0]
     theta = state.theta
@@ -135,7 +158,7 @@ def lints_init(dims, hparams, rng):
     """``a = lam I``, zero ``b`` for ``K = dims[0]`` arms and ``d = dims[1] // K``."""
     k = dims[0]
     d = dims[1] // k
-    lam = hparams[1]
+    lam = hparams.lam
     return LinTSState(
         np.eye(d) * lam, np.zeros(d), np.zeros((d, d)), np.zeros(d), np.zeros(k), np.zeros(d)
     )
@@ -170,12 +193,12 @@ def lints_select(state, hparams, obs, t, rng):
 
     Args:
         state: :class:`LinTSState`.
-        hparams: ``(v, lam)``.
+        hparams: :class:`LinTSHparams`.
         obs: float64[K, d] features of the current round.
         t: Current round, from 1 (unused).
         rng: The agent's generator.
     """
-    v = hparams[0]
+    v = hparams.v
     chol = state.chol
     cholesky_lower(state.a, chol)
     d = chol.shape[0]
@@ -215,13 +238,18 @@ def lints_update(state, hparams, obs, action, reward, next_obs):
 
 
 def _require_features(action_space, observation_space) -> None:
-    _require_discrete(action_space)
+    """Discrete actions and a Box observation of shape ``(n_arms, dim)``.
+
+    Raises:
+        BanditlabError: Naming ``action_space`` or ``observation_space``.
+    """
+    n_arms = require_discrete_actions(action_space)
     shape = getattr(observation_space, "shape", None)
     if not (
         isinstance(observation_space, gym.spaces.Box)
         and shape is not None
         and len(shape) == 2
-        and shape[0] == action_space.n
+        and shape[0] == n_arms
         and shape[1] >= 1
     ):
         raise BanditlabError(
@@ -258,19 +286,25 @@ class LinUCB(KernelAgent):
         "check_env": ("banditlab/LinearContextual-v0", {"horizon": 200}),
     }
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "alpha": Interval("real", 0.0, None, closed="neither"),
+        "lam": Interval("real", 0.0, None, closed="neither"),
+    }
+
     def __init__(self, alpha: float = 1.0, lam: float = 1.0):
         self.alpha = alpha
         self.lam = lam
 
     def _validate_params(self, action_space, observation_space) -> None:
+        """``alpha``, ``lam`` and the feature spaces."""
+        super()._validate_params(action_space, observation_space)
         _require_features(action_space, observation_space)
-        _check_real("alpha", self.alpha, low=0.0, low_open=True)
-        _check_real("lam", self.lam, low=0.0, low_open=True)
 
     def make_kernel(self) -> AgentKernel:
         """LinUCB kernel over :class:`LinUCBState`."""
         return AgentKernel(
-            (float(self.alpha), float(self.lam)), linucb_init, linucb_select, linucb_update
+            LinUCBHparams(float(self.alpha), float(self.lam)), linucb_init, linucb_select,
+            linucb_update,
         )
 
 
@@ -302,15 +336,21 @@ class LinTS(KernelAgent):
         "check_env": ("banditlab/LinearContextual-v0", {"horizon": 200}),
     }
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "v": Interval("real", 0.0, None, closed="neither"),
+        "lam": Interval("real", 0.0, None, closed="neither"),
+    }
+
     def __init__(self, v: float = 0.5, lam: float = 1.0):
         self.v = v
         self.lam = lam
 
     def _validate_params(self, action_space, observation_space) -> None:
+        """``v``, ``lam`` and the feature spaces."""
+        super()._validate_params(action_space, observation_space)
         _require_features(action_space, observation_space)
-        _check_real("v", self.v, low=0.0, low_open=True)
-        _check_real("lam", self.lam, low=0.0, low_open=True)
 
     def make_kernel(self) -> AgentKernel:
         """Linear TS kernel over :class:`LinTSState`."""
-        return AgentKernel((float(self.v), float(self.lam)), lints_init, lints_select, lints_update)
+        return AgentKernel(LinTSHparams(float(self.v), float(self.lam)), lints_init, lints_select,
+                           lints_update)

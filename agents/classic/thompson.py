@@ -5,15 +5,40 @@ Kernels on top, classes below.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from numba import njit
 
-from banditlab.agents.classic.baselines import _require_discrete
-from banditlab.agents.classic.epsilon_greedy import _check_real
 from banditlab.core import AgentKernel, KernelAgent
 from banditlab.kernels import argmax_random_tiebreak
+from banditlab.validation import Interval, require_discrete_actions
+
+
+class ThompsonBetaHparams(NamedTuple):
+    """Kernel hyperparameters of :class:`ThompsonBeta`.
+
+    Attributes:
+        alpha0: float64, prior successes (> 0).
+        beta0: float64, prior failures (> 0).
+    """
+
+    alpha0: float
+    beta0: float
+
+
+class ThompsonGaussianHparams(NamedTuple):
+    """Kernel hyperparameters of :class:`ThompsonGaussian`.
+
+    Attributes:
+        prior_mean: float64, prior mean ``m0`` of every arm.
+        prior_var: float64, prior variance ``v0`` (> 0).
+        sigma: float64, assumed noise standard deviation (> 0).
+    """
+
+    prior_mean: float
+    prior_var: float
+    sigma: float
 
 
 class PosteriorState(NamedTuple):
@@ -32,9 +57,9 @@ class PosteriorState(NamedTuple):
 
 @njit(cache=True)
 def beta_init(dims, hparams, rng):
-    """Beta(alpha0, beta0) prior for each of the ``dims[0]`` arms."""
+    """Beta(alpha0, beta0) prior for each of the ``dims[0]`` arms (:class:`ThompsonBetaHparams`)."""
     k = dims[0]
-    return PosteriorState(np.full(k, hparams[0]), np.full(k, hparams[1]), np.zeros(k))
+    return PosteriorState(np.full(k, hparams.alpha0), np.full(k, hparams.beta0), np.zeros(k))
 
 
 @njit(cache=True)
@@ -81,8 +106,13 @@ def gaussian_posterior(n, s, prior_mean, prior_var, sigma):
 
 @njit(cache=True)
 def gaussian_select(state, hparams, obs, t, rng):
-    """Argmax of one Gaussian posterior sample per arm (K normal draws, one tie-break draw)."""
-    m0, v0, sigma = hparams
+    """Argmax of one Gaussian posterior sample per arm (K normal draws, one tie-break draw).
+
+    ``hparams`` is a :class:`ThompsonGaussianHparams`.
+    """
+    m0 = hparams.prior_mean
+    v0 = hparams.prior_var
+    sigma = hparams.sigma
     for i in range(state.a.shape[0]):
         mean, var = gaussian_posterior(state.a[i], state.b[i], m0, v0, sigma)
         state.sample[i] = mean + np.sqrt(var) * rng.standard_normal()
@@ -121,20 +151,25 @@ class ThompsonBeta(KernelAgent):
     """
 
     _tags = {"families": ("classic",)}
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "alpha0": Interval("real", 0.0, None, closed="neither"),
+        "beta0": Interval("real", 0.0, None, closed="neither"),
+    }
 
     def __init__(self, alpha0: float = 1.0, beta0: float = 1.0):
         self.alpha0 = alpha0
         self.beta0 = beta0
 
     def _validate_params(self, action_space, observation_space) -> None:
-        _require_discrete(action_space)
-        _check_real("alpha0", self.alpha0, low=0.0, low_open=True)
-        _check_real("beta0", self.beta0, low=0.0, low_open=True)
+        """``alpha0``, ``beta0`` and discrete actions."""
+        super()._validate_params(action_space, observation_space)
+        require_discrete_actions(action_space)
 
     def make_kernel(self) -> AgentKernel:
         """Beta-Bernoulli kernel over :class:`PosteriorState`."""
         return AgentKernel(
-            (float(self.alpha0), float(self.beta0)), beta_init, beta_select, beta_update
+            ThompsonBetaHparams(float(self.alpha0), float(self.beta0)), beta_init, beta_select,
+            beta_update,
         )
 
 
@@ -164,6 +199,11 @@ class ThompsonGaussian(KernelAgent):
     """
 
     _tags = {"families": ("classic",), "check_env": ("banditlab/Gaussian-v0", {"horizon": 200})}
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "prior_mean": Interval("real"),
+        "prior_var": Interval("real", 0.0, None, closed="neither"),
+        "sigma": Interval("real", 0.0, None, closed="neither"),
+    }
 
     def __init__(self, prior_mean: float = 0.0, prior_var: float = 1.0, sigma: float = 1.0):
         self.prior_mean = prior_mean
@@ -171,12 +211,13 @@ class ThompsonGaussian(KernelAgent):
         self.sigma = sigma
 
     def _validate_params(self, action_space, observation_space) -> None:
-        _require_discrete(action_space)
-        _check_real("prior_mean", self.prior_mean)
-        _check_real("prior_var", self.prior_var, low=0.0, low_open=True)
-        _check_real("sigma", self.sigma, low=0.0, low_open=True)
+        """The prior, ``sigma`` and discrete actions."""
+        super()._validate_params(action_space, observation_space)
+        require_discrete_actions(action_space)
 
     def make_kernel(self) -> AgentKernel:
         """Gaussian kernel over :class:`PosteriorState`."""
-        hp = (float(self.prior_mean), float(self.prior_var), float(self.sigma))
+        hp = ThompsonGaussianHparams(
+            float(self.prior_mean), float(self.prior_var), float(self.sigma)
+        )
         return AgentKernel(hp, gaussian_init, gaussian_select, gaussian_update)

@@ -6,14 +6,25 @@ the normaliser in :func:`banditlab.kernels.tsallis_inf_weights`.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar, NamedTuple
+
 import numpy as np
 from numba import njit
 
-from banditlab.agents.classic.baselines import _require_discrete
-from banditlab.agents.classic.epsilon_greedy import _check_real
 from banditlab.agents.classic.exp3 import WeightState, importance_weighted_update, weight_init
 from banditlab.core import AgentKernel, KernelAgent
 from banditlab.kernels import categorical_sample, tsallis_inf_weights
+from banditlab.validation import Interval, require_discrete_actions
+
+
+class TsallisINFHparams(NamedTuple):
+    """Kernel hyperparameters of :class:`TsallisINF`.
+
+    Attributes:
+        eta_scale: float64, constant of the learning rate ``eta_t = eta_scale / sqrt(t)``.
+    """
+
+    eta_scale: float
 
 
 @njit(cache=True)
@@ -26,12 +37,12 @@ def tsallis_inf_select(state, hparams, obs, t, rng):
 
     Args:
         state: :class:`~banditlab.agents.classic.exp3.WeightState`.
-        hparams: ``(eta_scale,)``.
+        hparams: :class:`TsallisINFHparams`.
         obs: Ignored.
         t: Current round, from 1.
         rng: The agent's generator.
     """
-    eta = hparams[0] / np.sqrt(t)
+    eta = hparams.eta_scale / np.sqrt(t)
     w, x = tsallis_inf_weights(state.cum_loss, eta, state.aux[0], 1e-12, 100)
     state.aux[0] = x
     state.aux[1] = eta
@@ -70,18 +81,24 @@ class TsallisINF(KernelAgent):
         "check_env": ("banditlab/AdversarialBandit-v0", {"horizon": 200}),
     }
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "eta_scale": Interval("real", 0.0, None, closed="neither"),
+    }
+
     def __init__(self, eta_scale: float = 2.0):
         self.eta_scale = eta_scale
 
     def _validate_params(self, action_space, observation_space) -> None:
-        _require_discrete(action_space)
-        _check_real("eta_scale", self.eta_scale, low=0.0, low_open=True)
+        """``eta_scale`` and discrete actions."""
+        super()._validate_params(action_space, observation_space)
+        require_discrete_actions(action_space)
 
     def make_kernel(self) -> AgentKernel:
         """Tsallis-INF kernel over :class:`~banditlab.agents.classic.exp3.WeightState`."""
         return AgentKernel(
-            (float(self.eta_scale),), weight_init, tsallis_inf_select, importance_weighted_update
+            TsallisINFHparams(float(self.eta_scale)), weight_init, tsallis_inf_select,
+            importance_weighted_update,
         )
 
 
-__all__ = ["TsallisINF", "WeightState", "tsallis_inf_select"]
+__all__ = ["TsallisINF", "TsallisINFHparams", "WeightState", "tsallis_inf_select"]

@@ -5,14 +5,24 @@ Kernels on top, class below.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from numba import njit
 
-from banditlab.agents.classic.baselines import _require_discrete
-from banditlab.core import AgentKernel, BanditlabError, KernelAgent
+from banditlab.core import AgentKernel, KernelAgent
 from banditlab.kernels import argmax_random_tiebreak
+from banditlab.validation import Interval, require_discrete_actions
+
+
+class UCB1Hparams(NamedTuple):
+    """Kernel hyperparameters of :class:`UCB1`.
+
+    Attributes:
+        alpha: float64, exploration constant (> 0).
+    """
+
+    alpha: float
 
 
 class IndexState(NamedTuple):
@@ -49,12 +59,12 @@ def ucb1_select(state, hparams, obs, t, rng):
 
     Args:
         state: :class:`IndexState`.
-        hparams: ``(alpha,)``.
+        hparams: :class:`UCB1Hparams`.
         obs: Ignored.
         t: Current round, from 1.
         rng: Tie-breaking generator (one draw per call).
     """
-    alpha = hparams[0]
+    alpha = hparams.alpha
     logt = np.log(t)
     for a in range(state.counts.shape[0]):
         n = state.counts[a]
@@ -83,16 +93,18 @@ class UCB1(KernelAgent):
     """
 
     _tags = {"families": ("classic", "lsd", "sor")}
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "alpha": Interval("real", 0.0, None, closed="neither"),
+    }
 
     def __init__(self, alpha: float = 2.0):
         self.alpha = alpha
 
     def _validate_params(self, action_space, observation_space) -> None:
-        _require_discrete(action_space)
-        alpha = self.alpha
-        if not (isinstance(alpha, (int, float)) and np.isfinite(alpha) and alpha > 0):
-            raise BanditlabError(f"alpha: expected a finite number > 0, got {self.alpha!r}")
+        """``alpha`` and discrete actions."""
+        super()._validate_params(action_space, observation_space)
+        require_discrete_actions(action_space)
 
     def make_kernel(self) -> AgentKernel:
         """UCB1 kernel over :class:`IndexState`."""
-        return AgentKernel((float(self.alpha),), index_init, ucb1_select, index_update)
+        return AgentKernel(UCB1Hparams(float(self.alpha)), index_init, ucb1_select, index_update)

@@ -6,7 +6,7 @@ play it. CombUCB1 (``L = block``) values an arm's first pull in the block at its
 current delay shifted by the position; ISI-CombUCB1 (``L = block + 1``) values first
 pulls 0 and does not learn from them ("ignore state initialisation"), so the block
 value depends on the block alone. UCB: ``mean + sqrt(bonus_c ln t / n)``; unvisited
-pairs get ``D sqrt(1.5 ln(k D))`` (authors' ``run_exp.py`` [V-code]).
+pairs get ``D sqrt(1.5 ln(k D))`` (as in the authors' ``run_exp.py``).
 
 Block planner (``planner``): ``"lp"`` is the authors' scheme, an LP over first-pull and
 later-pull variables with greedy position-by-position rounding
@@ -24,13 +24,35 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import gymnasium as gym
 import numpy as np
 from numba import njit
 
-from banditlab.agents.lsd.ucb_greedy import OBS_ENCODINGS, check_positive
 from banditlab.core import AgentKernel, BanditlabError, KernelAgent
-from banditlab.envs.lsd.blocks import PLANNERS, lsd_obs_delays, plan_block
+from banditlab.envs.lsd.blocks import PLANNERS, plan_block
+from banditlab.envs.lsd.model import OBS_ENCODINGS, lsd_obs_delays
+from banditlab.validation import Interval, Options, require_discrete_actions
+
+
+class BlockUCBHParams(NamedTuple):
+    """Hyperparameters of the block-UCB kernel.
+
+    Attributes:
+        length: int64, planned block length ``L`` (also the delay cap ``D`` of the
+            statistics).
+        bonus_c: float64, exploration constant of ``sqrt(bonus_c ln t / n)``.
+        enc: int64, index of the observation encoding in ``OBS_ENCODINGS``.
+        isi: int64, 1 for ISI-CombUCB1 (first pulls of a block valued 0 and not learned
+            from), 0 for CombUCB1.
+        unvisited: float64, UCB value of an unvisited (arm, delay) pair.
+        planner: int64, index of the block planner in ``PLANNERS``.
+    """
+
+    length: np.int64
+    bonus_c: float
+    enc: np.int64
+    isi: np.int64
+    unvisited: float
+    planner: np.int64
 
 
 class BlockUCBState(NamedTuple):
@@ -55,9 +77,9 @@ class BlockUCBState(NamedTuple):
 
 @njit(cache=True)
 def block_ucb_init(dims, hparams, rng):
-    """Zero statistics; ``hparams = (L, bonus_c, enc, isi, unvisited, planner)``, ``D = L``."""
+    """Zero statistics (``hparams``: :class:`BlockUCBHParams`); the delay cap is ``D = L``."""
     k = dims[0]
-    length = hparams[0]
+    length = hparams.length
     return BlockUCBState(np.zeros((k, length)), np.zeros((k, length)),
                          np.zeros(length, np.int64), np.zeros(length, np.int64),
                          np.zeros(1, np.int64), np.zeros(1, np.int64))
@@ -66,11 +88,11 @@ def block_ucb_init(dims, hparams, rng):
 @njit(cache=True)
 def block_ucb_select(state, hparams, obs, t, rng):
     """Plan a block at its start (exhaustive or LP-rounded, on UCB values); play the next pull."""
-    length = hparams[0]
-    c = hparams[1]
-    enc = hparams[2]
-    isi = hparams[3]
-    unvisited = hparams[4]
+    length = hparams.length
+    c = hparams.bonus_c
+    enc = hparams.enc
+    isi = hparams.isi
+    unvisited = hparams.unvisited
     pos = state.pos[0]
     if pos == 0:
         k = state.counts.shape[0]
@@ -94,7 +116,7 @@ def block_ucb_select(state, hparams, obs, t, rng):
         for i in range(k):
             for dl in range(1, length):
                 later_val[i, dl - 1] = ucb[i, min(dl, d_cols) - 1]
-        plan = plan_block(first_val, later_val, length, hparams[5], rng)
+        plan = plan_block(first_val, later_val, length, hparams.planner, rng)
         seen = np.zeros(k, np.int64)
         for s in range(length):
             state.plan[s] = plan[s]
@@ -108,9 +130,9 @@ def block_ucb_select(state, hparams, obs, t, rng):
 @njit(cache=True)
 def block_ucb_update(state, hparams, obs, action, reward, next_obs):
     """Learn from the pull at its delay before the pull (ISI skips first pulls in a block)."""
-    if hparams[3] == 1 and state.first[state.cur[0]] == 1:
+    if hparams.isi == 1 and state.first[state.cur[0]] == 1:
         return
-    delays = lsd_obs_delays(obs, hparams[2])
+    delays = lsd_obs_delays(obs, hparams.enc)
     col = min(delays[action], state.counts.shape[1]) - 1
     state.counts[action, col] += 1.0
     state.sums[action, col] += reward
@@ -120,6 +142,13 @@ class _BlockUCB(KernelAgent):
     _tags = {"families": ("lsd",),
              "check_env": ("banditlab/LSDLaforgue5-v0", {"horizon": 200})}
     _isi = 0
+    _parameter_constraints = {
+        "block": Interval("int", 1, None),
+        "bonus_c": Interval("real", 0, None, closed="neither"),
+        "obs_encoding": Options(*OBS_ENCODINGS),
+        "max_sequences": Interval("int", 1, None),
+        "planner": Options(*PLANNERS),
+    }
 
     def __init__(self, block: int = 3, bonus_c: float = 1.5, obs_encoding: str = "delay",
                  max_sequences: int = 200_000, planner: str = "exhaustive"):
@@ -133,21 +162,8 @@ class _BlockUCB(KernelAgent):
         return int(self.block) + self._isi
 
     def _validate_params(self, action_space, observation_space) -> None:
-        if not isinstance(action_space, gym.spaces.Discrete):
-            raise BanditlabError(
-                f"action_space: this agent needs Discrete actions, got {action_space}"
-            )
-        if isinstance(self.block, bool) or not isinstance(self.block, (int, np.integer)) \
-                or self.block < 1:
-            raise BanditlabError(f"block: expected an integer >= 1, got {self.block!r}")
-        check_positive("bonus_c", self.bonus_c)
-        if self.obs_encoding not in OBS_ENCODINGS:
-            raise BanditlabError(
-                f"obs_encoding: expected one of {OBS_ENCODINGS}, got {self.obs_encoding!r}"
-            )
-        if self.planner not in PLANNERS:
-            raise BanditlabError(f"planner: expected one of {PLANNERS}, got {self.planner!r}")
-        n_seq = int(action_space.n) ** self._length()
+        super()._validate_params(action_space, observation_space)
+        n_seq = require_discrete_actions(action_space) ** self._length()
         if self.planner == "exhaustive" and n_seq > self.max_sequences:
             raise BanditlabError(
                 f"block: k**L = {n_seq} sequences exceed max_sequences={self.max_sequences}; "
@@ -159,9 +175,10 @@ class _BlockUCB(KernelAgent):
         length = self._length()
         k = int(self.action_space_.n) if hasattr(self, "action_space_") else 1
         unvisited = length * np.sqrt(1.5 * np.log(max(k * length, 2)))
-        hp = (np.int64(length), float(self.bonus_c),
-              np.int64(OBS_ENCODINGS.index(self.obs_encoding)), np.int64(self._isi),
-              float(unvisited), np.int64(PLANNERS.index(self.planner)))
+        hp = BlockUCBHParams(length=np.int64(length), bonus_c=float(self.bonus_c),
+                             enc=np.int64(OBS_ENCODINGS.index(self.obs_encoding)),
+                             isi=np.int64(self._isi), unvisited=float(unvisited),
+                             planner=np.int64(PLANNERS.index(self.planner)))
         return AgentKernel(hp, block_ucb_init, block_ucb_select, block_ucb_update)
 
     def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
@@ -195,7 +212,7 @@ class ISICombUCB1(_BlockUCB):
         planner: ``"exhaustive"`` (default) or ``"lp"`` (block LP, greedy rounding).
 
     Regret: against the best block-periodic policy, an approximation-estimation
-    trade-off in ``d`` [V-abs].
+    trade-off in ``d`` (from the paper's abstract).
     """
 
     _isi = 1

@@ -1,32 +1,34 @@
 """Planners for LSD / recharging bandits with a known payoff table (oracle agents).
 
-Kernels on top, classes below. They are returned by
-``env.unwrapped.oracle.benchmark_policies()`` (spec ``lsd_recharging.md`` §4) and are
-tagged ``oracle=True``: they receive the true payoff table as a hyperparameter.
+Kernels on top, classes below. The env's oracle names them by registry id in
+``env.unwrapped.oracle.benchmark_policies()`` (build one with
+:func:`banditlab.registry.make_benchmark_policy`); they are tagged ``oracle=True`` and
+receive the true payoff table as a hyperparameter, never the oracle itself.
 
-* :class:`LSDOracleGreedy` (``greedy``, §4.4): argmax of the current means, ties at random.
-* :class:`LSDLPRounding` (``lp_rounding`` / ``lsd_lp_rounding``, §4.1-4.2): solve the
-  recharging LP (on the delay-only projection) or the higher-dimensional LSD LP with
-  HiGHS; at ``reset`` sample one cycle ``(a_i, b_i)`` per arm with the LP's
+* :class:`LSDOracleGreedy` (``LSDOracleGreedy-v0``, oracle name ``greedy``): argmax of
+  the current means, ties at random.
+* :class:`LSDLPRounding` (``LSDLPRounding-v0``, ``lp_rounding`` / ``lsd_lp_rounding``):
+  solve the recharging LP (on the delay-only projection) or the higher-dimensional LSD
+  LP with HiGHS; at ``reset`` sample one cycle ``(a_i, b_i)`` per arm with the LP's
   probabilities and a random phase; each round play a candidate (conflict rule
   ``"uniform"`` or ``"max_mean"``; an arm in the middle of a run keeps it), or fill
-  greedily. The paper's "interleaved" rule is not implemented (unverified, §9).
-* :class:`LSDRoundRobin` (``round_robin``, §4.5): cycle through the ``m'`` arms with the
-  largest fully recharged mean, ``m'`` chosen by exact simulation.
-* :class:`LSDBlockPlanner` (``block_lp``, §4.7): plans blocks of ``block`` pulls from the
-  current states, either with Laforgue et al.'s block LP and greedy rounding
-  (``planner="lp"``, HiGHS instead of CVXOPT) or by exhaustive search over all
-  ``k**block`` sequences (``planner="exhaustive"``, the default: exact where the LP is a
-  relaxation).
-* :class:`LSDOptimal` (``optimal``, §4.6): the gain-optimal stationary policy from
-  relative value iteration over the reachable joint states (small instances).
+  greedily. The "interleaved" scheduling of Papadigenopoulos et al. (NeurIPS 2022) is
+  not implemented (its details were not checked against the paper).
+* :class:`LSDRoundRobin` (``LSDRoundRobin-v0``, ``round_robin``): cycle through the
+  ``m'`` arms with the largest fully recharged mean, ``m'`` chosen by exact simulation.
+* :class:`LSDBlockPlanner` (``LSDBlockPlanner-v0``, ``block_lp``): plans blocks of
+  ``block`` pulls from the current states, either with Laforgue et al.'s block LP and
+  greedy rounding (``planner="lp"``, HiGHS instead of CVXOPT) or by exhaustive search
+  over all ``k**block`` sequences (``planner="exhaustive"``, the default: exact where the
+  LP is a relaxation).
+* :class:`LSDOptimal` (``LSDOptimal-v0``, ``optimal``): the gain-optimal stationary
+  policy from relative value iteration over the reachable joint states (small instances).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-import gymnasium as gym
 import numpy as np
 from numba import njit
 
@@ -35,17 +37,25 @@ from banditlab.envs.lsd.blocks import (
     PLANNERS,
     best_block_model,
     block_model_values,
+    plan_block,
+)
+from banditlab.envs.lsd.exact import optimal_average_reward, reachable_graph
+from banditlab.envs.lsd.lp import delay_projection, lsd_lp, recharging_lp
+from banditlab.envs.lsd.model import (
+    INIT_STATES,
+    OBS_ENCODINGS,
+    lsd_encode,
     lsd_obs_counters,
     lsd_table_means,
-    plan_block,
     table_mean,
 )
-from banditlab.envs.lsd.env import lsd_encode
 from banditlab.kernels.common import argmax_random_tiebreak
+from banditlab.validation import Array, Interval, Options, require_discrete_actions
 
-OBS_ENCODINGS = ("signed_played_positive", "signed_played_negative", "delay")
 CONFLICT_RULES = ("uniform", "max_mean")
-_LSD_CHECK_ENV = ("banditlab/LSDBandit-v0", {"horizon": 200})
+RELAXATIONS = ("recharging", "lsd")
+#: The env the planners' conformance checks run on; their registered defaults are its model.
+CHECK_ENV = ("banditlab/LSDLaforgue2-v0", {"horizon": 200})
 
 
 # --------------------------------------------------------------------------- kernels
@@ -71,6 +81,86 @@ class PlannerState(NamedTuple):
     scratch: np.ndarray
 
 
+class GreedyHParams(NamedTuple):
+    """Hyperparameters of the greedy planner kernel.
+
+    Attributes:
+        table: float64[k, 2, tau_max], the true payoff table.
+        enc: int64, index of the observation encoding in ``OBS_ENCODINGS``.
+    """
+
+    table: np.ndarray
+    enc: np.int64
+
+
+class RoundingHParams(NamedTuple):
+    """Hyperparameters of the LP-rounding schedule kernels (also used by LP-UCB).
+
+    Attributes:
+        table: float64[k, 2, tau_max], the payoff table the schedule is planned on.
+        enc: int64, index of the observation encoding in ``OBS_ENCODINGS``.
+        probs: float64[k, n], each arm's probability of each cycle option.
+        a_opt: int64[n], the played part ``a`` of each option (-1: play forever).
+        b_opt: int64[n], the idle part ``b`` of each option.
+        rule: int64, index of the conflict rule in ``CONFLICT_RULES``.
+    """
+
+    table: np.ndarray
+    enc: np.int64
+    probs: np.ndarray
+    a_opt: np.ndarray
+    b_opt: np.ndarray
+    rule: np.int64
+
+
+class RoundRobinHParams(NamedTuple):
+    """Hyperparameters of the round-robin kernel.
+
+    Attributes:
+        order: int64[m'], the arms cycled through.
+    """
+
+    order: np.ndarray
+
+
+class BlockPlannerHParams(NamedTuple):
+    """Hyperparameters of the block planner kernel.
+
+    Attributes:
+        table: float64[k, 2, tau_max], the true payoff table.
+        enc: int64, index of the observation encoding in ``OBS_ENCODINGS``.
+        block: int64, block length.
+        planner: int64, index of the block planner in ``PLANNERS`` (0 exhaustive, 1 LP).
+    """
+
+    table: np.ndarray
+    enc: np.int64
+    block: np.int64
+    planner: np.int64
+
+
+class OptimalHParams(NamedTuple):
+    """Hyperparameters of the optimal-policy lookup kernel.
+
+    Attributes:
+        table: float64[k, 2, tau_max], the true payoff table (greedy fallback).
+        enc: int64, index of the observation encoding in ``OBS_ENCODINGS``.
+        c_on: int64[k], on caps of the compressed joint state.
+        c_off: int64[k], off caps of the compressed joint state.
+        mult: int64[k], mixed-radix multipliers of the per-arm codes.
+        keys: int64[S], sorted keys of the reachable joint states.
+        policy: int64[S], the optimal action of each state, in ``keys`` order.
+    """
+
+    table: np.ndarray
+    enc: np.int64
+    c_on: np.ndarray
+    c_off: np.ndarray
+    mult: np.ndarray
+    keys: np.ndarray
+    policy: np.ndarray
+
+
 @njit(cache=True)
 def _empty_state(k, plan_len):
     return PlannerState(np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k, np.int64),
@@ -94,9 +184,9 @@ def planner_update(state, hparams, obs, action, reward, next_obs):
 def greedy_select(state, hparams, obs, t, rng):
     """Argmax of the true current means (ties uniformly at random).
 
-    ``hparams = (table float64[k, 2, tau], enc int64)``.
+    ``hparams``: :class:`GreedyHParams`.
     """
-    means = lsd_table_means(hparams[0], obs, hparams[1])
+    means = lsd_table_means(hparams.table, obs, hparams.enc)
     return argmax_random_tiebreak(means, rng)
 
 
@@ -104,13 +194,12 @@ def greedy_select(state, hparams, obs, t, rng):
 def rounding_init(dims, hparams, rng):
     """Sample each arm's cycle and phase from the LP solution.
 
-    ``hparams = (table, enc, probs float64[k, n], a_opt int64[n], b_opt int64[n], rule)``;
-    ``a_opt = -1`` means "play forever". One uniform per arm for the cycle, one integer
-    draw per used arm for the phase.
+    ``hparams``: :class:`RoundingHParams`; ``a_opt = -1`` means "play forever". One
+    uniform per arm for the cycle, one integer draw per used arm for the phase.
     """
-    probs = hparams[2]
-    a_opt = hparams[3]
-    b_opt = hparams[4]
+    probs = hparams.probs
+    a_opt = hparams.a_opt
+    b_opt = hparams.b_opt
     k = dims[0]
     st = _empty_state(k, 0)
     for i in range(k):
@@ -138,9 +227,9 @@ def rounding_select(state, hparams, obs, t, rng):
     An arm that played last round and is still a candidate keeps its run; otherwise
     rule 0 picks a candidate uniformly, rule 1 the candidate with the largest mean.
     """
-    table = hparams[0]
-    enc = hparams[1]
-    rule = hparams[5]
+    table = hparams.table
+    enc = hparams.enc
+    rule = hparams.rule
     means = lsd_table_means(table, obs, enc)
     k = means.shape[0]
     n_cand = 0
@@ -161,8 +250,8 @@ def rounding_select(state, hparams, obs, t, rng):
 
 @njit(cache=True)
 def round_robin_select(state, hparams, obs, t, rng):
-    """``order[(t - 1) mod m']`` with ``hparams = (order int64[m'],)``."""
-    order = hparams[0]
+    """``order[(t - 1) mod m']`` (``hparams``: :class:`RoundRobinHParams`)."""
+    order = hparams.order
     return np.int64(order[(t - 1) % order.shape[0]])
 
 
@@ -190,27 +279,27 @@ def simulate_cycle_average(table, order, n_steps):
 
 @njit(cache=True)
 def block_init(dims, hparams, rng):
-    """Empty block of length ``hparams[2]``."""
-    return _empty_state(dims[0], hparams[2])
+    """Empty block of length ``hparams.block``."""
+    return _empty_state(dims[0], hparams.block)
 
 
 @njit(cache=True)
 def block_select(state, hparams, obs, t, rng):
     """At a block start, plan a block under the true table; play its next pull.
 
-    ``hparams = (table, enc, block int64, planner int64)``; planner 0 is the exhaustive
-    search (exact simulation), 1 the block LP with greedy rounding.
+    ``hparams``: :class:`BlockPlannerHParams`; planner 0 is the exhaustive search (exact
+    simulation), 1 the block LP with greedy rounding.
     """
     pos = state.pos[0]
     if pos == 0:
-        streak, idle = lsd_obs_counters(obs, hparams[1])
-        if hparams[3] == 0:
-            state.plan[:] = best_block_model(hparams[0], streak, idle, hparams[2], rng)
+        streak, idle = lsd_obs_counters(obs, hparams.enc)
+        if hparams.planner == 0:
+            state.plan[:] = best_block_model(hparams.table, streak, idle, hparams.block, rng)
         else:
-            fv, lv = block_model_values(hparams[0], streak, idle, hparams[2])
-            state.plan[:] = plan_block(fv, lv, hparams[2], hparams[3], rng)
+            fv, lv = block_model_values(hparams.table, streak, idle, hparams.block)
+            state.plan[:] = plan_block(fv, lv, hparams.block, hparams.planner, rng)
     a = state.plan[pos]
-    state.pos[0] = (pos + 1) % hparams[2]
+    state.pos[0] = (pos + 1) % hparams.block
     return np.int64(a)
 
 
@@ -218,16 +307,15 @@ def block_select(state, hparams, obs, t, rng):
 def optimal_select(state, hparams, obs, t, rng):
     """Stationary gain-optimal policy looked up by the joint-state key.
 
-    ``hparams = (table, enc, c_on int64[k], c_off int64[k], mult int64[k],
-    sorted_keys int64[S], policy_sorted int64[S])``; unknown states fall back to greedy.
+    ``hparams``: :class:`OptimalHParams`; unknown states fall back to greedy.
     """
-    table = hparams[0]
-    c_on = hparams[2]
-    c_off = hparams[3]
-    mult = hparams[4]
-    keys = hparams[5]
-    policy = hparams[6]
-    streak, idle = lsd_obs_counters(obs, hparams[1])
+    table = hparams.table
+    c_on = hparams.c_on
+    c_off = hparams.c_off
+    mult = hparams.mult
+    keys = hparams.keys
+    policy = hparams.policy
+    streak, idle = lsd_obs_counters(obs, hparams.enc)
     key = np.int64(0)
     for i in range(streak.shape[0]):
         if streak[i] > 0:
@@ -238,22 +326,27 @@ def optimal_select(state, hparams, obs, t, rng):
     pos = np.searchsorted(keys, key)
     if pos < keys.shape[0] and keys[pos] == key:
         return np.int64(policy[pos])
-    return argmax_random_tiebreak(lsd_table_means(table, obs, hparams[1]), rng)
+    return argmax_random_tiebreak(lsd_table_means(table, obs, hparams.enc), rng)
 
 
 # --------------------------------------------------------------------------- classes
 class _TablePlanner(KernelAgent):
-    """Shared validation of planners that hold the true payoff table."""
+    """Shared validation of planners that hold the true payoff table.
+
+    The registered ids carry the model of their check env (``LSDLaforgue2-v0``) as
+    defaults, so they build and run without arguments; the oracle passes every env's
+    own table and encoding.
+    """
 
     _tags = {
         "learns": False,
         "oracle": True,
         "families": ("lsd",),
-        "check_env": _LSD_CHECK_ENV,
-        "xfail_checks": {
-            "check_default_constructible": "an oracle planner needs the true payoff_table; "
-            "it is built by env.unwrapped.oracle.benchmark_policies()",
-        },
+        "check_env": CHECK_ENV,
+    }
+    _parameter_constraints = {
+        "payoff_table": Array("float", ndim=3),
+        "obs_encoding": Options(*OBS_ENCODINGS),
     }
 
     def _table(self) -> np.ndarray:
@@ -263,27 +356,14 @@ class _TablePlanner(KernelAgent):
         return np.int64(OBS_ENCODINGS.index(self.obs_encoding))
 
     def _validate_params(self, action_space, observation_space) -> None:
-        if not isinstance(action_space, gym.spaces.Discrete):
+        super()._validate_params(action_space, observation_space)
+        k = require_discrete_actions(action_space)
+        shape = np.shape(self.payoff_table)
+        if shape[1] != 2:
+            raise BanditlabError(f"payoff_table: expected shape (k, 2, tau_max), got {shape}")
+        if shape[0] != k:  # a valid table of another instance: the env does not match it
             raise BanditlabError(
-                f"action_space: this agent needs Discrete actions, got {action_space}"
-            )
-        if self.payoff_table is None:
-            raise BanditlabError("payoff_table: required (float[k, 2, tau_max], the true payoffs)")
-        try:
-            table = np.asarray(self.payoff_table, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise BanditlabError(
-                "payoff_table: expected numbers of shape (k, 2, tau_max)"
-            ) from None
-        if table.ndim != 3 or table.shape[1] != 2 or table.shape[0] != action_space.n:
-            raise BanditlabError(
-                f"payoff_table: expected shape ({action_space.n}, 2, tau_max), got {table.shape}"
-            )
-        if not np.all(np.isfinite(table)):
-            raise BanditlabError("payoff_table: every payoff must be finite")
-        if self.obs_encoding not in OBS_ENCODINGS:
-            raise BanditlabError(
-                f"obs_encoding: expected one of {OBS_ENCODINGS}, got {self.obs_encoding!r}"
+                f"action_space: payoff_table has {shape[0]} arms, the env has {action_space}"
             )
 
 
@@ -304,8 +384,8 @@ class LSDOracleGreedy(_TablePlanner):
 
     def make_kernel(self) -> AgentKernel:
         """Greedy kernel."""
-        return AgentKernel((self._table(), self._enc()), planner_init_plain, greedy_select,
-                           planner_update)
+        return AgentKernel(GreedyHParams(table=self._table(), enc=self._enc()),
+                           planner_init_plain, greedy_select, planner_update)
 
 
 _LP_CACHE: dict = {}
@@ -318,8 +398,6 @@ def lp_schedule_options(table: np.ndarray, relaxation: str):
     ``(a, b)``, with ``a = -1`` for "play forever". Probabilities are the LP shares,
     renormalised per arm if they exceed 1 by rounding.
     """
-    from banditlab.envs.lsd.lp import delay_projection, lsd_lp, recharging_lp
-
     key = (table.tobytes(), table.shape, relaxation)
     if key in _LP_CACHE:
         return _LP_CACHE[key]
@@ -354,14 +432,22 @@ class LSDLPRounding(_TablePlanner):
     Args:
         payoff_table: The true table float[k, 2, tau_max].
         obs_encoding: The env's observation encoding.
-        relaxation: ``"recharging"`` (§4.1, on the delay-only projection; ``lp_rounding``)
-            or ``"lsd"`` (§4.2, our reconstruction [I]; ``lsd_lp_rounding``).
+        relaxation: ``"recharging"`` (the recharging LP on the delay-only projection;
+            ``lp_rounding``) or ``"lsd"`` (the higher-dimensional LSD LP, our
+            reconstruction [I]; ``lsd_lp_rounding``).
         conflict_rule: ``"uniform"`` (default) or ``"max_mean"``.
 
     The schedule is sampled at ``reset`` from ``rng_``, so averaging over agent seeds
-    averages over schedules. Guarantee [V-abs for Papadigenopoulos et al. 2022]: about
-    ``(1 - 1/e)`` of the LP value asymptotically, on monotone recharging payoffs.
+    averages over schedules. Guarantee (Papadigenopoulos et al., NeurIPS 2022, from the
+    paper's abstract): about ``(1 - 1/e)`` of the LP value asymptotically, on monotone
+    recharging payoffs.
     """
+
+    _parameter_constraints = {
+        **_TablePlanner._parameter_constraints,
+        "relaxation": Options(*RELAXATIONS),
+        "conflict_rule": Options(*CONFLICT_RULES),
+    }
 
     def __init__(self, payoff_table=None, obs_encoding: str = "signed_played_positive",
                  relaxation: str = "lsd", conflict_rule: str = "uniform"):
@@ -370,31 +456,22 @@ class LSDLPRounding(_TablePlanner):
         self.relaxation = relaxation
         self.conflict_rule = conflict_rule
 
-    def _validate_params(self, action_space, observation_space) -> None:
-        super()._validate_params(action_space, observation_space)
-        if self.relaxation not in ("recharging", "lsd"):
-            raise BanditlabError(
-                f"relaxation: expected 'recharging' or 'lsd', got {self.relaxation!r}"
-            )
-        if self.conflict_rule not in CONFLICT_RULES:
-            raise BanditlabError(
-                f"conflict_rule: expected one of {CONFLICT_RULES}, got {self.conflict_rule!r}"
-            )
-
     def make_kernel(self) -> AgentKernel:
         """Rounding kernel over the LP's cycle options."""
         table = self._table()
         probs, a_opt, b_opt, _ = lp_schedule_options(table, self.relaxation)
-        hp = (table, self._enc(), probs, a_opt, b_opt,
-              np.int64(CONFLICT_RULES.index(self.conflict_rule)))
+        hp = RoundingHParams(table=table, enc=self._enc(), probs=probs, a_opt=a_opt,
+                             b_opt=b_opt, rule=np.int64(CONFLICT_RULES.index(self.conflict_rule)))
         return AgentKernel(hp, rounding_init, rounding_select, planner_update)
 
 
 class LSDRoundRobin(_TablePlanner):
     """Best ranking policy: cycle through the top-``m'`` arms by fully recharged mean.
 
-    ``m'`` is chosen by exact simulation of every ``m' = 1..k`` (Cella & Cesa-Bianchi
-    2020 [M]).
+    ``m'`` is chosen by exact simulation of every ``m' = 1..k``. Ranking policies are
+    within a constant factor of optimal on delay-dependent payoffs (Cella &
+    Cesa-Bianchi, AISTATS 2020; recalled from the paper, not checked against its full
+    text).
     """
 
     def __init__(self, payoff_table=None, obs_encoding: str = "signed_played_positive"):
@@ -412,12 +489,12 @@ class LSDRoundRobin(_TablePlanner):
 
     def make_kernel(self) -> AgentKernel:
         """Round-robin kernel."""
-        return AgentKernel((self.best_order(),), planner_init_plain, round_robin_select,
-                           planner_update)
+        return AgentKernel(RoundRobinHParams(order=self.best_order()), planner_init_plain,
+                           round_robin_select, planner_update)
 
 
 class LSDBlockPlanner(_TablePlanner):
-    """Plans blocks of ``block`` pulls under the true table (``block_lp``, §4.7).
+    """Plans blocks of ``block`` pulls under the true table (oracle name ``block_lp``).
 
     ``planner="lp"``: Laforgue et al.'s block LP (:func:`~banditlab.envs.lsd.lp.block_lp`,
     HiGHS instead of the authors' CVXOPT) with greedy position-by-position rounding, on
@@ -437,6 +514,13 @@ class LSDBlockPlanner(_TablePlanner):
         planner: ``"exhaustive"`` or ``"lp"``.
     """
 
+    _parameter_constraints = {
+        **_TablePlanner._parameter_constraints,
+        "block": Interval("int", 1, None),
+        "max_sequences": Interval("int", 1, None),
+        "planner": Options(*PLANNERS),
+    }
+
     def __init__(self, payoff_table=None, obs_encoding: str = "signed_played_positive",
                  block: int = 4, max_sequences: int = 200_000, planner: str = "exhaustive"):
         self.payoff_table = payoff_table
@@ -447,11 +531,6 @@ class LSDBlockPlanner(_TablePlanner):
 
     def _validate_params(self, action_space, observation_space) -> None:
         super()._validate_params(action_space, observation_space)
-        if isinstance(self.block, bool) or not isinstance(self.block, (int, np.integer)) \
-                or self.block < 1:
-            raise BanditlabError(f"block: expected an integer >= 1, got {self.block!r}")
-        if self.planner not in PLANNERS:
-            raise BanditlabError(f"planner: expected one of {PLANNERS}, got {self.planner!r}")
         if self.planner == "exhaustive" and action_space.n ** self.block > self.max_sequences:
             raise BanditlabError(
                 f"block: k**block = {action_space.n ** self.block} exceeds max_sequences="
@@ -460,9 +539,10 @@ class LSDBlockPlanner(_TablePlanner):
 
     def make_kernel(self) -> AgentKernel:
         """Block-planning kernel."""
-        return AgentKernel((self._table(), self._enc(), np.int64(self.block),
-                            np.int64(PLANNERS.index(self.planner))), block_init,
-                           block_select, planner_update)
+        hp = BlockPlannerHParams(table=self._table(), enc=self._enc(),
+                                 block=np.int64(self.block),
+                                 planner=np.int64(PLANNERS.index(self.planner)))
+        return AgentKernel(hp, block_init, block_select, planner_update)
 
 
 class LSDOptimal(_TablePlanner):
@@ -475,6 +555,12 @@ class LSDOptimal(_TablePlanner):
         max_states: Reachable-state cap.
     """
 
+    _parameter_constraints = {
+        **_TablePlanner._parameter_constraints,
+        "init_state": Options(*INIT_STATES),
+        "max_states": Interval("int", 1, None),
+    }
+
     def __init__(self, payoff_table=None, obs_encoding: str = "signed_played_positive",
                  init_state: str = "idle_max", max_states: int = 400_000):
         self.payoff_table = payoff_table
@@ -483,34 +569,31 @@ class LSDOptimal(_TablePlanner):
         self.max_states = max_states
 
     def make_kernel(self) -> AgentKernel:
-        """Policy-lookup kernel (solves the average-reward problem)."""
-        from banditlab.envs.lsd.oracle import LSDOracle
-
+        """Policy-lookup kernel (solves the average-reward problem, memoised per table)."""
         table = self._table()
-        oracle = LSDOracle(table, init_state=self.init_state, exact_state_cap=self.max_states)
-        graph = oracle.graph
+        graph = reachable_graph(table, self.init_state, int(self.max_states))
         if graph is None:
             raise BanditlabError(
                 f"max_states: more than {self.max_states} reachable states; no exact optimum"
             )
-        _, _, policy = oracle.exact_average_reward()
+        _, _, policy = optimal_average_reward(table, self.init_state, int(self.max_states))
         radix = graph.c_on + graph.c_off
         mult = np.concatenate([[1], np.cumprod(radix[:-1])]).astype(np.int64)
-        hp = (table, self._enc(), graph.c_on, graph.c_off, mult,
-              np.ascontiguousarray(graph.keys[graph.order]),
-              np.ascontiguousarray(policy[graph.order]))
+        hp = OptimalHParams(table=table, enc=self._enc(), c_on=graph.c_on, c_off=graph.c_off,
+                            mult=mult, keys=np.ascontiguousarray(graph.keys[graph.order]),
+                            policy=np.ascontiguousarray(policy[graph.order]))
         return AgentKernel(hp, planner_init_plain, optimal_select, planner_update)
 
 
 @njit(cache=True)
 def simulate_rounding(state, hparams, streak0, idle0, n_steps, rng):
-    """Expected reward of ``n_steps`` rounds of a sampled schedule under ``hparams[0]``.
+    """Expected reward of ``n_steps`` rounds of a sampled schedule under ``hparams.table``.
 
     Runs :func:`rounding_select` on a copy of the counters (the schedule state's
     ``last`` is restored afterwards); ties use ``rng``.
     """
-    table = hparams[0]
-    enc = hparams[1]
+    table = hparams.table
+    enc = hparams.enc
     k = table.shape[0]
     tau = table.shape[2]
     streak = streak0.copy()

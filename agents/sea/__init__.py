@@ -6,14 +6,17 @@ Importing this package registers the family's agents with
 
 from banditlab.registry import register_agent
 
-# Defaults fit banditlab/SEAQuadratic-v0; experiment files bind "@known:<name>".
+# Registered kwargs equal the class defaults unless marked as an override; the defaults fit
+# banditlab/SEAQuadratic-v0 and experiment files bind "@known:<name>".
 register_agent("OOMD-v0", "banditlab.agents.sea.oomd:OOMD",
                {"radius": 1.0, "diameter": 2.0, "smoothness": 1.0, "delta": 1.0, "cap": True,
                 "step": "self_confident"})
 register_agent("OFTRL-v0", "banditlab.agents.sea.oftrl:OFTRL",
                {"radius": 1.0, "diameter": 2.0, "delta": 1.0, "optimistic": True})
+# Override: plain FTRL is the OFTRL class without the hint (optimistic=False).
 register_agent("FTRL-v0", "banditlab.agents.sea.oftrl:OFTRL",
                {"radius": 1.0, "diameter": 2.0, "delta": 1.0, "optimistic": False})
+# Override: OGD-v0 is the D/(G sqrt t) step (the class default is AdaGrad-norm, AdaGradOGD-v0).
 register_agent("OGD-v0", "banditlab.agents.sea.ogd:OGD",
                {"radius": 1.0, "diameter": 2.0, "grad_bound": 3.5, "step": "sqrt"})
 register_agent("AdaGradOGD-v0", "banditlab.agents.sea.ogd:OGD",
@@ -21,9 +24,17 @@ register_agent("AdaGradOGD-v0", "banditlab.agents.sea.ogd:OGD",
 register_agent("OptimisticONS-v0", "banditlab.agents.sea.ons:OptimisticONS",
                {"radius": 1.0, "diameter": 2.0, "grad_bound": 3.5, "exp_concavity": 0.08,
                 "accumulate": "g_minus_m", "optimistic": True})
+# Override: plain ONS accumulates g (not g - M) and uses no hint.
 register_agent("ONS-v0", "banditlab.agents.sea.ons:OptimisticONS",
                {"radius": 1.0, "diameter": 2.0, "grad_bound": 3.5, "exp_concavity": 0.08,
                 "accumulate": "g", "optimistic": False})
 register_agent("SwordVariation-v0", "banditlab.agents.sea.sword:SwordVariation",
                {"radius": 1.0, "diameter": 2.0, "grad_bound": 3.5, "smoothness": 1.0,
                 "horizon": 10000, "stability_gamma": 0.0})
+
+# Oracle agents: they take the env's live oracle as the ``oracle`` hyperparameter (tag
+# needs_oracle). SEAOracle.benchmark_policies() names them; build them with
+# banditlab.registry.make_benchmark_policy(env.oracle, "oomd_oracle_hint") and
+# make_benchmark_policy(env.oracle, "dynamic_comparator").
+register_agent("oracle/SEAOracleHintOOMD-v0", "banditlab.agents.sea.oomd:OracleHintOOMD")
+register_agent("oracle/SEADynamicComparator-v0", "banditlab.agents.sea.oomd:DynamicComparator")

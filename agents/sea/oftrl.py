@@ -10,9 +10,30 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from banditlab.agents.sea.ogd import SEA_TAGS, check_choice, check_positive, require_ball_space
+from banditlab.agents.sea.common import POSITIVE, SEA_TAGS, require_ball_space
 from banditlab.core import AgentKernel, KernelAgent
 from banditlab.kernels.projections import project_ball_inplace
+from banditlab.validation import Boolean, validate_value
+
+
+class OFTRLHParams(NamedTuple):
+    """Hyperparameters of the optimistic FTRL kernel (``AgentKernel.hparams``).
+
+    Attributes:
+        radius: float64, ball radius R.
+        diameter: float64, D (scale of the self-confident step).
+        delta: float64, additive constant of the step.
+        optimistic: int64, 1 to use the hint ``M_t = g_{t-1}``, 0 for ``M_t = 0``.
+        strongly_convex: int64, 1 for the strongly convex surrogates.
+        strong_convexity: float64, lambda.
+    """
+
+    radius: float
+    diameter: float
+    delta: float
+    optimistic: np.int64
+    strongly_convex: np.int64
+    strong_convexity: float
 
 
 class OFTRLState(NamedTuple):
@@ -44,29 +65,29 @@ def oftrl_init(dims, hparams, rng):
 def oftrl_select(state, hparams, obs, t, rng):
     """Lazy projection ``x_t = Pi_X(-eta_t (sum_{s<t} g_s + M_t))`` (or the strongly convex form).
 
-    ``hparams = (radius, diameter, delta, optimistic, strongly_convex, lambda)``. Convex:
+    ``hparams`` is an :class:`OFTRLHParams`. Convex:
     ``eta_t = D / sqrt(delta + sum_{s<t} ||g_s - M_s||^2)``. Strongly convex: FTRL on the
     surrogates ``<g_s, x> + lambda/2 ||x - x_s||^2`` plus ``lambda/2 ||x||^2``, i.e.
     ``x_t = Pi_X((lambda sum x_s - sum g_s - M_t) / (lambda t))``.
     """
-    radius, diameter, delta, optimistic, sc, lam = hparams
+    lam = hparams.strong_convexity
     d = state.x.shape[0]
-    if sc != 0:
+    if hparams.strongly_convex != 0:
         n = state.acc[1]
         for i in range(d):
             state.x[i] = (lam * state.xsum[i] - state.gsum[i] - state.hint[i]) / (lam * (n + 1.0))
     else:
-        eta = diameter / np.sqrt(delta + state.acc[0])
+        eta = hparams.diameter / np.sqrt(hparams.delta + state.acc[0])
         for i in range(d):
             state.x[i] = -eta * (state.gsum[i] + state.hint[i])
-    project_ball_inplace(state.x, radius)
+    project_ball_inplace(state.x, hparams.radius)
     return state.x.copy()
 
 
 @njit(cache=True)
 def oftrl_update(state, hparams, obs, action, reward, next_obs):
     """Add ``g_t`` and ``x_t`` to the sums; ``M_{t+1} = g_t`` when optimistic."""
-    optimistic = hparams[3]
+    optimistic = hparams.optimistic
     g = next_obs
     s = 0.0
     for i in range(g.shape[0]):
@@ -103,6 +124,13 @@ class OFTRL(KernelAgent):
     """
 
     _tags = dict(SEA_TAGS)
+    _parameter_constraints = {
+        "radius": POSITIVE,
+        "diameter": POSITIVE,
+        "delta": POSITIVE,
+        "optimistic": Boolean(),
+        "strongly_convex": Boolean(),
+    }
 
     def __init__(self, radius: float = 1.0, diameter: float = 2.0, delta: float = 1.0,
                  optimistic: bool = True, strongly_convex: bool = False,
@@ -115,18 +143,18 @@ class OFTRL(KernelAgent):
         self.strong_convexity = strong_convexity
 
     def _validate_params(self, action_space, observation_space) -> None:
-        check_positive("radius", self.radius)
-        check_positive("diameter", self.diameter)
-        check_positive("delta", self.delta)
-        check_choice("optimistic", self.optimistic, (True, False))
-        check_choice("strongly_convex", self.strongly_convex, (True, False))
+        """Declared constraints, lambda when strongly convex, then the ball."""
+        super()._validate_params(action_space, observation_space)
         if self.strongly_convex:
-            check_positive("strong_convexity", self.strong_convexity)
+            validate_value("strong_convexity", self.strong_convexity, POSITIVE)
         require_ball_space(action_space, float(self.radius))
 
     def make_kernel(self) -> AgentKernel:
         """OFTRL kernel."""
-        hp = (float(self.radius), float(self.diameter), float(self.delta),
-              np.int64(bool(self.optimistic)), np.int64(bool(self.strongly_convex)),
-              float(self.strong_convexity))
+        hp = OFTRLHParams(
+            radius=float(self.radius), diameter=float(self.diameter), delta=float(self.delta),
+            optimistic=np.int64(bool(self.optimistic)),
+            strongly_convex=np.int64(bool(self.strongly_convex)),
+            strong_convexity=float(self.strong_convexity),
+        )
         return AgentKernel(hp, oftrl_init, oftrl_select, oftrl_update)

@@ -12,9 +12,30 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from banditlab.agents.sea.ogd import SEA_TAGS, check_choice, check_positive, require_ball_space
+from banditlab.agents.sea.common import POSITIVE, SEA_TAGS, require_ball_space
 from banditlab.core import AgentKernel, KernelAgent
 from banditlab.kernels.projections import trs_dense
+from banditlab.validation import Boolean, Options
+
+_ACCUMULATE = ("g_minus_m", "g")
+
+
+class ONSHParams(NamedTuple):
+    """Hyperparameters of the ONS kernel (``AgentKernel.hparams``).
+
+    Attributes:
+        radius: float64, ball radius R.
+        epsilon: float64, initial ``A_1 = epsilon I``.
+        beta: float64, ``0.5 min(1/(4 G D), alpha)``.
+        accumulate: int64, index into ``("g_minus_m", "g")``: the vector ``v`` added to ``A``.
+        optimistic: int64, 1 to use the hint ``M_t = g_{t-1}``, 0 for ``M_t = 0``.
+    """
+
+    radius: float
+    epsilon: float
+    beta: float
+    accumulate: np.int64
+    optimistic: np.int64
 
 
 @njit(cache=True)
@@ -50,7 +71,7 @@ class ONSState(NamedTuple):
 def ons_init(dims, hparams, rng):
     """``A_1 = epsilon I``, ``xhat_1 = 0``, ``M_1 = 0``."""
     d = dims[0]
-    epsilon = hparams[1]
+    epsilon = hparams.epsilon
     return ONSState(epsilon * np.eye(d), np.zeros(d), np.zeros(d), np.zeros(d))
 
 
@@ -61,7 +82,7 @@ def ons_select(state, hparams, obs, t, rng):
     The A-norm projection of ``y`` solves ``min 0.5 x'Ax - (Ay)'x`` over the ball, and
     ``A y = A xhat - M``, so no inverse is formed.
     """
-    radius = hparams[0]
+    radius = hparams.radius
     b = _matvec_minus(state.a, state.xhat, state.hint)
     state.x[:] = trs_dense(state.a, b, radius)
     return state.x.copy()
@@ -71,19 +92,20 @@ def ons_select(state, hparams, obs, t, rng):
 def ons_update(state, hparams, obs, action, reward, next_obs):
     """``A_{t+1} = A_t + (beta/2) v v'``, ``xhat_{t+1} = Pi^{A_{t+1}}(xhat_t - A_{t+1}^{-1} g_t)``.
 
-    ``hparams = (radius, epsilon, beta, accumulate, optimistic)``; ``accumulate`` 0:
-    ``v = g - M`` (``"g_minus_m"``), 1: ``v = g``.
+    ``hparams`` is an :class:`ONSHParams`; ``accumulate`` 0: ``v = g - M``
+    (``"g_minus_m"``), 1: ``v = g``.
     """
-    radius, epsilon, beta, accumulate, optimistic = hparams
+    radius = hparams.radius
+    beta = hparams.beta
     g = next_obs
     d = g.shape[0]
-    v = g - state.hint if accumulate == 0 else g.copy()
+    v = g - state.hint if hparams.accumulate == 0 else g.copy()
     for i in range(d):
         for k in range(d):
             state.a[i, k] += 0.5 * beta * v[i] * v[k]
     b = _matvec_minus(state.a, state.xhat, g)
     state.xhat[:] = trs_dense(state.a, b, radius)
-    if optimistic != 0:
+    if hparams.optimistic != 0:
         state.hint[:] = g
     else:
         state.hint[:] = 0.0
@@ -117,6 +139,15 @@ class OptimisticONS(KernelAgent):
     """
 
     _tags = dict(SEA_TAGS)
+    _parameter_constraints = {
+        "radius": POSITIVE,
+        "diameter": POSITIVE,
+        "grad_bound": POSITIVE,
+        "exp_concavity": POSITIVE,
+        "epsilon": POSITIVE,
+        "accumulate": Options(*_ACCUMULATE),
+        "optimistic": Boolean(),
+    }
 
     def __init__(self, radius: float = 1.0, diameter: float = 2.0, grad_bound: float = 3.5,
                  exp_concavity: float = 0.08, epsilon: float = 1.0,
@@ -130,19 +161,16 @@ class OptimisticONS(KernelAgent):
         self.optimistic = optimistic
 
     def _validate_params(self, action_space, observation_space) -> None:
-        check_positive("radius", self.radius)
-        check_positive("diameter", self.diameter)
-        check_positive("grad_bound", self.grad_bound)
-        check_positive("exp_concavity", self.exp_concavity)
-        check_positive("epsilon", self.epsilon)
-        check_choice("accumulate", self.accumulate, ("g_minus_m", "g"))
-        check_choice("optimistic", self.optimistic, (True, False))
+        """Declared constraints, then the ball."""
+        super()._validate_params(action_space, observation_space)
         require_ball_space(action_space, float(self.radius))
 
     def make_kernel(self) -> AgentKernel:
         """ONS kernel."""
         beta = 0.5 * min(1.0 / (4.0 * self.grad_bound * self.diameter), self.exp_concavity)
-        hp = (float(self.radius), float(self.epsilon), float(beta),
-              np.int64(0 if self.accumulate == "g_minus_m" else 1),
-              np.int64(bool(self.optimistic)))
+        hp = ONSHParams(
+            radius=float(self.radius), epsilon=float(self.epsilon), beta=float(beta),
+            accumulate=np.int64(_ACCUMULATE.index(self.accumulate)),
+            optimistic=np.int64(bool(self.optimistic)),
+        )
         return AgentKernel(hp, ons_init, ons_select, ons_update)

@@ -2,7 +2,10 @@
 
 Kernels on top, classes below. :class:`OOMD` is the main algorithm of the SEA family
 (Chen, Zhang, Tu, Zhao, Zhang, ICML 2023 / JMLR 2024); :class:`OracleHintOOMD` and
-:class:`DynamicComparator` are oracle agents built by ``SEAOracle.benchmark_policies()``.
+:class:`DynamicComparator` are oracle agents, registered as ``oracle/SEAOracleHintOOMD-v0``
+and ``oracle/SEADynamicComparator-v0`` and built from the env's oracle by
+``banditlab.registry.make_benchmark_policy(env.oracle, "oomd_oracle_hint")`` (or
+``"dynamic_comparator"``).
 """
 
 from __future__ import annotations
@@ -12,9 +15,42 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from banditlab.agents.sea.ogd import SEA_TAGS, check_choice, check_positive, require_ball_space
+from banditlab.agents.sea.common import (
+    POSITIVE,
+    SEA_ORACLE_TAGS,
+    SEA_TAGS,
+    SEAOracleHandle,
+    require_ball_space,
+)
 from banditlab.core import Agent, AgentKernel, KernelAgent
 from banditlab.kernels.projections import project_ball_inplace
+from banditlab.validation import Boolean, Options, validate_value
+
+_OOMD_STEPS = ("self_confident", "strongly_convex")
+
+
+class OOMDHParams(NamedTuple):
+    """Hyperparameters of the OOMD kernel (``AgentKernel.hparams``).
+
+    Attributes:
+        radius: float64, ball radius R.
+        diameter: float64, D.
+        smoothness: float64, L (the ``1/(4L)`` cap).
+        delta: float64, additive constant of the self-confident step.
+        cap: int64, 1 to cap the step at ``1/(4L)``.
+        step_kind: int64, index into ``("self_confident", "strongly_convex")``.
+        c: float64, constant of the strongly convex step.
+        strong_convexity: float64, lambda.
+    """
+
+    radius: float
+    diameter: float
+    smoothness: float
+    delta: float
+    cap: np.int64
+    step_kind: np.int64
+    c: float
+    strong_convexity: float
 
 
 class OOMDState(NamedTuple):
@@ -44,17 +80,16 @@ def oomd_init(dims, hparams, rng):
 def oomd_step_size(acc0, hparams, t):
     """``eta_t`` from ``acc0 = sum_{s<t} ||g_s - M_s||^2`` (only past rounds).
 
-    ``hparams = (radius, diameter, smoothness, delta, cap, step_kind, c, strong_convexity)``;
-    ``step_kind`` 0 (self-confident): ``min(D / sqrt(delta + acc0), 1/(4L))``; 1 (strongly
-    convex): ``c / (lambda t)``, capped at ``1/(4L)`` when ``cap``.
+    ``hparams`` is an :class:`OOMDHParams`; ``step_kind`` 0 (self-confident):
+    ``min(D / sqrt(delta + acc0), 1/(4L))``; 1 (strongly convex): ``c / (lambda t)``, capped
+    at ``1/(4L)`` when ``cap``.
     """
-    radius, diameter, smooth, delta, cap, step_kind, c, lam = hparams
-    if step_kind == 0:
-        eta = diameter / np.sqrt(delta + acc0)
+    if hparams.step_kind == 0:
+        eta = hparams.diameter / np.sqrt(hparams.delta + acc0)
     else:
-        eta = c / (lam * t)
-    if cap != 0:
-        eta = min(eta, 1.0 / (4.0 * smooth))
+        eta = hparams.c / (hparams.strong_convexity * t)
+    if hparams.cap != 0:
+        eta = min(eta, 1.0 / (4.0 * hparams.smoothness))
     return eta
 
 
@@ -65,7 +100,7 @@ def oomd_select(state, hparams, obs, t, rng):
     state.acc[1] = eta
     for i in range(state.x.shape[0]):
         state.x[i] = state.xhat[i] - eta * state.hint[i]
-    project_ball_inplace(state.x, hparams[0])
+    project_ball_inplace(state.x, hparams.radius)
     return state.x.copy()
 
 
@@ -80,11 +115,8 @@ def oomd_update(state, hparams, obs, action, reward, next_obs):
         diff = g[i] - state.hint[i]
         s += diff * diff
         state.hint[i] = g[i]
-    project_ball_inplace(state.xhat, hparams[0])
+    project_ball_inplace(state.xhat, hparams.radius)
     state.acc[0] += s
-
-
-_OOMD_STEPS = ("self_confident", "strongly_convex")
 
 
 class OOMD(KernelAgent):
@@ -119,6 +151,14 @@ class OOMD(KernelAgent):
     """
 
     _tags = dict(SEA_TAGS)
+    _parameter_constraints = {
+        "radius": POSITIVE,
+        "diameter": POSITIVE,
+        "smoothness": POSITIVE,
+        "delta": POSITIVE,
+        "step": Options(*_OOMD_STEPS),
+        "cap": Boolean(),
+    }
 
     def __init__(self, radius: float = 1.0, diameter: float = 2.0, smoothness: float = 1.0,
                  delta: float = 1.0, cap: bool = True, step: str = "self_confident",
@@ -133,23 +173,21 @@ class OOMD(KernelAgent):
         self.strong_convexity = strong_convexity
 
     def _validate_params(self, action_space, observation_space) -> None:
-        check_positive("radius", self.radius)
-        check_positive("diameter", self.diameter)
-        check_positive("smoothness", self.smoothness)
-        check_positive("delta", self.delta)
-        check_choice("step", self.step, _OOMD_STEPS)
-        check_choice("cap", self.cap, (True, False))
+        """Declared constraints, the strongly convex constants when used, then the ball."""
+        super()._validate_params(action_space, observation_space)
         if self.step == "strongly_convex":
-            check_positive("c", self.c)
-            check_positive("strong_convexity", self.strong_convexity)
+            validate_value("c", self.c, POSITIVE)
+            validate_value("strong_convexity", self.strong_convexity, POSITIVE)
         require_ball_space(action_space, float(self.radius))
 
     def make_kernel(self) -> AgentKernel:
         """OOMD kernel."""
-        hp = (float(self.radius), float(self.diameter), float(self.smoothness),
-              float(self.delta), np.int64(bool(self.cap)),
-              np.int64(_OOMD_STEPS.index(self.step)), float(self.c),
-              float(self.strong_convexity))
+        hp = OOMDHParams(
+            radius=float(self.radius), diameter=float(self.diameter),
+            smoothness=float(self.smoothness), delta=float(self.delta),
+            cap=np.int64(bool(self.cap)), step_kind=np.int64(_OOMD_STEPS.index(self.step)),
+            c=float(self.c), strong_convexity=float(self.strong_convexity),
+        )
         return AgentKernel(hp, oomd_init, oomd_select, oomd_update)
 
 
@@ -157,8 +195,9 @@ class OracleHintOOMD(Agent):
     """OOMD whose hint is the true expected gradient ``M_t = grad F_t(xhat_t)`` (oracle agent).
 
     Not implementable by a learner (it reads the env's oracle); it upper-bounds the value
-    of a perfect hint. Same self-confident step as :class:`OOMD`. Built by
-    ``SEAOracle.benchmark_policies()["oomd_oracle_hint"]``; Python path only.
+    of a perfect hint. Same self-confident step as :class:`OOMD`. Registered as
+    ``oracle/SEAOracleHintOOMD-v0`` (tag ``needs_oracle``); build it with
+    ``make_benchmark_policy(env.oracle, "oomd_oracle_hint")``. Python path only.
 
     Args:
         oracle: The env's :class:`~banditlab.envs.sea.oracle.SEAOracle`.
@@ -169,7 +208,14 @@ class OracleHintOOMD(Agent):
         cap: Cap the step at ``1/(4L)``.
     """
 
-    _tags = {**SEA_TAGS, "oracle": True}
+    _tags = dict(SEA_ORACLE_TAGS)
+    _parameter_constraints = {
+        "oracle": SEAOracleHandle("expected_gradient"),
+        "radius": POSITIVE,
+        "diameter": POSITIVE,
+        "smoothness": POSITIVE,
+        "delta": POSITIVE,
+    }
 
     def __init__(self, oracle=None, radius: float = 1.0, diameter: float = 2.0,
                  smoothness: float = 1.0, delta: float = 1.0, cap: bool = True):
@@ -181,14 +227,8 @@ class OracleHintOOMD(Agent):
         self.cap = cap
 
     def _validate_params(self, action_space, observation_space) -> None:
-        if self.oracle is None or not hasattr(self.oracle, "expected_gradient"):
-            from banditlab.core import BanditlabError
-
-            raise BanditlabError("oracle: expected the SEA env's oracle (use benchmark_policies)")
-        check_positive("radius", self.radius)
-        check_positive("diameter", self.diameter)
-        check_positive("smoothness", self.smoothness)
-        check_positive("delta", self.delta)
+        """Declared constraints (the oracle first), then the ball."""
+        super()._validate_params(action_space, observation_space)
         require_ball_space(action_space, float(self.radius))
 
     def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
@@ -225,21 +265,22 @@ class OracleHintOOMD(Agent):
 class DynamicComparator(Agent):
     """Plays the dynamic comparator ``u_t = argmin_X F_t`` (oracle agent, zero pseudo-regret).
 
+    Registered as ``oracle/SEADynamicComparator-v0`` (tag ``needs_oracle``); build it with
+    ``make_benchmark_policy(env.oracle, "dynamic_comparator")``.
+
     Args:
         oracle: The env's :class:`~banditlab.envs.sea.oracle.SEAOracle`.
     """
 
-    _tags = {**SEA_TAGS, "oracle": True, "learns": False}
+    _tags = {**SEA_ORACLE_TAGS, "learns": False}
+    _parameter_constraints = {"oracle": SEAOracleHandle("next_comparator")}
 
     def __init__(self, oracle=None):
         self.oracle = oracle
 
     def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
-        """Nothing to learn."""
-        if self.oracle is None or not hasattr(self.oracle, "next_comparator"):
-            from banditlab.core import BanditlabError
-
-            raise BanditlabError("oracle: expected the SEA env's oracle (use benchmark_policies)")
+        """Check the oracle; nothing to learn."""
+        self._validate_params(action_space, observation_space)
         self.rng_ = np.random.default_rng(seed)
 
     def act(self, observation):

@@ -13,9 +13,26 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from banditlab.agents.sea.ogd import SEA_TAGS, check_positive, require_ball_space
-from banditlab.core import AgentKernel, BanditlabError, KernelAgent
+from banditlab.agents.sea.common import NONNEGATIVE, POSITIVE, SEA_TAGS, require_ball_space
+from banditlab.core import AgentKernel, KernelAgent
 from banditlab.kernels.projections import dot, project_ball_inplace
+from banditlab.validation import Interval
+
+
+class SwordHParams(NamedTuple):
+    """Hyperparameters of the ensemble kernel (``AgentKernel.hparams``).
+
+    Attributes:
+        radius: float64, ball radius R.
+        etas: float64[N], step sizes of the ``N`` base OOMD learners (:func:`sword_grid`).
+        stability_gamma: float64, weight of the switching penalty in the meta losses.
+        meta_delta: float64, additive constant of the meta learning rate.
+    """
+
+    radius: float
+    etas: np.ndarray
+    stability_gamma: float
+    meta_delta: float
 
 
 class SwordState(NamedTuple):
@@ -48,7 +65,7 @@ class SwordState(NamedTuple):
 def sword_init(dims, hparams, rng):
     """All base learners at the centre; uniform meta weights."""
     d = dims[0]
-    n = hparams[1].shape[0]
+    n = hparams.etas.shape[0]
     return SwordState(np.zeros((n, d)), np.zeros((n, d)), np.zeros((n, d)), np.zeros(d),
                       np.zeros(n), np.zeros(n), np.full(n, 1.0 / n), np.zeros(d), np.zeros(2))
 
@@ -57,12 +74,12 @@ def sword_init(dims, hparams, rng):
 def sword_select(state, hparams, obs, t, rng):
     """Base points ``x_{t,i} = Pi(xhat_i - eta_i M_t)``; optimistic Hedge weights; their mix.
 
-    ``hparams = (radius, etas float64[N], stability_gamma, meta_delta)``; meta rate
+    ``hparams`` is a :class:`SwordHParams`; meta rate
     ``eps_t = sqrt(max(ln N, 1) / (meta_delta + sum_{s<t} ||l_s - m_s||_inf^2))``.
     """
-    radius = hparams[0]
-    etas = hparams[1]
-    meta_delta = hparams[3]
+    radius = hparams.radius
+    etas = hparams.etas
+    meta_delta = hparams.meta_delta
     n = etas.shape[0]
     d = state.x.shape[0]
     eps = math.sqrt(max(math.log(n), 1.0) / (meta_delta + state.acc[0]))
@@ -92,9 +109,9 @@ def sword_select(state, hparams, obs, t, rng):
 @njit(cache=True)
 def sword_update(state, hparams, obs, action, reward, next_obs):
     """Meta losses ``l_{t,i} = <g_t, x_{t,i}> (+ gamma ||x_{t,i} - x_{t-1,i}||^2)``; base steps."""
-    radius = hparams[0]
-    etas = hparams[1]
-    gamma = hparams[2]
+    radius = hparams.radius
+    etas = hparams.etas
+    gamma = hparams.stability_gamma
     g = next_obs
     n = etas.shape[0]
     d = g.shape[0]
@@ -156,6 +173,15 @@ class SwordVariation(KernelAgent):
     """
 
     _tags = dict(SEA_TAGS)
+    _parameter_constraints = {
+        "radius": POSITIVE,
+        "diameter": POSITIVE,
+        "grad_bound": POSITIVE,
+        "smoothness": POSITIVE,
+        "stability_gamma": NONNEGATIVE,
+        "meta_delta": POSITIVE,
+        "horizon": Interval("int", 1, None),
+    }
 
     def __init__(self, radius: float = 1.0, diameter: float = 2.0, grad_bound: float = 3.5,
                  smoothness: float = 1.0, horizon: int = 10000, stability_gamma: float = 0.0,
@@ -169,20 +195,15 @@ class SwordVariation(KernelAgent):
         self.meta_delta = meta_delta
 
     def _validate_params(self, action_space, observation_space) -> None:
-        check_positive("radius", self.radius)
-        check_positive("diameter", self.diameter)
-        check_positive("grad_bound", self.grad_bound)
-        check_positive("smoothness", self.smoothness)
-        check_positive("stability_gamma", self.stability_gamma, allow_zero=True)
-        check_positive("meta_delta", self.meta_delta)
-        h = self.horizon
-        if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1:
-            raise BanditlabError(f"horizon: expected an integer >= 1, got {h!r}")
+        """Declared constraints, then the ball."""
+        super()._validate_params(action_space, observation_space)
         require_ball_space(action_space, float(self.radius))
 
     def make_kernel(self) -> AgentKernel:
         """Ensemble kernel."""
         etas = sword_grid(int(self.horizon), float(self.diameter), float(self.grad_bound),
                           float(self.smoothness))
-        hp = (float(self.radius), etas, float(self.stability_gamma), float(self.meta_delta))
+        hp = SwordHParams(radius=float(self.radius), etas=etas,
+                          stability_gamma=float(self.stability_gamma),
+                          meta_delta=float(self.meta_delta))
         return AgentKernel(hp, sword_init, sword_select, sword_update)

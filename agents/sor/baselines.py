@@ -10,56 +10,19 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
+from banditlab.agents.sor.common import CHECK_ENV, OMEGA, OMEGA_GRID, resolve_grid
 from banditlab.core import Agent, BanditlabError
+from banditlab.validation import Interval
 
-__all__ = ["FixedOmega", "GaussSeidel", "YoungOmega", "resolve_grid"]
-
-_DEFAULT_GRID = tuple(float(w) for w in np.linspace(1.0, 1.95, 20))
-_CHECK_ENV = ("banditlab/SORSequence-v0", {"horizon": 200})
-
-
-def resolve_grid(omega_grid, action_space) -> np.ndarray:
-    """Validate ``omega_grid`` (``None`` = ``linspace(1, 1.95, 20)``) against ``action_space``.
-
-    Raises:
-        BanditlabError: On a malformed grid or a size mismatch with a Discrete space.
-    """
-    try:
-        grid = np.asarray(_DEFAULT_GRID if omega_grid is None else omega_grid, np.float64)
-    except (TypeError, ValueError):
-        raise BanditlabError(
-            f"omega_grid: expected a list of numbers, got {omega_grid!r}"
-        ) from None
-    if grid.ndim != 1 or grid.shape[0] < 1 or not np.all(np.isfinite(grid)):
-        raise BanditlabError("omega_grid: expected a non-empty 1-D list of finite omegas")
-    if np.any(grid <= 0.0) or np.any(grid >= 2.0):
-        raise BanditlabError("omega_grid: every omega must lie in the open interval (0, 2)")
-    if isinstance(action_space, gym.spaces.Discrete):
-        if int(action_space.n) != grid.shape[0]:
-            raise BanditlabError(
-                f"omega_grid: has {grid.shape[0]} values but the action space has "
-                f"{int(action_space.n)} actions (bind it with '@known:omega_grid')"
-            )
-    elif not (isinstance(action_space, gym.spaces.Box) and action_space.shape == (1,)):
-        raise BanditlabError(
-            f"action_space: expected Discrete(d) or Box(shape=(1,)), got {action_space}"
-        )
-    return grid
-
-
-def _check_omega(omega) -> float:
-    if isinstance(omega, bool) or not isinstance(omega, (int, float, np.integer, np.floating)):
-        raise BanditlabError(f"omega: expected a number in (0, 2), got {omega!r}")
-    if not (np.isfinite(omega) and 0.0 < float(omega) < 2.0):
-        raise BanditlabError(f"omega: must lie in the open interval (0, 2), got {omega!r}")
-    return float(omega)
+__all__ = ["FixedOmega", "GaussSeidel", "YoungOmega"]
 
 
 class _OmegaRule(Agent):
     """Shared plumbing: map a target omega to the action space."""
 
     _tags = {"learns": False, "families": ("sor",), "action_kind": "discrete",
-             "check_env": _CHECK_ENV}
+             "check_env": CHECK_ENV}
+    _parameter_constraints = {"omega_grid": OMEGA_GRID}
 
     def _target(self, observation) -> float:
         raise NotImplementedError
@@ -91,12 +54,11 @@ class FixedOmega(_OmegaRule):
         omega_grid: The env's grid (``"@known:omega_grid"``; ``None`` = the default grid).
     """
 
+    _parameter_constraints = {"omega": OMEGA, "omega_grid": OMEGA_GRID}
+
     def __init__(self, omega: float = 1.6, omega_grid=None):
         self.omega = omega
         self.omega_grid = omega_grid
-
-    def _validate_params(self, action_space, observation_space) -> None:
-        _check_omega(self.omega)
 
     def _target(self, observation) -> float:
         return float(self.omega)
@@ -132,19 +94,18 @@ class YoungOmega(_OmegaRule):
     """
 
     _tags = {"learns": False, "oracle": True, "families": ("sor",), "action_kind": "discrete",
-             "check_env": _CHECK_ENV}
+             "check_env": CHECK_ENV}
+    _parameter_constraints = {
+        "beta0": Interval("real", 0.0, 1.0, closed="left"),
+        "diag": Interval("real", 0.0, None, closed="neither"),
+        "omega_grid": OMEGA_GRID,
+    }
 
     def __init__(self, beta0: float = float(np.cos(np.pi / 11)), diag: float = 4.0,
                  omega_grid=None):
         self.beta0 = beta0
         self.diag = diag
         self.omega_grid = omega_grid
-
-    def _validate_params(self, action_space, observation_space) -> None:
-        if not (isinstance(self.beta0, (int, float)) and 0.0 <= self.beta0 < 1.0):
-            raise BanditlabError(f"beta0: expected a number in [0, 1), got {self.beta0!r}")
-        if not (isinstance(self.diag, (int, float)) and self.diag > 0.0):
-            raise BanditlabError(f"diag: expected a number > 0, got {self.diag!r}")
 
     def _target(self, observation) -> float:
         c = float(np.asarray(observation, dtype=np.float64).reshape(-1)[0])

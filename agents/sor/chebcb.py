@@ -1,6 +1,6 @@
 """ChebCB: SquareCB-style inverse-gap weighting over per-arm Chebyshev regressions.
 
-Transcribed from the specification of the authors' ``learners/ChebCB.m``
+Follows the authors' MATLAB learner ``learners/ChebCB.m``
 (``mkhodak/learning-to-relax``). Each arm ``i`` of the omega grid keeps a
 regression ``theta_i . phi(z)`` of the normalised cost ``(cost - 1)/scale`` on
 the Chebyshev features ``phi(z) = (T_0(z), ..., T_{m-1}(z))`` of the context
@@ -22,10 +22,10 @@ the scale changed, else the played arm: min-norm least squares, redone with
 Notes:
     * ``lip_min_zero=True`` (default) mirrors the MATLAB code, where ``min``
       runs over a zero-preallocated length-T loss vector, so ``c_min = 0`` in
-      every round but possibly the last; ``False`` uses the observed minimum as
-      the spec's prose reads (open item 4 of the spec concerns the related
-      asymmetry ``(cost - 1)/scale`` in the fit vs ``cost/(K N)`` in ``R``, kept as
-      in the code).
+      every round but possibly the last; ``False`` uses the observed minimum, the
+      plain reading of the Lipschitz estimate [I]. The related asymmetry
+      ``(cost - 1)/scale`` in the fit vs ``cost/(K N)`` in ``R`` is kept as in the
+      code (whether it is intended is unresolved).
     * Guards [I]: ``K <= 0`` is treated as 1; box half-widths are at least 1e-12
       (``lsq_linear`` needs ``lb < ub``); a non-positive or non-finite ``eta``
       denominator keeps the previous ``eta``.
@@ -37,18 +37,22 @@ References:
 
 from __future__ import annotations
 
-import gymnasium as gym
 import numpy as np
 from numba import njit
 from scipy.optimize import lsq_linear
 
-from banditlab.agents.sor.baselines import resolve_grid
-from banditlab.agents.sor.tsallis_inf import _check_context, _check_range
+from banditlab.agents.sor.common import (
+    CHECK_ENV,
+    CONTEXT_RANGE,
+    OMEGA_GRID,
+    check_context,
+    context_bounds,
+    resolve_grid,
+)
 from banditlab.core import Agent, BanditlabError
+from banditlab.validation import Boolean, Interval, require_discrete_actions
 
 __all__ = ["chebyshev_features", "inverse_gap_probs", "ChebCB"]
-
-_CHECK_ENV = ("banditlab/SORSequence-v0", {"horizon": 200})
 
 
 @njit(cache=True)
@@ -99,7 +103,13 @@ class ChebCB(Agent):
     """
 
     _tags = {"learns": True, "families": ("sor",), "action_kind": "discrete",
-             "check_env": _CHECK_ENV}
+             "check_env": CHECK_ENV}
+    _parameter_constraints = {
+        "n_features": Interval("int", 1),
+        "context_range": CONTEXT_RANGE,
+        "omega_grid": OMEGA_GRID,
+        "lip_min_zero": Boolean(),
+    }
 
     def __init__(self, n_features: int = 6, context_range=(-0.15, 0.65), omega_grid=None,
                  lip_min_zero: bool = True):
@@ -109,21 +119,16 @@ class ChebCB(Agent):
         self.lip_min_zero = lip_min_zero
 
     def _validate_params(self, action_space, observation_space) -> None:
-        if not isinstance(action_space, gym.spaces.Discrete):
-            raise BanditlabError(f"action_space: needs the discrete omega grid, got {action_space}")
+        super()._validate_params(action_space, observation_space)
+        require_discrete_actions(action_space)
         resolve_grid(self.omega_grid, action_space)
-        m = self.n_features
-        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
-            raise BanditlabError(f"n_features: expected an integer >= 1, got {m!r}")
-        _check_range(self.context_range)
-        if not isinstance(self.lip_min_zero, (bool, np.bool_)):
-            raise BanditlabError(f"lip_min_zero: expected a bool, got {self.lip_min_zero!r}")
+        context_bounds(self.context_range)
 
     def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
         """Validate and clear the regressions and histories."""
         self._validate_params(action_space, observation_space)
         self.rng_ = np.random.default_rng(seed)
-        self.range_ = _check_range(self.context_range)
+        self.range_ = context_bounds(self.context_range)
         d = int(action_space.n)
         self.theta_ = np.zeros((d, int(self.n_features)))
         self.features_: list[np.ndarray] = []
@@ -139,7 +144,7 @@ class ChebCB(Agent):
 
     def _phi(self, observation) -> np.ndarray:
         lo, hi = self.range_
-        c = _check_context(observation, lo, hi)
+        c = check_context(observation, lo, hi)
         z = 2.0 * (c - lo) / (hi - lo) - 1.0
         return chebyshev_features(z, int(self.n_features))
 

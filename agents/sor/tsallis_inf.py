@@ -1,7 +1,7 @@
 """Tsallis-INF and Tsallis-INF-CB for SOR parameter selection (Learning to Relax).
 
-Transcribed from the specification of the authors' ``learners/TsallisINF.m``
-and ``learners/TsallisINFCB.m`` (``mkhodak/learning-to-relax``), not from
+Follows the authors' MATLAB learners ``learners/TsallisINF.m`` and
+``learners/TsallisINFCB.m`` (``mkhodak/learning-to-relax``), not
 :func:`banditlab.kernels.tsallis_inf_weights`, which differs on purpose: the
 shared kernel warm-starts the normaliser, iterates to a tolerance and returns
 renormalised weights, whereas the authors' learner runs exactly
@@ -20,7 +20,7 @@ Deviation [I]: a Newton step that lands at or right of the pole ``min K/s``
 is replaced by the midpoint between the previous iterate and the pole (the
 MATLAB code has no such guard; with ``K >= 0`` and the start ``-1`` it is
 rarely, if ever, triggered). The MATLAB fallback overwrites ``p_I = 1/d`` by
-the invalid ``probs(I)``; we keep ``1/d`` as the spec states.
+the invalid ``probs(I)``; we keep ``1/d``, the value the fallback is meant to use [I].
 
 References:
     Zimmert & Seldin, "Tsallis-INF: An optimal algorithm for stochastic and
@@ -29,16 +29,21 @@ References:
 
 from __future__ import annotations
 
-import gymnasium as gym
 import numpy as np
 from numba import njit
 
-from banditlab.agents.sor.baselines import resolve_grid
+from banditlab.agents.sor.common import (
+    CHECK_ENV,
+    CONTEXT_RANGE,
+    OMEGA_GRID,
+    check_context,
+    context_bounds,
+    resolve_grid,
+)
 from banditlab.core import Agent, BanditlabError
+from banditlab.validation import Interval, require_discrete_actions
 
-__all__ = ["relax_tsallis_select", "TsallisINF", "TsallisINFCB", "context_bin"]
-
-_CHECK_ENV = ("banditlab/SORSequence-v0", {"horizon": 200})
+__all__ = ["relax_tsallis_select", "RelaxTsallisINF", "RelaxTsallisINFCB", "context_bin"]
 
 
 @njit(cache=True)
@@ -106,30 +111,7 @@ def context_bin(context: float, low: float, high: float, n_bins: int) -> int:
     return min(max(j, 0), n_bins - 1)
 
 
-def _check_range(context_range) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in context_range)
-    except (TypeError, ValueError):
-        raise BanditlabError(
-            f"context_range: expected two numbers (low, high), got {context_range!r}"
-        ) from None
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise BanditlabError(f"context_range: expected finite low < high, got {context_range!r}")
-    return lo, hi
-
-
-def _check_context(observation, lo: float, hi: float) -> float:
-    c = float(np.asarray(observation, dtype=np.float64).reshape(-1)[0])
-    tol = 1e-9 * (hi - lo)
-    if not (np.isfinite(c) and lo - tol <= c <= hi + tol):
-        raise BanditlabError(
-            f"observation: context {c} is outside context_range [{lo}, {hi}]; bind "
-            "context_range with '@known:context_range'"
-        )
-    return c
-
-
-class TsallisINFCB(Agent):
+class RelaxTsallisINFCB(Agent):
     """Tsallis-INF-CB: an independent Tsallis-INF per context bin (``learners/TsallisINFCB.m``).
 
     Args:
@@ -145,7 +127,14 @@ class TsallisINFCB(Agent):
     """
 
     _tags = {"learns": True, "families": ("sor",), "action_kind": "discrete",
-             "check_env": _CHECK_ENV}
+             "check_env": CHECK_ENV}
+    _parameter_constraints = {
+        "n_bins": Interval("int", 1),
+        "context_range": CONTEXT_RANGE,
+        "omega_grid": OMEGA_GRID,
+        "newton_steps": Interval("int", 1),
+        "newton_start": Interval("real", None, 0.0, closed="neither"),
+    }
 
     def __init__(self, n_bins: int = 5, context_range=(-0.15, 0.65), omega_grid=None,
                  newton_steps: int = 20, newton_start: float = -1.0):
@@ -155,33 +144,19 @@ class TsallisINFCB(Agent):
         self.newton_steps = newton_steps
         self.newton_start = newton_start
 
-    def _n_bins(self) -> int:
-        return self.n_bins
-
     def _validate_params(self, action_space, observation_space) -> None:
-        if not isinstance(action_space, gym.spaces.Discrete):
-            raise BanditlabError(f"action_space: needs the discrete omega grid, got {action_space}")
+        super()._validate_params(action_space, observation_space)
+        require_discrete_actions(action_space)
         resolve_grid(self.omega_grid, action_space)
-        nb = self._n_bins()
-        if isinstance(nb, bool) or not isinstance(nb, (int, np.integer)) or nb < 1:
-            raise BanditlabError(f"n_bins: expected an integer >= 1, got {nb!r}")
-        _check_range(self.context_range)
-        ns = self.newton_steps
-        if isinstance(ns, bool) or not isinstance(ns, (int, np.integer)) or ns < 1:
-            raise BanditlabError(f"newton_steps: expected an integer >= 1, got {ns!r}")
-        if not (isinstance(self.newton_start, (int, float)) and np.isfinite(self.newton_start)
-                and self.newton_start < 0):
-            raise BanditlabError(
-                f"newton_start: expected a finite number < 0, got {self.newton_start!r}"
-            )
+        context_bounds(self.context_range)
 
     def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
         """Validate and create the per-bin learners."""
         self._validate_params(action_space, observation_space)
         self.rng_ = np.random.default_rng(seed)
-        nb = int(self._n_bins())
+        nb = int(self.n_bins)
         d = int(action_space.n)
-        self.range_ = _check_range(self.context_range)
+        self.range_ = context_bounds(self.context_range)
         self.k_ = np.zeros((nb, d))
         self.t_ = np.ones(nb, np.int64)
         self.cost_sum_ = np.zeros(nb)
@@ -192,7 +167,7 @@ class TsallisINFCB(Agent):
 
     def _bin(self, observation) -> int:
         lo, hi = self.range_
-        c = _check_context(observation, lo, hi)
+        c = check_context(observation, lo, hi)
         return context_bin(c, lo, hi, self.k_.shape[0])
 
     def act(self, observation):
@@ -224,7 +199,7 @@ class TsallisINFCB(Agent):
         return q
 
 
-class TsallisINF(TsallisINFCB):
+class RelaxTsallisINF(RelaxTsallisINFCB):
     """½-Tsallis-INF over the omega grid, scale-free by the running mean cost (``TsallisINF.m``).
 
     Ignores the observation.

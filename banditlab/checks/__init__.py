@@ -11,8 +11,18 @@ authors run them on their own envs and agents::
     for subject, check in check_agent("UCB1-v0", generate_only=True):
         check(subject)                       # scikit-learn's shape
 
-An object skips a check only by declaring it in ``xfail_checks`` (agents: the
-tag; envs: a class attribute ``xfail_checks = {"check_name": "reason"}``).
+Envs must declare a ``family`` and agents a ``families`` tag naming families
+declared with :func:`banditlab.registry.register_family` (``check_env_family``,
+``check_agent_families``); every benchmark policy of an env's oracle is built
+through the registry and played (``check_benchmark_policies``). Oracle agents
+(tag ``needs_oracle``) are built from the oracle of their check env and play that
+env. Envs also follow the conventions of Gymnasium's own wrappers and vector envs: no
+reserved ``info`` key (``check_no_reserved_info_keys``), ``info["action_mask"]`` from
+``reset`` on when actions are restricted (``check_action_mask_from_reset``), a run under
+``RecordEpisodeStatistics(TimeLimit(env, 50))`` (``check_standard_wrappers``) and under
+``gym.make_vec`` in sync and async mode (``check_vector_env``). An object skips a check only
+by declaring it in ``xfail_checks`` (agents: the tag; envs: a class attribute
+``xfail_checks = {"check_name": "reason"}``).
 :func:`run_checks` serves ``banditlab check ID``.
 """
 
@@ -23,7 +33,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from banditlab.checks._common import EnvSubject, env_subject
+from banditlab.checks._common import EnvSubject, entry_env_class, env_subject
 from banditlab.checks.agent_checker import AgentSubject, agent_checks, agent_class, agent_subject
 from banditlab.checks.env_checker import env_checks
 from banditlab.core import BanditlabError
@@ -41,26 +51,33 @@ __all__ = [
 XFAIL_PREFIX = "xfail: "
 
 
-def _env_class(env: Any) -> type:
-    from banditlab.checks._common import _entry_class
-
+def _env_class(env: Any) -> Any:
     if isinstance(env, EnvSubject):
         return type(env.make())
     if isinstance(env, str):
-        return _entry_class(env)
+        return entry_env_class(env)
     if isinstance(env, tuple) and len(env) == 2 and isinstance(env[0], str):
-        return _entry_class(env[0])
+        return entry_env_class(env[0])
     if hasattr(env, "id") and hasattr(env, "entry_point"):  # an EnvSpec
-        return _entry_class(env.id)
+        return entry_env_class(env.id)
     if hasattr(env, "unwrapped"):
         return type(env.unwrapped)
     return type(env_subject(env).make())
 
 
 def env_check_list(env: Any) -> tuple[EnvSubject, list[Callable[[Any], None]]]:
-    """The env subject and the checks that apply to it (built without compiling anything)."""
+    """The env subject and the checks that apply to it (built without compiling anything).
+
+    An id registered with a factory function (not a class) whose return annotation does
+    not name the class is built once here (the subject keeps that env), so the checks of
+    its class apply, kernel checks included, and its ``xfail_checks`` are honoured.
+    """
     subject = env_subject(env)
-    return subject, env_checks(_env_class(env))
+    cls = _env_class(env)
+    if not isinstance(cls, type):
+        cls = type(subject.make())
+        subject.xfail_checks = dict(getattr(cls, "xfail_checks", {}) or {})
+    return subject, env_checks(cls)
 
 
 def agent_check_list(agent: Any) -> tuple[AgentSubject, list[Callable[[Any], None]]]:

@@ -15,7 +15,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from banditlab.core import BanditlabError
+from banditlab.core import INFO_ACTION_MASK, BanditlabError
 
 #: Upper bound on the run length (steps for continuing envs) the conformance suite asks for
 #: when an env constructor accepts ``horizon``.
@@ -37,7 +37,9 @@ class EnvSubject:
         xfail_checks: Mapping of check name to reason (from the env class's
             ``xfail_checks`` attribute, if any).
         env_id: Registry id when the subject came from one, else ``None``.
-        kwargs: Constructor overrides requested with ``env_id`` (dropped if rejected).
+        kwargs: Constructor overrides requested with ``env_id``.
+        kwargs_optional: The overrides are the suite's shortening (dropped, falling back to
+            the registered defaults, when the constructor rejects them), not the user's.
     """
 
     name: str
@@ -45,6 +47,7 @@ class EnvSubject:
     xfail_checks: Mapping[str, str] = field(default_factory=dict)
     env_id: str | None = None
     kwargs: Mapping[str, Any] = field(default_factory=dict)
+    kwargs_optional: bool = False
     _pristine: Any = field(default=None, repr=False)
     _copyable: bool = field(default=True, repr=False)
 
@@ -72,6 +75,31 @@ def _entry_class(env_id: str):
     return load_entry_point(entry) if isinstance(entry, str) else entry
 
 
+def entry_env_class(env_id: str, *, build: bool = False):
+    """The env class behind a registered id, also when its entry point is a factory function.
+
+    A class entry point is returned as is; a factory's return annotation is used when it
+    names a class; otherwise, with ``build=True``, the registered env is built once and its
+    class returned (else the factory itself).
+    """
+    obj = _entry_class(env_id)
+    if inspect.isclass(obj):
+        return obj
+    try:
+        ann = inspect.signature(obj).return_annotation
+    except (TypeError, ValueError):
+        ann = inspect.Signature.empty
+    if isinstance(ann, str):
+        ann = getattr(obj, "__globals__", {}).get(ann)
+    if inspect.isclass(ann) and ann is not inspect.Signature.empty:
+        return ann
+    if not build:
+        return obj
+    from banditlab.registry import make_env
+
+    return type(make_env(env_id))
+
+
 def small_env_kwargs(env_id: str) -> dict[str, Any]:
     """Constructor overrides that shorten a registered env for the conformance suite.
 
@@ -90,6 +118,7 @@ def small_env_kwargs(env_id: str) -> dict[str, Any]:
     spec = env_spec(env_id)
     cls = _entry_class(env_id)
     target = cls.__init__ if inspect.isclass(cls) else cls
+    cls = entry_env_class(env_id)  # a factory's env class declares run_kind
     try:
         params = inspect.signature(target).parameters
     except (TypeError, ValueError):
@@ -138,17 +167,18 @@ def env_subject(env: Any) -> EnvSubject:
             except (BanditlabError, TypeError, ValueError):
                 return make_env(env_id)
 
-        cls = _entry_class(env_id)
+        cls = entry_env_class(env_id)
         return EnvSubject(
             name=env_id,
             factory=factory,
             xfail_checks=dict(getattr(cls, "xfail_checks", {}) or {}),
             env_id=env_id,
             kwargs=kwargs,
+            kwargs_optional=True,
         )
     if isinstance(env, tuple) and len(env) == 2 and isinstance(env[0], str):
         env_id, kwargs = env[0], dict(env[1])
-        cls = _entry_class(env_id)
+        cls = entry_env_class(env_id)
         return EnvSubject(
             name=env_id,
             factory=lambda: make_env(env_id, **kwargs),
@@ -203,8 +233,8 @@ def valid_mask(target: Any, info: Mapping[str, Any] | None) -> np.ndarray | None
     space, source = _space_and_mask_source(target)
     if not isinstance(space, gym.spaces.Discrete):
         return None
-    if info is not None and "action_mask" in info:
-        raw = info["action_mask"]
+    if info is not None and INFO_ACTION_MASK in info:
+        raw = info[INFO_ACTION_MASK]
     elif callable(source):
         raw = source()
     else:

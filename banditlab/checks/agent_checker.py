@@ -7,12 +7,19 @@ constants below). Agents run on the env named by their ``check_env`` tag
 (default: ``banditlab/Bernoulli-v0`` with ``horizon=200``), on the Python path
 unless the check says otherwise.
 
+Oracle agents (tag ``needs_oracle``: they take the env's live oracle as their
+``oracle`` hyperparameter) are built from the oracle of a fresh check env, through
+the oracle's :class:`~banditlab.core.BenchmarkPolicy` naming them when it offers one
+(else with ``oracle=env.oracle`` and the registered defaults), and always play on
+that same env instance.
+
 Run them all with :func:`banditlab.checks.check_agent`.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import pickle
 from collections.abc import Callable, Mapping
@@ -32,6 +39,7 @@ from banditlab.core import DEFAULT_TAGS, Agent, BanditlabError, KernelAgent, Ker
 __all__ = [
     "AgentSubject",
     "agent_subject",
+    "check_agent_families",
     "check_default_constructible",
     "check_no_attributes_set_in_init",
     "check_get_params_clone",
@@ -52,6 +60,26 @@ __all__ = [
 NOT_CONSTRUCTIBLE = (
     "{what} failed ({details}). Most likely cause: a hyperparameter without a default (give "
     "one, or a registered default that works on the family's default env)."
+)
+ORACLE_NOT_CONSTRUCTIBLE = (
+    "{what} failed ({details}). Most likely cause: the check env's oracle offers no "
+    "BenchmarkPolicy naming this agent and its other hyperparameters have no defaults that "
+    "work on that env, or the agent reads the oracle before the env's reset."
+)
+ORACLE_NOT_SHARED = (
+    "{name}: the agent's `oracle` is not the oracle of any env built for it ({details}). "
+    "Most likely cause: __init__ or reset copies the oracle instead of storing the object "
+    "verbatim; oracle agents must read the live oracle of the env they play."
+)
+FAMILIES_UNDECLARED = (
+    "{cls} declares no `families` tag. Most likely cause: `_tags` lacks \"families\" (there "
+    "is no default); list the declared families whose envs it runs on, home family first, "
+    "e.g. `_tags = {{\"families\": (\"classic\",)}}`."
+)
+FAMILIES_INVALID = (
+    "{cls}: tag families = {families!r} {problem}. Most likely cause: the tag must be a "
+    "non-empty tuple of families declared with banditlab.registry.register_family (known: "
+    "{known}); a plain string or list, a typo, or a family package that is never imported."
 )
 ATTRIBUTES_IN_INIT = (
     "__init__ set {details}. Most likely cause: learned state or derived values created in "
@@ -126,7 +154,7 @@ HARNESS_MISSING = (
 
 #: Steps of the short runs.
 N_STEPS = 60
-#: Learning check settings (interfaces.md §2.8).
+#: Learning check settings: arm means, horizon and seeds of :func:`check_learns`.
 LEARNS_MEANS = (0.2, 0.8)
 LEARNS_HORIZON = 2000
 LEARNS_SEEDS = 5
@@ -146,6 +174,11 @@ class AgentSubject:
         env: The :class:`EnvSubject` of the agent's ``check_env`` tag.
         from_class: The subject is a class (its ``__init__`` defaults are the raw inputs of
             ``check_no_attributes_set_in_init``).
+        needs_oracle: The agent is tagged ``needs_oracle``: ``factory`` builds a fresh check
+            env first and passes its oracle; the pair is remembered in ``paired_envs``.
+        oracle_factory: ``oracle_factory(env) -> agent`` for ``needs_oracle`` subjects.
+        paired_envs: ``id(oracle) -> (oracle, env)`` of the envs built for oracle agents
+            during the current check (cleared when a check starts).
     """
 
     name: str
@@ -155,6 +188,9 @@ class AgentSubject:
     xfail_checks: Mapping[str, str] = field(default_factory=dict)
     env: EnvSubject | None = None
     from_class: bool = False
+    needs_oracle: bool = False
+    oracle_factory: Callable[[Any], Agent] | None = None
+    paired_envs: dict[int, tuple[Any, Any]] = field(default_factory=dict, repr=False)
 
 
 def _tags(cls) -> dict[str, Any]:
@@ -179,7 +215,12 @@ def agent_class(agent: Any) -> type:
 
 
 def agent_subject(agent: Any) -> AgentSubject:
-    """Normalise a registered id, ``AgentSpec``, agent instance or class."""
+    """Normalise a registered id, ``AgentSpec``, agent instance or class.
+
+    For an agent tagged ``needs_oracle`` the subject's ``factory`` builds a fresh check
+    env, then the agent from that env's oracle (see the module docstring), and pairs
+    the two in ``paired_envs``.
+    """
     from banditlab.registry import AgentSpec, make_agent
 
     if isinstance(agent, AgentSubject):
@@ -208,7 +249,7 @@ def agent_subject(agent: Any) -> AgentSubject:
         )
     tags = _tags(cls)
     env_id, env_kwargs = tags.get("check_env", DEFAULT_TAGS["check_env"])
-    return AgentSubject(
+    subject = AgentSubject(
         name=name,
         factory=factory,
         cls=cls,
@@ -217,6 +258,81 @@ def agent_subject(agent: Any) -> AgentSubject:
         env=env_subject((env_id, dict(env_kwargs))),
         from_class=isinstance(agent, type),
     )
+    if tags.get("needs_oracle", False):
+        _bind_oracle_factory(subject, agent)
+    return subject
+
+
+def _policy_for(oracle: Any, subject: AgentSubject) -> str | None:
+    """Name of the oracle's first BenchmarkPolicy that builds ``subject``'s agent, if any."""
+    from banditlab.core import BenchmarkPolicy
+    from banditlab.registry import agent_spec, load_entry_point
+
+    for name, policy in sorted(oracle.benchmark_policies().items()):
+        if not isinstance(policy, BenchmarkPolicy):
+            continue
+        if subject.registry_id is not None:
+            if policy.agent_id == subject.registry_id:
+                return name
+        elif load_entry_point(agent_spec(policy.agent_id).entry_point) is subject.cls:
+            return name
+    return None
+
+
+def _bind_oracle_factory(subject: AgentSubject, agent: Any) -> None:
+    """Make ``subject.factory`` build a check env and the agent from that env's oracle."""
+    from banditlab.registry import make_agent, make_benchmark_policy
+
+    template = subject.factory if isinstance(agent, Agent) else None
+
+    def oracle_factory(env) -> Agent:
+        oracle = env.unwrapped.oracle
+        if template is not None:  # an instance: its hyperparameters, this env's oracle
+            params = {k: v for k, v in template().get_params().items() if k != "oracle"}
+            built = subject.cls(**params, oracle=oracle)
+            if subject.registry_id is not None:
+                built.registry_id = subject.registry_id
+            return built
+        name = _policy_for(oracle, subject)
+        if name is not None:
+            return make_benchmark_policy(oracle, name)
+        if subject.registry_id is not None:
+            return make_agent(subject.registry_id, oracle=oracle)
+        return subject.cls(oracle=oracle)
+
+    def factory() -> Agent:
+        env = subject.env.make()
+        built = oracle_factory(env)
+        oracle = env.unwrapped.oracle
+        subject.paired_envs[id(oracle)] = (oracle, env)
+        return built
+
+    subject.needs_oracle = True
+    subject.oracle_factory = oracle_factory
+    subject.factory = factory
+
+
+def _subject(agent: Any) -> AgentSubject:
+    """The subject of a check, with the envs paired with oracle agents by earlier checks freed."""
+    s = agent_subject(agent)
+    s.paired_envs.clear()
+    return s
+
+
+def _env_for(s: AgentSubject, agent: Any):
+    """The env ``agent`` plays.
+
+    A fresh check env, or for an oracle agent the env it was built from (found through
+    its ``oracle`` hyperparameter).
+    """
+    if not s.needs_oracle:
+        return s.env.make()
+    oracle = getattr(agent, "oracle", None)
+    pair = s.paired_envs.get(id(oracle))
+    assert pair is not None and pair[0] is oracle, ORACLE_NOT_SHARED.format(
+        name=s.name, details=f"oracle={type(oracle).__name__}"
+    )
+    return pair[1]
 
 
 # --------------------------------------------------------------------------- sessions
@@ -280,7 +396,7 @@ def _assert_action_ok(a: Any, space, step: int) -> None:
 
 
 def _play(subject: AgentSubject, agent, n: int = N_STEPS, *, env_seed=0, agent_seed=0, **kw):
-    env = subject.env.make()
+    env = _env_for(subject, agent)
     return _Session(env, agent, env_seed=env_seed, agent_seed=agent_seed).advance(n, **kw)
 
 
@@ -299,11 +415,52 @@ def _learned_state(agent) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- checks
+def check_agent_families(agent: Any) -> None:
+    """The class declares its ``families`` tag: a non-empty tuple of declared families."""
+    from banditlab.registry import known_families
+
+    s = _subject(agent)
+    cls = s.cls
+    declared = False
+    for klass in getattr(cls, "__mro__", (cls,)):
+        if "families" in (vars(klass).get("_tags") or {}):
+            declared = True
+            break
+    assert declared, FAMILIES_UNDECLARED.format(cls=cls.__name__)
+    families = _tags(cls)["families"]
+    known = known_families()
+    fmt = functools.partial(FAMILIES_INVALID.format, cls=cls.__name__, families=families,
+                            known=", ".join(known))
+    assert isinstance(families, tuple), fmt(problem=f"is a {type(families).__name__}")
+    assert families, fmt(problem="is empty")
+    unknown = [f for f in families if f not in known]
+    assert not unknown, fmt(problem=f"names undeclared families {unknown}")
+
+
 def check_default_constructible(agent: Any) -> None:
-    """The registered id (or the class with no arguments) builds and plays on its check env."""
+    """The registered id (or the class with no arguments) builds and plays on its check env.
+
+    An oracle agent (tag ``needs_oracle``) cannot be built without an env: it must build
+    from the oracle of a fresh check env (see the module docstring) and play 5 steps on
+    that env.
+    """
     from banditlab.registry import make_agent
 
-    s = agent_subject(agent)
+    s = _subject(agent)
+    if s.needs_oracle:
+        what = (f"building {s.name} from the oracle of {s.env.name} (tag needs_oracle) "
+                f"then 5 steps")
+        try:
+            env = s.env.make()
+            a = s.oracle_factory(env)
+            _Session(env, a, env_seed=0, agent_seed=0).advance(5)
+        except AssertionError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise AssertionError(
+                ORACLE_NOT_CONSTRUCTIBLE.format(what=what, details=f"{type(exc).__name__}: {exc}")
+            ) from exc
+        return
     what = f"make_agent({s.registry_id!r})" if s.registry_id else f"{s.cls.__name__}()"
     try:
         a = make_agent(s.registry_id) if s.registry_id else s.cls()
@@ -318,12 +475,16 @@ def check_default_constructible(agent: Any) -> None:
 
 
 def check_no_attributes_set_in_init(agent: Any) -> None:
-    """``__init__`` stores exactly its hyperparameters, verbatim (same objects), draws nothing."""
+    """``__init__`` stores exactly its hyperparameters, verbatim (same objects), draws nothing.
+
+    An oracle agent receives the live oracle of a check env as ``oracle`` and must store
+    that very object.
+    """
     import inspect
 
     from banditlab.registry import agent_spec
 
-    s = agent_subject(agent)
+    s = _subject(agent)
     proto = _make(s)
     names = proto._param_names()
     try:
@@ -341,6 +502,8 @@ def check_no_attributes_set_in_init(agent: Any) -> None:
             params[name] = sig[name].default
         else:
             params[name] = current[name]
+    if s.needs_oracle and "oracle" in params:  # the live oracle of a check env, stored as is
+        params["oracle"] = s.env.make().unwrapped.oracle
     before = global_random_state()
     a = s.cls(**params)
     assert first_difference(before, global_random_state()) is None, ATTRIBUTES_IN_INIT.format(
@@ -356,15 +519,26 @@ def check_no_attributes_set_in_init(agent: Any) -> None:
 
 
 def check_get_params_clone(agent: Any) -> None:
-    """``type(a)(**a.get_params())`` and ``a.clone()`` have equal params and act identically."""
-    s = agent_subject(agent)
+    """``type(a)(**a.get_params())`` and ``a.clone()`` have equal params and act identically.
+
+    For an oracle agent the clone's ``oracle`` (a deep copy) is compared by type only.
+    """
+    s = _subject(agent)
     a = _make(s)
     params = a.get_params()
     b = s.cls(**params)
     d = first_difference(params, b.get_params(), "get_params")
     assert d is None, CLONE_MISMATCH.format(details=d)
     c = a.clone()
-    d = first_difference(params, c.get_params(), "clone().get_params")
+    cparams = c.get_params()
+    if s.needs_oracle:
+        # clone() deep-copies hyperparameters, the live oracle included (its copy reads a
+        # snapshot, not an env): compare the oracle by type and the rest by value.
+        mine, theirs = params.get("oracle"), cparams.pop("oracle", None)
+        params = {k: v for k, v in params.items() if k != "oracle"}
+        assert type(mine) is type(theirs), CLONE_MISMATCH.format(
+            details=f"clone().oracle is a {type(theirs).__name__}, not a {type(mine).__name__}")
+    d = first_difference(params, cparams, "clone().get_params")
     assert d is None, CLONE_MISMATCH.format(details=d)
     ta = _play(s, a, 30, env_seed=1, agent_seed=2)
     tb = _play(s, b, 30, env_seed=1, agent_seed=2)
@@ -374,7 +548,7 @@ def check_get_params_clone(agent: Any) -> None:
 
 def check_reset_determinism(agent: Any) -> None:
     """Two agents reset with one seed on two envs with one seed play identical actions."""
-    s = agent_subject(agent)
+    s = _subject(agent)
     ta = _play(s, _make(s), env_seed=3, agent_seed=4)
     tb = _play(s, _make(s), env_seed=3, agent_seed=4)
     d = first_difference(ta, tb, "actions")
@@ -383,11 +557,11 @@ def check_reset_determinism(agent: Any) -> None:
 
 def check_reset_clears_state(agent: Any) -> None:
     """After a run, ``reset(seed=s)`` gives the same learned state and actions as a fresh agent."""
-    s = agent_subject(agent)
+    s = _subject(agent)
     used = _make(s)
     _play(s, used, env_seed=5, agent_seed=6)
     fresh = _make(s)
-    env_u, env_f = s.env.make(), s.env.make()
+    env_u, env_f = _env_for(s, used), _env_for(s, fresh)
     su = _Session(env_u, used, env_seed=7, agent_seed=8)
     sf = _Session(env_f, fresh, env_seed=7, agent_seed=8)
     stale = sorted(set(_learned_state(used)) - set(_learned_state(fresh)))
@@ -402,7 +576,7 @@ def check_reset_clears_state(agent: Any) -> None:
 
 def check_actions_in_space(agent: Any) -> None:
     """Every action of a run is in ``action_space`` (and never NaN)."""
-    s = agent_subject(agent)
+    s = _subject(agent)
     _play(s, _make(s), 2 * N_STEPS, env_seed=9, agent_seed=10, check_space=True)
 
 
@@ -435,9 +609,9 @@ def check_no_nan(agent: Any) -> None:
     the run: an entry that is NaN at the end must already be NaN after ``reset``
     (agents may use NaN as an explicit "unset" sentinel).
     """
-    s = agent_subject(agent)
+    s = _subject(agent)
     a = _make(s)
-    env = s.env.make()
+    env = _env_for(s, a)
     sess = _Session(env, a, env_seed=11, agent_seed=12)
     start = {p: np.isnan(arr).copy() for p, arr in _float_arrays(_learned_state(a), "agent")}
     sess.advance(2 * N_STEPS, check_space=True)
@@ -450,11 +624,19 @@ def check_no_nan(agent: Any) -> None:
 
 def check_params_unchanged_by_update(agent: Any) -> None:
     """``get_params()`` is the same before ``reset`` and after a run."""
-    s = agent_subject(agent)
+    s = _subject(agent)
     a = _make(s)
-    before = copy.deepcopy(a.get_params())
+    params = a.get_params()
+    # An oracle agent's `oracle` is the live oracle, which the env updates: it must stay the
+    # same object; every other hyperparameter must keep its value.
+    live = params.pop("oracle", None) if s.needs_oracle else None
+    before = copy.deepcopy(params)
     _play(s, a, env_seed=13, agent_seed=14)
-    d = first_difference(before, a.get_params(), "get_params")
+    after = a.get_params()
+    if s.needs_oracle:
+        assert after.pop("oracle", None) is live, PARAMS_CHANGED.format(
+            details="the `oracle` hyperparameter is no longer the env's oracle object")
+    d = first_difference(before, after, "get_params")
     assert d is None, PARAMS_CHANGED.format(details=d)
 
 
@@ -472,11 +654,22 @@ def check_pickle_midrun(agent: Any) -> None:
     The env is not pickled: a second env with the same seed replays the first 20
     actions, so only the agent's pickling is tested.
     """
-    s = agent_subject(agent)
+    s = _subject(agent)
     _roundtrip(_make(s), "before reset")
     a = _make(s)
-    sess_a = _Session(s.env.make(), a, env_seed=15, agent_seed=16)
+    sess_a = _Session(_env_for(s, a), a, env_seed=15, agent_seed=16)
     head = sess_a.advance(20)
+    if s.needs_oracle:
+        # The agent holds the env's live oracle: pickle the pair, so the copy of the agent
+        # reads the copy of the env's oracle.
+        env_b, b = _roundtrip((sess_a.env, a), "after 20 steps (together with its env)")
+        sess_b = _Session.__new__(_Session)
+        sess_b.__dict__.update(env=env_b, agent=b, obs=copy.deepcopy(sess_a.obs),
+                               episodic=sess_a.episodic, done=sess_a.done,
+                               steps=sess_a.steps, episodes=sess_a.episodes)
+        d = first_difference(sess_a.advance(N_STEPS), sess_b.advance(N_STEPS), "actions")
+        assert d is None, PICKLE_DIVERGED.format(details=d)
+        return
     env_b = s.env.make()
     obs, _ = env_b.reset(seed=15)
     episodic = getattr(env_b, "run_kind", "continuing") == "episodic"
@@ -505,11 +698,11 @@ def check_incremental_equivalence(agent: Any) -> None:
     must equal A's steps 11-20, i.e. all learned state lives in trailing-underscore
     attributes.
     """
-    s = agent_subject(agent)
+    s = _subject(agent)
     a = _make(s)
-    full = _Session(s.env.make(), a, env_seed=17, agent_seed=18).advance(20)
+    full = _Session(_env_for(s, a), a, env_seed=17, agent_seed=18).advance(20)
     b = _make(s)
-    sess = _Session(s.env.make(), b, env_seed=17, agent_seed=18)
+    sess = _Session(_env_for(s, b), b, env_seed=17, agent_seed=18)
     first = sess.advance(10)
     c = s.cls(**b.get_params())
     for k, v in _learned_state(b).items():
@@ -544,7 +737,7 @@ def check_kernel_matches_python(agent: Any) -> None:
     """
     from banditlab.checks.env_checker import compare_run_results
 
-    s = agent_subject(agent)
+    s = _subject(agent)
     env = s.env.make()
     if not issubclass(s.cls, KernelAgent) or not isinstance(env, KernelEnv):
         return
@@ -553,8 +746,9 @@ def check_kernel_matches_python(agent: Any) -> None:
     run = _harness_run()
     n = min(int(env.run_length), 200)
     grid = np.arange(1, n + 1, dtype=np.int64)
-    rk = run(s.env.make(), _make(s), seed=19, run_length=n, checkpoints=grid, backend="kernel")
-    rp = run(s.env.make(), _make(s), seed=19, run_length=n, checkpoints=grid, backend="python")
+    ak, ap = _make(s), _make(s)
+    rk = run(_env_for(s, ak), ak, seed=19, run_length=n, checkpoints=grid, backend="kernel")
+    rp = run(_env_for(s, ap), ap, seed=19, run_length=n, checkpoints=grid, backend="python")
     d = compare_run_results(rk, rp)
     assert d is None, KERNEL_PYTHON_MISMATCH.format(details=d)
 
@@ -572,11 +766,11 @@ def check_kernel_reference(agent: Any) -> None:
     and generator states must be identical; float actions and float state may differ
     by 1e-9 relative (Numba and NumPy sum and exponentiate in different orders).
     """
-    s = agent_subject(agent)
+    s = _subject(agent)
     if not issubclass(s.cls, KernelAgent):
         return
     a = _make(s)
-    env = s.env.make()
+    env = _env_for(s, a)
     sess = _Session(env, a, env_seed=21, agent_seed=22)
     k = a.kernel_
     for name in ("init", "select", "update"):
@@ -629,13 +823,20 @@ def check_learns(agent: Any) -> None:
     Applies to agents tagged ``learns`` whose check env is the default Bernoulli env
     (family agents have their own learning checks in the family tests).
     """
-    s = agent_subject(agent)
+    s = _subject(agent)
     run = _harness_run()
     env_kwargs = {"means": LEARNS_MEANS, "horizon": LEARNS_HORIZON}
+    if s.needs_oracle:  # built from the oracle of the very env it plays
+        from banditlab.registry import make_env
+
+        def env_and_agent():
+            env = make_env("banditlab/Bernoulli-v0", **env_kwargs)
+            return env, s.oracle_factory(env)
+    else:
+        def env_and_agent():
+            return ("banditlab/Bernoulli-v0", env_kwargs), _make(s)
     mine = [
-        run(("banditlab/Bernoulli-v0", env_kwargs), _make(s), seed=seed).finals[
-            "pseudo_regret/stochastic"
-        ]
+        run(*env_and_agent(), seed=seed).finals["pseudo_regret/stochastic"]
         for seed in range(LEARNS_SEEDS)
     ]
     uni = _uniform_regret(run, env_kwargs)
@@ -647,6 +848,7 @@ def check_learns(agent: Any) -> None:
 
 # --------------------------------------------------------------------------- registry of checks
 _ALWAYS = (
+    check_agent_families,
     check_default_constructible,
     check_no_attributes_set_in_init,
     check_get_params_clone,
@@ -668,13 +870,13 @@ def agent_checks(cls: type) -> list[Callable[[Any], None]]:
     ``check_learns`` to agents tagged ``learns`` whose ``check_env`` is the
     default Bernoulli env.
     """
-    from banditlab.checks._common import _entry_class
+    from banditlab.checks._common import entry_env_class
 
     checks = list(_ALWAYS)
     tags = _tags(cls)
     env_id = tags.get("check_env", DEFAULT_TAGS["check_env"])[0]
     if isinstance(cls, type) and issubclass(cls, KernelAgent):
-        env_cls = _entry_class(env_id)
+        env_cls = entry_env_class(env_id)
         if (isinstance(env_cls, type) and issubclass(env_cls, KernelEnv)
                 and getattr(env_cls, "run_kind", "continuing") == "continuing"):
             checks.append(check_kernel_matches_python)

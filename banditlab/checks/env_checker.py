@@ -12,10 +12,13 @@ Run them all with :func:`banditlab.checks.check_env`.
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 import pickle
+import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -32,12 +35,16 @@ from banditlab.checks._common import (
     random_action,
 )
 from banditlab.core import (
+    INFO_ACTION_MASK,
     INFO_EPISODE,
     INFO_EXPECTED_REWARD,
     INFO_LOSS,
     INFO_OPTIMAL_EXPECTED_REWARD,
     INFO_T,
+    RESERVED_INFO_KEYS,
+    RESERVED_INFO_PREFIX,
     RUN_KINDS,
+    BanditlabError,
     KernelEnv,
     Oracle,
     RegretKind,
@@ -46,6 +53,7 @@ from banditlab.core import (
 
 __all__ = [
     "check_env_attributes",
+    "check_env_family",
     "check_gymnasium_api",
     "check_info_contract",
     "check_run_structure",
@@ -53,9 +61,14 @@ __all__ = [
     "check_determinism",
     "check_crn",
     "check_pickle",
+    "check_no_reserved_info_keys",
+    "check_action_mask_from_reset",
+    "check_standard_wrappers",
+    "check_vector_env",
     "check_kernel_step_parity",
     "check_fused_parity",
     "check_oracle_consistency",
+    "check_benchmark_policies",
     "env_checks",
 ]
 
@@ -64,6 +77,16 @@ ATTRIBUTES_MISSING = (
     "the env lacks the banditlab attributes ({details}). Most likely cause: `__init__` does not "
     "set `run_length`, `oracle` (a banditlab.core.Oracle) and `known_constants`, or the class "
     "does not declare `run_kind` ('continuing' or 'episodic') and `extra_metrics`."
+)
+FAMILY_UNDECLARED = (
+    "{cls} declares no `family`. Most likely cause: the class attribute is missing (the base "
+    "class has no default); set `family = \"<name>\"` to a family declared with "
+    "banditlab.registry.register_family (e.g. \"classic\")."
+)
+FAMILY_UNKNOWN = (
+    "{cls}.family = {family!r} is not a declared family (known: {known}). Most likely cause: "
+    "a typo, or the package never calls banditlab.registry.register_family({family!r}, "
+    "title=...) before registering its envs."
 )
 REGRET_KINDS_INVALID = (
     "the oracle's regret kinds are inconsistent ({details}). Most likely cause: `primary_kind` "
@@ -75,7 +98,7 @@ GYMNASIUM_WARNED = (
 )
 INFO_KEY_MISSING = (
     "step {step}: info lacks {key!r}. Most likely cause: `step` does not fill the info contract "
-    "of banditlab.core (t and expected_reward every step; episode for episodic envs)."
+    "of banditlab.core (t and expected_reward every step; episode_index for episodic envs)."
 )
 INFO_NOT_FINITE = (
     "step {step}: info[{key!r}] = {value!r} is not a finite number. Most likely cause: a "
@@ -123,7 +146,7 @@ EPISODIC_TRUNCATED = (
     "cause: episodes end with terminated=True; truncation is not part of an episodic run."
 )
 EPISODE_NOT_CONTINUED = (
-    "episodic env: after reset() without a seed, info['episode'] = {value!r}, expected "
+    "episodic env: after reset() without a seed, info['episode_index'] = {value!r}, expected "
     "{expected}. Most likely cause: reset() must continue the run with the next episode and "
     "reset(seed=...) must start a new run at episode 0."
 )
@@ -194,11 +217,87 @@ OPTIMAL_POLICY_REGRET = (
     "the comparator of the primary kind."
 )
 
+BENCHMARK_POLICY_FAILED = (
+    "oracle policy {name!r} ({what}) failed: {details}. Most likely cause: its BenchmarkPolicy "
+    "names an unregistered agent id or hyperparameters the agent does not accept, or the "
+    "agent cannot play the env (wrong action space, reads the oracle before the env's "
+    "reset)."
+)
+BENCHMARK_POLICY_ORACLE = (
+    "oracle policy {name!r} -> {agent_id!r}: {details}. Most likely cause: agents that read "
+    "the live oracle take it as their `oracle` hyperparameter, are registered in the "
+    "'oracle/' namespace with the tag needs_oracle=True, and receive this very oracle object "
+    "(`oracle=self` in benchmark_policies())."
+)
+RESERVED_INFO_KEY = (
+    "{where}: info has the key {key!r}, which Gymnasium's wrappers and vector envs reserve "
+    "({reserved}, and every key starting with '_'). Most likely cause: an env key named like "
+    "theirs, e.g. an episode counter called 'episode': RecordEpisodeStatistics then fails with a "
+    "bare AssertionError and vector envs confuse '_<key>' with their own per-key masks; rename "
+    "it (banditlab's episode counter is 'episode_index', banditlab.core.INFO_EPISODE)."
+)
+ACTION_MASK_MISSING = (
+    "{where}: info has no 'action_mask' although the env emits one ({first}). Most likely "
+    "cause: `reset` (or one branch of `step`) does not return the mask of the actions valid at "
+    "the next step, so a client (a vector env, action_space.sample) cannot know the valid "
+    "actions of the first step; put info['action_mask'] in every reset and every step."
+)
+ACTION_MASK_NEEDED = (
+    "{where}: info has no 'action_mask' and the env rejected the action {action!r} drawn without "
+    "one at the next step ({details}). Most likely cause: the env restricts actions but does not "
+    "put the mask of the valid actions in that info, so a client cannot know them; put "
+    "info['action_mask'] in every reset and every step."
+)
+ACTION_MASK_REJECTED = (
+    "{where}: action_space.sample(mask=info['action_mask']) rejected the mask {mask} "
+    "({details}). Most likely cause: the mask is not in the form Gymnasium's sample() takes "
+    "(Discrete: an np.int8 array of shape (n,) with entries 0 or 1; MultiDiscrete: a tuple of "
+    "such arrays), e.g. a bool array, a list, or the indices of the valid actions."
+)
+ACTION_MASK_EMPTY = (
+    "{where}: info['action_mask'] allows no action. Most likely cause: the mask of the next "
+    "step is computed for the wrong phase (or before the state changed)."
+)
+ACTION_MASK_STALE = (
+    "{where}: the env rejected action {action!r} drawn with its own info['action_mask'] "
+    "({details}). Most likely cause: the mask does not describe the actions valid at the next "
+    "step (computed before the phase changed, or for the step just played)."
+)
+WRAPPERS_FAILED = (
+    "RecordEpisodeStatistics(TimeLimit(env, {limit})) failed at {where}: {details}. Most likely "
+    "cause: a reserved info key (RecordEpisodeStatistics asserts that 'episode' is not in the "
+    "info of an episode's last step), a `reset` that fails when called after a truncation, or "
+    "an action drawn with action_space.sample(mask=info['action_mask']) the env rejects."
+)
+EPISODE_STATISTICS_WRONG = (
+    "RecordEpisodeStatistics(TimeLimit(env, {limit})): the episode ending at step {step} "
+    "reports {stats!r}, expected length {length} and return {ret!r}. Most likely cause: the env "
+    "writes into info['episode'] or returns the same info dict object at every step."
+)
+VECTOR_ENV_FAILED = (
+    "{how} ({mode} mode, num_envs={num_envs}) failed at {where}: {details}. Most likely cause: "
+    "a reserved info key (vector envs add '_<key>' masks and the autoreset info), an info value "
+    "whose type or shape changes between steps or envs, an action mask missing from reset, an "
+    "observation the vector env cannot batch, or (async) an env that does not build in a "
+    "subprocess (a factory that cannot be pickled)."
+)
+
 #: Steps of the short rollouts (continuing envs).
 ROLLOUT_STEPS = 50
 #: Cap on the total number of steps of episodic rollouts (at most 3 episodes).
 ROLLOUT_MAX_STEPS = 200
 ROLLOUT_EPISODES = 3
+#: Rounds (steps of continuing envs, episodes of episodic ones) each benchmark policy plays.
+BENCHMARK_ROUNDS = 5
+#: ``TimeLimit`` of :func:`check_standard_wrappers` and the steps it plays (so a limit is hit).
+WRAPPER_TIME_LIMIT = 50
+WRAPPER_STEPS = 60
+#: Vector envs of :func:`check_vector_env`: modes, sub-envs, steps, and the ``TimeLimit`` of each
+#: sub-env (short, so every sub-env autoresets during the check).
+VECTOR_MODES = ("sync", "async")
+VECTOR_NUM_ENVS = 2
+VECTOR_STEPS = 25
+VECTOR_TIME_LIMIT = 10
 
 
 # --------------------------------------------------------------------------- rollouts
@@ -290,6 +389,19 @@ def check_env_attributes(env: Any) -> None:
     if pk is not None and (pk not in kinds or not kinds[pk].per_step):
         bad.append(f"primary_kind={pk!r}")
     assert not bad, REGRET_KINDS_INVALID.format(details=", ".join(map(str, bad)))
+
+
+def check_env_family(env: Any) -> None:
+    """The env class declares ``family``, a family declared with ``register_family``."""
+    from banditlab.registry import known_families
+
+    _, e = _subject_and_env(env)
+    cls = type(e.unwrapped)
+    family = getattr(cls, "family", None)
+    assert isinstance(family, str), FAMILY_UNDECLARED.format(cls=cls.__name__)
+    known = known_families()
+    assert family in known, FAMILY_UNKNOWN.format(cls=cls.__name__, family=family,
+                                                  known=", ".join(known))
 
 
 def check_gymnasium_api(env: Any) -> None:
@@ -560,6 +672,279 @@ def check_pickle(env: Any) -> None:
     assert d is None, PICKLE_DIVERGED.format(when="mid-run", details=d)
 
 
+# --------------------------------------------------------------------------- Gymnasium conventions
+def reserved_info_keys(info: Mapping[str, Any]) -> list[str]:
+    """Keys of ``info`` that Gymnasium's wrappers or vector envs reserve (see banditlab.core)."""
+    return [k for k in info if isinstance(k, str)
+            and (k in RESERVED_INFO_KEYS or k.startswith(RESERVED_INFO_PREFIX))]
+
+
+def _where(trace: list) -> list[tuple[str, dict]]:
+    """``(label, info)`` of every record of a :func:`_rollout` trace."""
+    out = []
+    step = 0
+    for rec in trace:
+        if rec[0] == "reset":
+            out.append(("reset(seed=...)" if not step else f"reset() after step {step}", rec[2]))
+        else:
+            step += 1
+            out.append((f"step {step}", rec[6]))
+    return out
+
+
+def check_no_reserved_info_keys(env: Any) -> None:
+    """No ``info`` of ``reset`` or ``step`` uses a key Gymnasium reserves.
+
+    Reserved: :data:`banditlab.core.RESERVED_INFO_KEYS` (``episode``, ``_episode``,
+    ``final_obs``, ``final_info``, ``final_observation``) and every key starting with
+    :data:`banditlab.core.RESERVED_INFO_PREFIX` (``_``, the per-key masks of vector envs).
+    """
+    _, e = _subject_and_env(env)
+    trace, _, _ = _rollout(e, seed=0, n_steps=min(int(e.run_length), ROLLOUT_MAX_STEPS))
+    for where, info in _where(trace):
+        bad = reserved_info_keys(info)
+        assert not bad, RESERVED_INFO_KEY.format(
+            where=where, key=bad[0], reserved=", ".join(map(repr, RESERVED_INFO_KEYS)))
+
+
+class _Finding(AssertionError):
+    """A failure message of this kit raised inside a ``try`` that wraps foreign exceptions."""
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message``, or where a bare exception (``assert x``) was raised."""
+    text = str(exc)
+    if text:
+        return f"{type(exc).__name__}: {text}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return type(exc).__name__
+    f = frames[-1]
+    return (f"bare {type(exc).__name__} at {f.filename.rsplit('/', 1)[-1]}:{f.lineno} "
+            f"`{(f.line or '').strip()}`")
+
+
+def _plain(action: Any) -> Any:
+    """A NumPy scalar action as a Python number (for messages)."""
+    return action.item() if isinstance(action, np.generic) else action
+
+
+def _short_mask(mask: Any) -> str:
+    if isinstance(mask, np.ndarray):
+        return f"{mask.dtype}{list(mask.shape)}"
+    return f"{type(mask).__name__} {mask!r}"[:80]
+
+
+def _sample_masked(space: gym.Space, info: Mapping[str, Any], where: str) -> Any:
+    """``space.sample(mask=info["action_mask"])``, or ``space.sample()`` without a mask."""
+    if INFO_ACTION_MASK not in info:
+        return space.sample()
+    mask = info[INFO_ACTION_MASK]
+    try:
+        action = space.sample(mask=mask)
+    except Exception as exc:  # noqa: BLE001 - any rejection is the finding
+        raise _Finding(ACTION_MASK_REJECTED.format(
+            where=where, mask=_short_mask(mask), details=_describe(exc))) from exc
+    if isinstance(space, gym.spaces.Discrete) and not np.any(mask):
+        raise _Finding(ACTION_MASK_EMPTY.format(where=where))
+    return action
+
+
+def check_action_mask_from_reset(env: Any) -> None:
+    """An env that restricts actions gives ``info["action_mask"]`` from ``reset`` on.
+
+    Applies when the env ever emits ``action_mask``: then every ``reset`` and every ``step``
+    carries it, ``action_space.sample(mask=...)`` accepts each mask (for ``Discrete``: an
+    ``np.int8`` array of shape ``(n,)`` allowing at least one action), and the env accepts the
+    actions drawn with it. Plays masked random actions over up to
+    :data:`ROLLOUT_EPISODES` episodes (at most :data:`ROLLOUT_MAX_STEPS` steps).
+    """
+    _, e = _subject_and_env(env)
+    space = copy.deepcopy(e.action_space)
+    space.seed(0)
+    rng = np.random.default_rng(0)
+    episodic = _is_episodic(e)
+    n_steps = min(int(e.run_length), ROLLOUT_MAX_STEPS) if not episodic else ROLLOUT_MAX_STEPS
+    max_episodes = min(int(e.run_length), ROLLOUT_EPISODES)
+    _, info = e.reset(seed=0)
+    records = [("reset(seed=0)", info)]
+    episodes = 0
+    for step in range(1, n_steps + 1):
+        where = records[-1][0]
+        if INFO_ACTION_MASK in info:
+            act = _sample_masked(space, info, f"the info of {where}")
+            try:
+                _, _, terminated, truncated, info = e.step(act)
+            except Exception as exc:  # noqa: BLE001 - the env rejected its own mask
+                raise AssertionError(ACTION_MASK_STALE.format(
+                    where=f"step {step}", action=_plain(act), details=_describe(exc))) from exc
+        else:
+            act = random_action(e, rng, info)
+            try:
+                _, _, terminated, truncated, info = e.step(act)
+            except Exception as exc:  # noqa: BLE001 - an action restriction without a mask
+                _assert_masks_everywhere(records)
+                raise AssertionError(ACTION_MASK_NEEDED.format(
+                    where=where, action=_plain(act), details=_describe(exc))) from exc
+        records.append((f"step {step}", info))
+        if episodic and terminated:
+            episodes += 1
+            if episodes >= max_episodes:
+                break
+            _, info = e.reset()
+            records.append((f"reset() after step {step}", info))
+        elif (terminated or truncated) and not episodic:
+            break
+    _assert_masks_everywhere(records)
+
+
+def _assert_masks_everywhere(records: list[tuple[str, Mapping[str, Any]]]) -> None:
+    """Once any ``info`` of ``records`` has an action mask, every one has it."""
+    emitting = [where for where, i in records if INFO_ACTION_MASK in i]
+    if not emitting:
+        return
+    for where, i in records:
+        assert INFO_ACTION_MASK in i, ACTION_MASK_MISSING.format(
+            where=where, first=f"first at {emitting[0]}")
+
+
+def check_standard_wrappers(env: Any) -> None:
+    """The env runs under ``RecordEpisodeStatistics(TimeLimit(env, 50))``.
+
+    Plays :data:`WRAPPER_STEPS` steps of ``action_space.sample(mask=info["action_mask"])``
+    (plain ``sample()`` without a mask), resetting after every terminated or truncated
+    episode; each finished episode must carry the wrapper's statistics (length and return).
+    """
+    from gymnasium.wrappers import RecordEpisodeStatistics, TimeLimit
+
+    _, e = _subject_and_env(env)
+    limit = WRAPPER_TIME_LIMIT
+    where = "construction"
+    try:
+        w = RecordEpisodeStatistics(TimeLimit(e, limit))
+        w.action_space.seed(0)
+        where = "reset(seed=0)"
+        _, info = w.reset(seed=0)
+        length, ret = 0, 0.0
+        for step in range(1, WRAPPER_STEPS + 1):
+            act = _sample_masked(w.action_space, info, f"the info of {where}")
+            where = f"step {step}"
+            _, reward, terminated, truncated, info = w.step(act)
+            length += 1
+            ret += float(reward)
+            if terminated or truncated:
+                stats = info.get("episode")
+                ok = (isinstance(stats, Mapping) and stats.get("l") == length
+                      and math.isclose(float(stats.get("r", math.nan)), ret, rel_tol=1e-9,
+                                       abs_tol=1e-9))
+                if not ok:
+                    raise _Finding(EPISODE_STATISTICS_WRONG.format(
+                        limit=limit, step=step, stats=stats, length=length, ret=ret))
+                where = f"reset() after step {step}"
+                _, info = w.reset()
+                length, ret = 0, 0.0
+    except _Finding:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any crash under the wrappers is the finding
+        raise AssertionError(WRAPPERS_FAILED.format(limit=limit, where=where,
+                                                    details=_describe(exc))) from exc
+
+
+def _time_limited(subject, limit: int) -> gym.Env:
+    """A deep copy of the subject's env under ``TimeLimit`` (factory of non-registered envs)."""
+    from gymnasium.wrappers import TimeLimit
+
+    return TimeLimit(subject.make(), max_episode_steps=limit)
+
+
+def _make_vector_env(subject, mode: str) -> tuple[str, gym.vector.VectorEnv]:
+    """``(how it was built, vector env)`` of :data:`VECTOR_NUM_ENVS` copies of the subject.
+
+    A registered id goes through ``gym.make_vec`` (with the subject's constructor overrides,
+    or the registered defaults when the env rejects them); an env built with ``gym.make``
+    through its spec; anything else through ``SyncVectorEnv``/``AsyncVectorEnv`` over a
+    factory deep-copying the subject's env. Every sub-env is under
+    ``TimeLimit(VECTOR_TIME_LIMIT)``.
+    """
+    from gymnasium.wrappers import TimeLimit
+
+    wrappers = [functools.partial(TimeLimit, max_episode_steps=VECTOR_TIME_LIMIT)]
+    n = VECTOR_NUM_ENVS
+    if subject.env_id is not None:
+        how = f"gym.make_vec({subject.env_id!r})"
+        try:
+            return how, gym.make_vec(subject.env_id, num_envs=n, vectorization_mode=mode,
+                                     wrappers=wrappers, **dict(subject.kwargs))
+        except (BanditlabError, TypeError, ValueError):
+            if not subject.kwargs_optional:
+                raise
+        return how, gym.make_vec(subject.env_id, num_envs=n, vectorization_mode=mode,
+                                 wrappers=wrappers)
+    spec = getattr(subject.make(), "spec", None)
+    if spec is not None and spec.id in gym.registry:
+        return (f"gym.make_vec(spec {spec.id!r})",
+                gym.make_vec(spec, num_envs=n, vectorization_mode=mode, wrappers=wrappers))
+    fn = functools.partial(_time_limited, subject, VECTOR_TIME_LIMIT)
+    cls = gym.vector.SyncVectorEnv if mode == "sync" else gym.vector.AsyncVectorEnv
+    return f"{cls.__name__} over copies of {subject.name}", cls([fn] * n)
+
+
+def _vector_actions(space: gym.Space, info: Mapping[str, Any], n: int) -> Any:
+    """One action per sub-env, each drawn with that sub-env's mask when it has one."""
+    from gymnasium.vector.utils import concatenate, create_empty_array
+
+    masks = info.get(INFO_ACTION_MASK)
+    present = info.get(RESERVED_INFO_PREFIX + INFO_ACTION_MASK)
+    items = []
+    for i in range(n):
+        has = masks is not None and (present is None or bool(present[i]))
+        items.append(_sample_masked(space, {INFO_ACTION_MASK: masks[i]} if has else {},
+                                    f"the batched info['action_mask'][{i}]"))
+    return concatenate(space, items, create_empty_array(space, n=n))
+
+
+def check_vector_env(env: Any) -> None:
+    """The env runs in ``gym.make_vec`` vector envs, sync and async, with masked random actions.
+
+    For each mode of :data:`VECTOR_MODES`: :data:`VECTOR_NUM_ENVS` sub-envs, each under
+    ``TimeLimit(VECTOR_TIME_LIMIT)`` so that autoreset happens, play :data:`VECTOR_STEPS`
+    steps; each sub-env's action is ``single_action_space.sample(mask=...)`` with its row of the
+    batched ``info["action_mask"]`` (plain ``sample()`` without one). Rewards must be finite.
+    Third-party envs that are not registered are vectorised from their spec, if they have
+    one, else over a factory deep-copying the env.
+    """
+    subject = env_subject(env)
+    for mode in VECTOR_MODES:
+        how, where, envs = f"vector env of {subject.name}", "construction", None
+        try:
+            how, envs = _make_vector_env(subject, mode)
+            n = envs.num_envs
+            space = copy.deepcopy(envs.single_action_space)
+            space.seed(0)
+            where = "reset(seed=0)"
+            _, info = envs.reset(seed=0)
+            for step in range(1, VECTOR_STEPS + 1):
+                actions = _vector_actions(space, info, n)
+                where = f"step {step}"
+                _, rewards, _, _, info = envs.step(actions)
+                bad = [r for r in np.asarray(rewards, dtype=np.float64).ravel()
+                       if not math.isfinite(r)]
+                if bad:
+                    raise _Finding(REWARD_NOT_FINITE.format(step=step, reward=bad[0]))
+        except _Finding:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any crash in the vector env is the finding
+            raise AssertionError(VECTOR_ENV_FAILED.format(
+                how=how, mode=mode, num_envs=VECTOR_NUM_ENVS, where=where,
+                details=_describe(exc))) from exc
+        finally:
+            if envs is not None:
+                try:
+                    envs.close()
+                except Exception:  # noqa: BLE001, S110 - already failed; do not mask it
+                    pass
+
+
 def check_kernel_step_parity(env: Any) -> None:
     """For a :class:`KernelEnv`, ``reset``/``step`` equal the kernel driven directly.
 
@@ -773,9 +1158,90 @@ def check_oracle_consistency(env: Any) -> None:
         )
 
 
+def _check_policy_declaration(e, name: str, policy: Any) -> None:
+    """A BenchmarkPolicy passes the live oracle exactly when its agent needs it."""
+    from banditlab.core import BenchmarkPolicy
+    from banditlab.registry import agent_spec, load_entry_point
+
+    if not isinstance(policy, BenchmarkPolicy):
+        return  # an Agent instance (oracles written before BenchmarkPolicy)
+    try:
+        cls = load_entry_point(agent_spec(policy.agent_id).entry_point)
+    except Exception as exc:  # noqa: BLE001 - reported with the policy's name
+        raise AssertionError(BENCHMARK_POLICY_FAILED.format(
+            name=name, what=f"agent {policy.agent_id!r}",
+            details=f"{type(exc).__name__}: {exc}")) from exc
+    needs = bool(cls.get_tags().get("needs_oracle", False)) if hasattr(cls, "get_tags") else False
+    passes = "oracle" in policy.kwargs
+    fmt = functools.partial(BENCHMARK_POLICY_ORACLE.format, name=name, agent_id=policy.agent_id)
+    if needs:
+        assert policy.agent_id.startswith("oracle/"), fmt(
+            details="tagged needs_oracle but not registered in the 'oracle/' namespace")
+        assert passes and policy.kwargs["oracle"] is e.oracle, fmt(
+            details="tagged needs_oracle but the policy does not pass this env's oracle")
+    else:
+        assert not passes, fmt(details="passes an `oracle` but the agent is not tagged "
+                                       "needs_oracle=True")
+
+
+def check_benchmark_policies(env: Any) -> None:
+    """Every ``oracle:<name>`` builds through the registry and plays a few rounds.
+
+    Each key of ``oracle.benchmark_policies()`` is built with
+    :func:`banditlab.registry.make_benchmark_policy` from the oracle of a fresh env and
+    plays :data:`BENCHMARK_ROUNDS` rounds on that env (actions must be in the action
+    space, rewards finite). A :class:`~banditlab.core.BenchmarkPolicy` passes the live
+    oracle (``kwargs["oracle"] is env.oracle``) exactly when its agent is tagged
+    ``needs_oracle`` (and registered under ``oracle/``).
+    """
+    from banditlab.registry import make_benchmark_policy
+
+    subject = env_subject(env)
+    e = subject.make()
+    for name in sorted(e.oracle.benchmark_policies()):
+        e = subject.make()
+        policy = e.oracle.benchmark_policies()[name]
+        _check_policy_declaration(e, name, policy)
+        what = (f"agent {policy.agent_id!r}" if hasattr(policy, "agent_id")
+                else type(policy).__name__)
+        try:
+            agent = make_benchmark_policy(e.oracle, name)
+            _play_rounds(e, agent, BENCHMARK_ROUNDS)
+        except AssertionError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported with the policy's name
+            raise AssertionError(BENCHMARK_POLICY_FAILED.format(
+                name=name, what=what, details=f"{type(exc).__name__}: {exc}")) from exc
+
+
+def _play_rounds(e, agent, n_rounds: int) -> None:
+    """Play ``agent`` for ``n_rounds`` rounds of ``e`` (reset with seed 0), checking rewards."""
+    obs, _ = e.reset(seed=0)
+    sim = getattr(e, "simulator", None) if agent.get_tags()["needs_simulator"] else None
+    agent.reset(e.action_space, e.observation_space, seed=0, simulator=sim)
+    episodic = _is_episodic(e)
+    n_rounds = min(int(e.run_length), n_rounds)
+    rounds = steps = 0
+    while rounds < n_rounds and steps < ROLLOUT_MAX_STEPS + MAX_EPISODE_STEPS:
+        act = agent.act(obs)
+        nobs, r, term, trunc, _info = e.step(act)
+        steps += 1
+        assert _finite(r), REWARD_NOT_FINITE.format(step=steps, reward=r)
+        agent.update(obs, act, r, nobs, term)
+        obs = nobs
+        if episodic and not term:
+            continue
+        rounds += 1
+        if episodic and rounds < n_rounds:
+            obs, _ = e.reset()
+        if trunc and not episodic:
+            break
+
+
 # --------------------------------------------------------------------------- registry of checks
 _ALWAYS = (
     check_env_attributes,
+    check_env_family,
     check_gymnasium_api,
     check_info_contract,
     check_run_structure,
@@ -783,6 +1249,10 @@ _ALWAYS = (
     check_determinism,
     check_crn,
     check_pickle,
+    check_no_reserved_info_keys,
+    check_action_mask_from_reset,
+    check_standard_wrappers,
+    check_vector_env,
 )
 
 
@@ -794,4 +1264,5 @@ def env_checks(env_class: type) -> list[Callable[[Any], None]]:
         if getattr(env_class, "run_kind", "continuing") == "continuing":
             checks.append(check_fused_parity)
     checks.append(check_oracle_consistency)
+    checks.append(check_benchmark_policies)
     return checks

@@ -1,4 +1,4 @@
-"""Projections and trust-region solves onto a Euclidean ball (shared by the SEA family).
+"""Projections and trust-region solves onto a Euclidean ball (generic numerics, Numba).
 
 Every function is a module-level ``@njit(cache=True)`` kernel over float64 arrays, written
 with explicit sequential loops (no BLAS/LAPACK calls, no pairwise sums), so the jitted code,

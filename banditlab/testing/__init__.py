@@ -7,6 +7,8 @@
 * :class:`GenericTestEnv`, :class:`GenericTestAgent`: well-behaved defaults whose
   methods are injected as constructor arguments, so deliberately broken
   fixtures are one line each (the idea of Gymnasium's ``tests/testing_env.py``).
+* :class:`GenericTestOracleAgent`: a correct oracle agent (tag ``needs_oracle``) for
+  stochastic-bandit oracles, the fixture of the kit's oracle-agent support.
 * :func:`warm_numba_kernels` and the session fixture :func:`numba_warm`: compile
   the common kernels once per test session.
 """
@@ -41,6 +43,7 @@ __all__ = [
     "check_cases",
     "GenericTestEnv",
     "GenericTestAgent",
+    "GenericTestOracleAgent",
     "warm_numba_kernels",
     "numba_warm",
 ]
@@ -185,7 +188,8 @@ class GenericTestEnv(gym.Env):
 
     Defaults pass every env check (except the kernel ones, which do not apply:
     this is not a :class:`~banditlab.core.KernelEnv`). Replace ``reset_fn`` or
-    ``step_fn`` to build a broken fixture in one line.
+    ``step_fn`` to build a broken fixture in one line. Its ``family`` is
+    ``"classic"`` (a subclass may declare another).
 
     Args:
         reset_fn: ``reset_fn(env, seed, options) -> (obs, info)``; must call
@@ -202,6 +206,7 @@ class GenericTestEnv(gym.Env):
 
     metadata = {"render_modes": []}  # noqa: RUF012 - Gymnasium's convention
     extra_metrics: tuple[str, ...] = ()
+    family = "classic"
 
     def __init__(
         self,
@@ -263,7 +268,8 @@ class GenericTestAgent(Agent):
     """A small, correct (non-learning) agent whose methods are injectable.
 
     The injected functions are its hyperparameters (stored verbatim), so clones
-    keep them. Defaults pass every agent check that applies.
+    keep them. Defaults pass every agent check that applies. Tagged
+    ``families=("classic",)``.
 
     Args:
         reset_fn: ``reset_fn(agent, action_space, observation_space, seed, simulator)``.
@@ -273,7 +279,7 @@ class GenericTestAgent(Agent):
             fixtures use it).
     """
 
-    _tags = {"learns": False}  # noqa: RUF012
+    _tags = {"learns": False, "families": ("classic",)}  # noqa: RUF012
     # Class-level defaults, so subclasses with their own __init__ need not call this one.
     reset_fn = act_fn = update_fn = init_fn = None
 
@@ -298,6 +304,48 @@ class GenericTestAgent(Agent):
         """Delegate to ``update_fn``."""
         (self.update_fn or generic_agent_update)(self, observation, action, reward,
                                                  next_observation, terminated)
+
+
+class GenericTestOracleAgent(Agent):
+    """A correct oracle agent: plays the best arm of the env's live stochastic-bandit oracle.
+
+    Tagged ``needs_oracle``: it takes the oracle as its ``oracle`` hyperparameter (stored
+    verbatim, never copied) and reads ``oracle.best_arm`` at every ``reset``, so the
+    conformance kit must build it from the oracle of the env it plays.
+
+    Args:
+        oracle: The env's oracle (anything with an integer ``best_arm``).
+    """
+
+    _tags = {"learns": True, "families": ("classic",), "needs_oracle": True,  # noqa: RUF012
+             "oracle": True}
+
+    def __init__(self, oracle=None):
+        self.oracle = oracle
+
+    def _validate_params(self, action_space, observation_space) -> None:
+        from banditlab.validation import require_discrete_actions
+
+        super()._validate_params(action_space, observation_space)
+        require_discrete_actions(action_space)
+        if self.oracle is None or not hasattr(self.oracle, "best_arm"):
+            from banditlab.core import BanditlabError
+
+            raise BanditlabError(
+                f"oracle: expected the env's oracle (with best_arm), got {self.oracle!r}")
+
+    def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
+        """Read the best arm from the oracle; seed ``rng_`` (unused)."""
+        self._validate_params(action_space, observation_space)
+        self.arm_ = int(self.oracle.best_arm)
+        self.rng_ = np.random.default_rng(seed)
+
+    def act(self, observation) -> int:
+        """The oracle's best arm."""
+        return self.arm_
+
+    def update(self, observation, action, reward, next_observation, terminated) -> None:
+        """Nothing to learn."""
 
 
 # --------------------------------------------------------------------------- warm-up

@@ -27,7 +27,7 @@ class ExplodingAgent(Agent):
             (1: every run fails).
     """
 
-    _tags = {"learns": False}
+    _tags = {"learns": False, "families": ("classic",)}
 
     def __init__(self, fail_at: int = 10, fail_seed: int = 1):
         self.fail_at = fail_at
@@ -65,7 +65,7 @@ class SleepyUniform(Agent):
         every: Rounds between sleeps.
     """
 
-    _tags = {"learns": False}
+    _tags = {"learns": False, "families": ("classic",)}
 
     def __init__(self, sleep_s: float = 0.01, every: int = 100):
         self.sleep_s = sleep_s

@@ -8,6 +8,13 @@ raises :class:`~banditlab.core.BanditlabError`, e.g. a linear agent on a context
 env) is *skipped*, and every skip is returned with its reason so the coverage report
 shows it.
 
+Benchmark (oracle) agents are bound to one instance (a payoff table, a policy) by their
+hyperparameters. Registered ones tagged ``oracle=True`` are paired only where their
+registered instance fits (other candidates are skipped with the agent's own reason); in
+addition every kernel env is paired with each of its own oracle's benchmark policies that
+is a kernel agent, referred to as ``"oracle:<name>"`` and built with
+:func:`banditlab.registry.make_benchmark_policy` (:func:`build_agent`).
+
 :func:`parity_plan` builds the plan; :func:`check_parity_coverage` fails when a family
 that has both kernel envs and kernel agents of its own has zero pairs, so the suite
 cannot shrink silently (the defect it guards against: envs that inherited a default
@@ -23,7 +30,7 @@ from typing import Any
 
 from banditlab.core import BanditlabError, KernelAgent, KernelEnv
 
-__all__ = ["ParityPlan", "parity_plan", "check_parity_coverage", "small_env"]
+__all__ = ["ParityPlan", "parity_plan", "check_parity_coverage", "small_env", "build_agent"]
 
 
 def small_env(env_id: str, horizon: int = 300):
@@ -35,6 +42,15 @@ def small_env(env_id: str, horizon: int = 300):
     return make_env(env_id, horizon=horizon) if "horizon" in params else make_env(env_id)
 
 
+def build_agent(env: Any, agent_ref: str):
+    """Build a plan's agent: a registered id, or ``"oracle:<name>"`` from ``env``'s oracle."""
+    from banditlab.registry import make_agent, make_benchmark_policy
+
+    if agent_ref.startswith("oracle:"):
+        return make_benchmark_policy(env.oracle, agent_ref.split(":", 1)[1])
+    return make_agent(agent_ref)
+
+
 @dataclass
 class ParityPlan:
     """The pairs of the parity suite and what was left out, with reasons.
@@ -42,7 +58,9 @@ class ParityPlan:
     Attributes:
         pairs: ``(env id, agent id)`` pairs to run.
         pair_family: Family of each pair (the env's family), keyed by the pair.
-        skipped: ``(env id, agent id, reason)`` for candidates whose spaces the agent rejects.
+        skipped: ``(env id, agent id, reason)`` for candidates the agent rejects (spaces,
+            or for instance-bound oracle agents the registered instance).
+        instance_bound: Registered kernel agents tagged ``oracle=True``.
         kernel_envs: Family of every continuing kernel env, by id.
         kernel_agents: Home family (first of ``families``) of every kernel agent, by id.
         broken: Ids that could not be built with their registered defaults, with the error.
@@ -53,6 +71,7 @@ class ParityPlan:
     skipped: list[tuple[str, str, str]] = field(default_factory=list)
     kernel_envs: dict[str, str] = field(default_factory=dict)
     kernel_agents: dict[str, str] = field(default_factory=dict)
+    instance_bound: set[str] = field(default_factory=set)
     broken: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
@@ -63,12 +82,15 @@ class ParityPlan:
     def report(self) -> str:
         """One line per family: pairs, kernel envs, kernel agents, skipped candidates."""
         skipped = Counter(self.pair_family_of(e) for e, _, _ in self.skipped)
+        oracle_pairs = Counter(f for (_, a), f in self.pair_family.items()
+                               if a.startswith("oracle:"))
         lines = []
         for fam, n in self.counts().items():
             n_env = sum(1 for f in self.kernel_envs.values() if f == fam)
             n_agent = sum(1 for f in self.kernel_agents.values() if f == fam)
-            lines.append(f"{fam}: {n} pairs ({n_env} kernel envs, {n_agent} own kernel agents, "
-                         f"{skipped.get(fam, 0)} skipped for incompatible spaces)")
+            lines.append(f"{fam}: {n} pairs ({oracle_pairs.get(fam, 0)} of them oracle: policies; "
+                         f"{n_env} kernel envs, {n_agent} own kernel agents, "
+                         f"{skipped.get(fam, 0)} candidates skipped)")
         return "\n".join(lines)
 
     def pair_family_of(self, env_id: str) -> str:
@@ -118,6 +140,8 @@ def parity_plan(env_ids: list[str] | None = None, agent_ids: list[str] | None = 
             raise BanditlabError(f"agent {aid!r}: declares no families (tag 'families')")
         families = tuple(tags["families"])
         plan.kernel_agents[aid] = families[0]
+        if tags.get("oracle"):
+            plan.instance_bound.add(aid)
         for eid, env in envs.items():
             if plan.kernel_envs[eid] not in families:
                 continue
@@ -128,6 +152,17 @@ def parity_plan(env_ids: list[str] | None = None, agent_ids: list[str] | None = 
                 continue
             plan.pairs.append((eid, aid))
             plan.pair_family[(eid, aid)] = plan.kernel_envs[eid]
+    for eid, env in envs.items():
+        for name in sorted(env.oracle.benchmark_policies()):
+            ref = f"oracle:{name}"
+            try:
+                agent = build_agent(env, ref)
+            except Exception as exc:  # noqa: BLE001 - reported by the suite
+                plan.broken[f"{eid}|{ref}"] = f"{type(exc).__name__}: {exc}"
+                continue
+            if isinstance(agent, KernelAgent):
+                plan.pairs.append((eid, ref))
+                plan.pair_family[(eid, ref)] = plan.kernel_envs[eid]
     return plan
 
 
@@ -149,6 +184,8 @@ def check_parity_coverage(plan: ParityPlan) -> None:
                 "pairs. Most likely cause: an env or agent declares the wrong family."
             )
     paired = {a for _, a in plan.pairs}
+    if any(a.startswith("oracle:") for a in paired):
+        paired |= plan.instance_bound  # instance-bound agents also run through oracle: pairs
     for aid, fam in sorted(plan.kernel_agents.items()):
         if fam in env_families and aid not in paired:
             raise AssertionError(

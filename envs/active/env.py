@@ -7,11 +7,13 @@ then announces it. The env is episodic: one episode is one instance (T query ste
 decision step, ``terminated=True`` at the decision); one run is ``n_episodes`` instances.
 
 The instance and all ground truth (θ, z*(θ), the instance id, the class and ρ) live only in
-``env.unwrapped.oracle``; ``info`` carries the harness keys of the spec (§3.4).
+``env.unwrapped.oracle``; ``info`` carries only what the harness needs (see the class docstring).
 
-Phase masks: the valid actions of the next step are given by ``env.unwrapped.action_mask()``,
-``info["action_mask"]`` and the action space itself (:class:`PhaseDiscrete` samples only
-valid actions); agents derive the phase from the last observation entry (t/T, 1 at the
+Phase masks: the valid actions of the next step are given by ``info["action_mask"]`` (at
+``reset`` and at every ``step``, the int8 mask ``action_space.sample(mask=...)`` takes, so
+Gymnasium wrappers and vector envs can draw valid actions from the first step on),
+``env.unwrapped.action_mask()`` and the action space itself (:class:`PhaseDiscrete` samples
+only valid actions); agents derive the phase from the last observation entry (t/T, 1 at the
 decision step). An action outside the phase's mask raises :class:`BanditlabError`.
 """
 
@@ -26,22 +28,26 @@ import gymnasium as gym
 import numpy as np
 
 from banditlab.core import (
+    INFO_ACTION_MASK,
     INFO_EPISODE,
     INFO_EXPECTED_REWARD,
     INFO_LOSS,
     INFO_OPTIMAL_EXPECTED_REWARD,
     INFO_T,
     BanditlabError,
+    BenchmarkPolicy,
     Oracle,
     PicklableMappingsMixin,
     RegretKind,
     spawn_env_streams,
 )
 from banditlab.envs.active.providers import (
+    PROVIDERS,
     InstanceProvider,
     geometric_grid,
     make_provider,
 )
+from banditlab.validation import Array, InstanceOf, Interval, Options, validate_params
 
 __all__ = ["ActiveIdentification", "ActiveIdentificationOracle", "PhaseDiscrete", "OBS_BOUND"]
 
@@ -54,7 +60,9 @@ class PhaseDiscrete(gym.spaces.Discrete):
 
     The env keeps :attr:`phase_mask` (int8[n]) up to date: queries ``0..n_q-1`` during the
     query phase, hypotheses ``n_q..n_q+n_h-1`` at the decision step. ``sample(mask=...)``
-    with an explicit mask behaves like :class:`gymnasium.spaces.Discrete`.
+    with an explicit mask behaves like :class:`gymnasium.spaces.Discrete`. Only the env's own
+    space tracks the phase: a vector env's batched space (or a copy of this one) does not, so
+    clients outside the env sample with ``mask=info["action_mask"]``.
     """
 
     def __init__(self, n: int, n_queries: int, seed=None):
@@ -147,36 +155,113 @@ class ActiveIdentificationOracle(Oracle):
             return super().comparator(kind, t)
         return 0.0, 0.0
 
-    def benchmark_policies(self):
+    def benchmark_policies(self) -> dict[str, BenchmarkPolicy]:
         """``static_design``: queries x ~ λ*(θ) of each episode's true instance, then the MLE.
 
-        The agent keeps a reference to this oracle and reads θ at every episode start.
+        The agent (``oracle/StaticDesign-v0``) keeps a reference to this oracle and reads θ
+        at every episode start.
         """
-        from banditlab.agents.active.baselines import StaticDesign
-
         kc = self.provider.known_constants()
         return {
-            "static_design": StaticDesign(
-                oracle=self,
-                budget=self.budget,
-                problem=kc["problem"],
-                hypothesis_table=kc.get("hypothesis_table"),
-                features=kc.get("features"),
+            "static_design": BenchmarkPolicy(
+                "oracle/StaticDesign-v0",
+                {
+                    "oracle": self,
+                    "budget": self.budget,
+                    "problem": kc["problem"],
+                    "hypothesis_table": kc.get("hypothesis_table"),
+                    "features": kc.get("features"),
+                },
             )
         }
 
 
-def _float_arg(name: str, value, low: float, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(value) or not value > low:
-        raise BanditlabError(f"{name}: expected a finite number {what}, got {value!r}")
-    return float(value)
+_CONSTRAINTS: dict[str, Any] = {
+    "budget": Interval("int", 1, None),
+    "n_episodes": Interval("int", 1, None),
+    "provider": Options(*PROVIDERS),
+    "provider_kwargs": [None, InstanceOf(dict, what="a dict of provider arguments")],
+    "instance_mode": Options("sample", "sequence"),
+    "instances": [None, InstanceOf(list, tuple, np.ndarray, what="a list of vectors")],
+    "instance_ids": [None, Options("all"), Array("int", ndim=1)],
+    "obs_mode": Options("stats", "history"),
+    "loss": Options("zero_one", "simple_regret"),
+    "class_r1": [None, Interval("real", 0, None, closed="neither")],
+    "n_classes": Interval("int", 1, None),
+    "class_ratio": Interval("real", 1, None, closed="neither"),
+    "complexity_class": [None, Interval("int", 0, None)],
+}
+"""Constructor argument constraints of :class:`ActiveIdentification` (checked first)."""
 
 
-def _int_arg(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise BanditlabError(f"{name}: expected an integer >= {low}, got {value!r}")
-    return int(value)
+
+def default_class_r1(provider: InstanceProvider) -> float:
+    """Default smallest class radius r_1: 2 n_q for best-arm identification, else per provider."""
+    if provider.name == "synthetic_bai":
+        return 2.0 * provider.n_queries
+    return {"thresholds": 20.0, "q20": 0.75, "jester_linear": 1.0}[provider.name]
+
+
+def check_instance(provider: InstanceProvider, theta, name: str) -> np.ndarray:
+    """``theta`` as a float64 instance of ``provider`` (shape, finiteness, probabilities).
+
+    Raises:
+        BanditlabError: Naming ``name`` when ``theta`` is not an instance of the provider.
+    """
+    try:
+        arr = np.asarray(theta, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise BanditlabError(f"{name}: expected a vector of numbers, got {theta!r}") from None
+    ref = provider.sample_unrestricted(np.random.default_rng(0))
+    if arr.shape != ref.shape or not np.all(np.isfinite(arr)):
+        raise BanditlabError(f"{name}: expected a finite vector of shape {ref.shape}")
+    if provider.response_model != "gaussian" and (arr.min() < 0 or arr.max() > 1):
+        raise BanditlabError(f"{name}: probabilities must lie in [0, 1]")
+    return arr
+
+
+def instance_sequence(provider: InstanceProvider, instance_mode: str, instances,
+                      instance_ids) -> list[tuple[np.ndarray, int]]:
+    """The ``(θ, instance id)`` list replayed in ``"sequence"`` mode (empty in ``"sample"``).
+
+    ``instances`` come first, each with its index in the list as its id, then the fixed
+    instances of ``instance_ids`` (``"all"``: every fixed instance of the provider).
+
+    Raises:
+        BanditlabError: Instances outside ``"sequence"`` mode, ``"all"`` for a provider
+            without fixed instances, an empty sequence, or an invalid instance.
+    """
+    if instance_mode != "sequence":
+        if instances is not None or instance_ids is not None:
+            raise BanditlabError("instances: only allowed with instance_mode='sequence'")
+        return []
+    sequence = []
+    if instances is not None:
+        sequence += [(check_instance(provider, th, "instances"), i)
+                     for i, th in enumerate(instances)]
+    if isinstance(instance_ids, str):  # "all"
+        if provider.instance_ids() == 0:
+            raise BanditlabError(
+                "instance_ids: expected a list of ids, or 'all' for a provider with "
+                f"fixed instances, got {instance_ids!r}"
+            )
+        instance_ids = range(provider.instance_ids())
+    if instance_ids is not None:
+        sequence += [(provider.instance_from_id(i), int(i)) for i in instance_ids]
+    if not sequence:
+        raise BanditlabError(
+            "instances: 'sequence' mode needs a non-empty instances or instance_ids list"
+        )
+    return sequence
+
+
+def observation_space(obs_mode: str, n_q: int, budget: int) -> gym.spaces.Box:
+    """``stats``: Box(2 n_q + 1) [counts/T, means, t/T]; ``history``: Box((T, 2)) pairs."""
+    if obs_mode == "stats":
+        low = np.r_[np.zeros(n_q), np.full(n_q, -OBS_BOUND), 0.0]
+        high = np.r_[np.ones(n_q), np.full(n_q, OBS_BOUND), 1.0]
+        return gym.spaces.Box(low, high, dtype=np.float64)
+    return gym.spaces.Box(-OBS_BOUND, OBS_BOUND, shape=(budget, 2), dtype=np.float64)
 
 
 class ActiveIdentification(PicklableMappingsMixin, gym.Env):
@@ -189,6 +274,14 @@ class ActiveIdentification(PicklableMappingsMixin, gym.Env):
     ## Action Space
     ``Discrete(n_q + n_h)``: queries ``0..n_q−1`` in the query phase, hypothesis
     ``a − n_q`` at the decision step. Actions outside the phase raise ``BanditlabError``.
+
+    ## Action Masks
+    ``info["action_mask"]``, at ``reset`` and at every ``step``: ``int8[n_q + n_h]``, 1 for
+    the actions valid at the next step (the queries, or the hypotheses at the decision step),
+    in the form ``action_space.sample(mask=info["action_mask"])`` accepts. In a vector env it
+    is batched to ``int8[num_envs, n_q + n_h]``:
+    ``envs.action_space.sample(mask=tuple(info["action_mask"]))``. The same mask is
+    ``env.unwrapped.action_mask()``.
 
     ## Observation Space
     ``obs_mode="stats"``: ``Box(2 n_q + 1)``: [counts/T, mean response per query (0 when not
@@ -203,9 +296,10 @@ class ActiveIdentification(PicklableMappingsMixin, gym.Env):
     ``optimal_expected_reward = 0`` and the regret is the cumulative decision loss.
 
     ## Information
-    ``t`` (1..T+1), ``episode``, ``expected_reward`` (−loss at the decision, else 0),
+    ``t`` (1..T+1), ``episode_index``, ``expected_reward`` (−loss at the decision, else 0),
     ``optimal_expected_reward`` (0), ``loss`` and ``correct`` (0 while querying),
     ``query`` and ``response`` (query steps), ``action_mask`` (valid actions of the next step).
+    ``reset`` returns ``episode_index`` and ``action_mask``.
 
     ## Randomness
     ``reset(seed)`` spawns ``init`` (instances), ``noise`` (exactly one draw per query step,
@@ -258,93 +352,34 @@ class ActiveIdentification(PicklableMappingsMixin, gym.Env):
         obs_mode: str = "stats",
         loss: str = "zero_one",
     ):
-        self.budget = _int_arg("budget", budget, 1)
-        self.n_episodes = _int_arg("n_episodes", n_episodes, 1)
-        self.run_length = self.n_episodes
-        if not isinstance(provider, str):
-            raise BanditlabError(f"provider: expected a provider name, got {provider!r}")
-        if provider_kwargs is not None and not isinstance(provider_kwargs, dict):
-            raise BanditlabError(
-                f"provider_kwargs: expected a dict of provider arguments, got {provider_kwargs!r}"
-            )
-        self.provider_name = provider
-        self.provider_kwargs = dict(provider_kwargs or {})
-        self.provider = make_provider(provider, self.provider_kwargs)
-        p = self.provider
-        if instance_mode not in ("sample", "sequence"):
-            raise BanditlabError(
-                f"instance_mode: expected 'sample' or 'sequence', got {instance_mode!r}"
-            )
-        if obs_mode not in ("stats", "history"):
-            raise BanditlabError(f"obs_mode: expected 'stats' or 'history', got {obs_mode!r}")
-        if loss not in ("zero_one", "simple_regret"):
-            raise BanditlabError(f"loss: expected 'zero_one' or 'simple_regret', got {loss!r}")
+        v = validate_params(_CONSTRAINTS, {
+            "budget": budget, "n_episodes": n_episodes, "provider": provider,
+            "provider_kwargs": provider_kwargs, "instance_mode": instance_mode,
+            "instances": instances, "instance_ids": instance_ids, "obs_mode": obs_mode,
+            "loss": loss, "class_r1": class_r1, "n_classes": n_classes,
+            "class_ratio": class_ratio, "complexity_class": complexity_class,
+        })
+        self.budget = v["budget"]
+        self.n_episodes = self.run_length = v["n_episodes"]
+        self.provider_name, self.provider_kwargs = provider, dict(provider_kwargs or {})
+        self.provider = p = make_provider(provider, self.provider_kwargs)
         if loss == "simple_regret" and p.problem not in ("argmax", "linear"):
             raise BanditlabError(
                 f"loss: 'simple_regret' needs an argmax or linear provider, not {provider!r}"
             )
-        self.instance_mode = instance_mode
-        self.obs_mode = obs_mode
-        self.loss_kind = loss
-        # classes
-        if class_r1 is None:
-            class_r1 = {"synthetic_bai": 2.0 * p.n_queries, "thresholds": 20.0, "q20": 0.75,
-                        "jester_linear": 1.0}[provider]
-        self.class_grid = geometric_grid(
-            _float_arg("class_r1", class_r1, 0.0, "> 0"), _int_arg("n_classes", n_classes, 1),
-            _float_arg("class_ratio", class_ratio, 1.0, "> 1"),
-        )
-        if complexity_class is not None:
-            complexity_class = _int_arg("complexity_class", complexity_class, 0)
-            if complexity_class >= len(self.class_grid):
-                raise BanditlabError(
-                    f"complexity_class: expected 0 <= class < {len(self.class_grid)}, "
-                    f"got {complexity_class}"
-                )
-        self.complexity_class = complexity_class
-        # sequence mode
-        self._sequence: list[tuple[np.ndarray, int]] = []
-        if instance_mode == "sequence":
-            if instances is not None:
-                if isinstance(instances, (str, bytes)) or not hasattr(instances, "__iter__"):
-                    raise BanditlabError(
-                        f"instances: expected a list of vectors, got {instances!r}"
-                    )
-                for i, th in enumerate(instances):
-                    self._sequence.append((self._check_theta(th, "instances"), i))
-            if isinstance(instance_ids, str):
-                if instance_ids != "all" or p.instance_ids() == 0:
-                    raise BanditlabError(
-                        "instance_ids: expected a list of ids, or 'all' for a provider with "
-                        f"fixed instances, got {instance_ids!r}"
-                    )
-                instance_ids = range(p.instance_ids())
-            if instance_ids is not None:
-                try:
-                    ids = [int(i) for i in instance_ids]
-                except (TypeError, ValueError):
-                    raise BanditlabError(
-                        f"instance_ids: expected a list of integers, got {instance_ids!r}"
-                    ) from None
-                for i in ids:
-                    self._sequence.append((p.instance_from_id(i), i))
-            if not self._sequence:
-                raise BanditlabError(
-                    "instances: 'sequence' mode needs a non-empty instances or instance_ids list"
-                )
-        elif instances is not None or instance_ids is not None:
-            raise BanditlabError("instances: only allowed with instance_mode='sequence'")
-        self.n_q = p.n_queries
-        self.n_h = p.n_hypotheses
-        self.action_space = PhaseDiscrete(self.n_q + self.n_h, self.n_q)
-        if obs_mode == "stats":
-            low = np.r_[np.zeros(self.n_q), np.full(self.n_q, -OBS_BOUND), 0.0]
-            high = np.r_[np.ones(self.n_q), np.full(self.n_q, OBS_BOUND), 1.0]
-            self.observation_space = gym.spaces.Box(low, high, dtype=np.float64)
-        else:
-            self.observation_space = gym.spaces.Box(
-                -OBS_BOUND, OBS_BOUND, shape=(self.budget, 2), dtype=np.float64
+        self.instance_mode, self.obs_mode, self.loss_kind = instance_mode, obs_mode, loss
+        r1 = default_class_r1(p) if class_r1 is None else v["class_r1"]
+        self.class_grid = geometric_grid(r1, v["n_classes"], v["class_ratio"])
+        self.complexity_class = v["complexity_class"]
+        if self.complexity_class is not None and self.complexity_class >= len(self.class_grid):
+            raise BanditlabError(
+                f"complexity_class: expected 0 <= class < {len(self.class_grid)}, "
+                f"got {self.complexity_class}"
             )
+        self._sequence = instance_sequence(p, instance_mode, v["instances"], v["instance_ids"])
+        self.n_q, self.n_h = p.n_queries, p.n_hypotheses
+        self.action_space = PhaseDiscrete(self.n_q + self.n_h, self.n_q)
+        self.observation_space = observation_space(obs_mode, self.n_q, self.budget)
         self.oracle = ActiveIdentificationOracle(p, self.budget, loss)
         kc = p.known_constants()
         kc["budget"] = self.budget
@@ -352,18 +387,6 @@ class ActiveIdentification(PicklableMappingsMixin, gym.Env):
         self.known_constants = MappingProxyType(kc)
 
     # ----------------------------------------------------------------- helpers
-    def _check_theta(self, theta, name: str) -> np.ndarray:
-        try:
-            arr = np.asarray(theta, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise BanditlabError(f"{name}: expected a vector of numbers, got {theta!r}") from None
-        ref = self.provider.sample_unrestricted(np.random.default_rng(0))
-        if arr.shape != ref.shape or not np.all(np.isfinite(arr)):
-            raise BanditlabError(f"{name}: expected a finite vector of shape {ref.shape}")
-        if self.provider.response_model != "gaussian" and (arr.min() < 0 or arr.max() > 1):
-            raise BanditlabError(f"{name}: probabilities must lie in [0, 1]")
-        return arr
-
     def action_mask(self) -> np.ndarray:
         """int8[n_q + n_h]: the actions valid at the next step."""
         return self.action_space.phase_mask.copy()
@@ -391,7 +414,7 @@ class ActiveIdentification(PicklableMappingsMixin, gym.Env):
         cls = -1 if self.complexity_class is None else self.complexity_class
         options = options or {}
         if "instance" in options:
-            theta, iid = self._check_theta(options["instance"], "instance"), -1
+            theta, iid = check_instance(p, options["instance"], "instance"), -1
         elif "instance_id" in options:
             iid = int(options["instance_id"])
             theta = p.instance_from_id(iid)
@@ -424,7 +447,7 @@ class ActiveIdentification(PicklableMappingsMixin, gym.Env):
         else:
             self.episode_ += 1
         self._new_episode(options)
-        return self._obs(), {INFO_EPISODE: self.episode_}
+        return self._obs(), {INFO_EPISODE: self.episode_, INFO_ACTION_MASK: self.action_mask()}
 
     def step(self, action):
         """Ask a query (query phase) or announce a hypothesis (decision step)."""
@@ -481,5 +504,5 @@ class ActiveIdentification(PicklableMappingsMixin, gym.Env):
         info[INFO_OPTIMAL_EXPECTED_REWARD] = 0.0
         info[INFO_LOSS] = loss
         info["correct"] = correct
-        info["action_mask"] = self.action_mask()
+        info[INFO_ACTION_MASK] = self.action_mask()
         return self._obs(), reward, terminated, False, info

@@ -13,7 +13,7 @@ Every provider represents an instance by a float64 vector ``theta``:
   the shipped table, or a perturbation of it); z*(θ) is the nearest person in Bernoulli KL.
 * ``JesterLinear``: θ ∈ ℝ^d, a user vector; the mean response to joke j is ⟨x_j, θ⟩.
 
-Complexity (spec §2.1, the formula is our own reading [I]):
+Complexity (our reading of the lower-bound program of Zhang, Jain & Jamieson 2020 [I]):
 ``ρ(θ) = min_λ max_{θ' ∈ Alt(θ)} 1 / Σ_x λ_x KL(p_θ(·|x) ‖ p_θ'(·|x))``. The inner minimum is
 in closed form for every provider (Gaussian best arm, monotone Bernoulli thresholds, the
 finite set of other persons, the linear half-spaces). The allocation λ is then found by
@@ -33,11 +33,14 @@ import csv
 import importlib.resources
 import math
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 from numba import njit
 
 from banditlab.core import BanditlabError
+from banditlab.registry import check_kwargs
+from banditlab.validation import InstanceOf, Interval, Options, validate_params, validate_value
 
 __all__ = [
     "PROVIDERS",
@@ -53,6 +56,9 @@ __all__ = [
     "maxmin_bai_mirror",
     "bernoulli_kl_vec",
     "geometric_grid",
+    "read_jester_ratings",
+    "P_CLIP",
+    "PROBLEM_CODES",
 ]
 
 PROBLEM_ARGMAX = 0
@@ -62,7 +68,8 @@ PROBLEM_LINEAR = 3
 PROBLEM_CODES = {"argmax": 0, "thresholds": 1, "table": 2, "linear": 3}
 
 ETA0 = 0.5  # base step of the mirror-ascent solver
-_P_CLIP = 1e-3  # probabilities are clipped to [_P_CLIP, 1 - _P_CLIP] inside KLs and likelihoods
+P_CLIP = 1e-3
+"""Probabilities are clipped to [P_CLIP, 1 - P_CLIP] inside KLs and likelihoods."""
 
 
 # --------------------------------------------------------------------------- kernels
@@ -71,8 +78,8 @@ def bernoulli_kl_vec(p, q):
     """Elementwise Bernoulli KL ``kl(p ‖ q)`` for float64 arrays of equal shape (clipped)."""
     out = np.empty(p.shape[0])
     for i in range(p.shape[0]):
-        a = min(max(p[i], _P_CLIP), 1.0 - _P_CLIP)
-        b = min(max(q[i], _P_CLIP), 1.0 - _P_CLIP)
+        a = min(max(p[i], P_CLIP), 1.0 - P_CLIP)
+        b = min(max(q[i], P_CLIP), 1.0 - P_CLIP)
         out[i] = a * np.log(a / b) + (1.0 - a) * np.log((1.0 - a) / (1.0 - b))
     return out
 
@@ -238,33 +245,24 @@ def maxmin_bai_mirror(c, istar, iters):
     return best, best_lam
 
 
+_GRID_CONSTRAINTS = {
+    "r1": Interval("real", 0, None, closed="neither"),
+    "n_classes": Interval("int", 1, None),
+    "ratio": Interval("real", 1, None, closed="neither"),
+}
+
+
 def geometric_grid(r1: float, n_classes: int, ratio: float = 2.0) -> np.ndarray:
-    """Class radii ``r_m = r1 * ratio**m`` for ``m = 0..n_classes-1`` (float64[n_classes])."""
-    if not (np.isfinite(r1) and r1 > 0):
-        raise BanditlabError(f"r1: expected a finite number > 0, got {r1!r}")
-    if int(n_classes) < 1:
-        raise BanditlabError(f"n_classes: expected an integer >= 1, got {n_classes!r}")
-    if not (np.isfinite(ratio) and ratio > 1):
-        raise BanditlabError(f"ratio: expected a number > 1, got {ratio!r}")
-    return float(r1) * float(ratio) ** np.arange(int(n_classes), dtype=np.float64)
+    """Class radii ``r_m = r1 * ratio**m`` for ``m = 0..n_classes-1`` (float64[n_classes]).
+
+    Raises:
+        BanditlabError: ``r1 <= 0``, ``n_classes < 1`` or ``ratio <= 1`` (naming the argument).
+    """
+    v = validate_params(_GRID_CONSTRAINTS, {"r1": r1, "n_classes": n_classes, "ratio": ratio})
+    return v["r1"] * v["ratio"] ** np.arange(v["n_classes"], dtype=np.float64)
 
 
 # --------------------------------------------------------------------------- providers
-def _pos_int(name, value, low=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise BanditlabError(f"{name}: expected an integer >= {low}, got {value!r}")
-    return int(value)
-
-
-def _pos_float(name, value):
-    real = (int, float, np.integer, np.floating)
-    if isinstance(value, bool) or not isinstance(value, real) or not (
-        np.isfinite(value) and value > 0
-    ):
-        raise BanditlabError(f"{name}: expected a finite number > 0, got {value!r}")
-    return float(value)
-
-
 class InstanceProvider:
     """Base class of instance providers (see the module docstring).
 
@@ -278,6 +276,9 @@ class InstanceProvider:
         sigma: Noise standard deviation (Gaussian responses), else 0.
         rho_iters: Mirror-ascent iterations used by :meth:`rho`.
     """
+
+    _parameter_constraints: ClassVar[dict[str, Any]] = {}
+    """Constructor argument name to constraint (:mod:`banditlab.validation`), checked first."""
 
     name = ""
     problem = "argmax"
@@ -370,7 +371,7 @@ class InstanceProvider:
         return np.asarray(theta, dtype=np.float64)
 
     def project_to_class(self, theta: np.ndarray, r: float, n_bisect: int = 30) -> np.ndarray:
-        """Move θ into Θ^(r) by bisection along the segment to :meth:`anchor` (spec §8.3).
+        """Move θ into Θ^(r) by bisection along the segment to :meth:`anchor`.
 
         Returns θ itself when ρ(θ) ≤ r, else the point of the segment closest to θ found by
         bisection with ρ ≤ r (ρ is not convex in θ, so this is a feasible point, not the
@@ -426,11 +427,18 @@ class SyntheticBAI(InstanceProvider):
     problem = "argmax"
     response_model = "gaussian"
     rho_iters = 60
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "n": Interval("int", 2, None),
+        "sigma": Interval("real", 0, None, closed="neither"),
+        "mean_scale": Interval("real", 0, None, closed="neither"),
+    }
 
     def __init__(self, n: int = 5, sigma: float = 1.0, mean_scale: float = 1.0):
-        self.n_queries = self.n_hypotheses = _pos_int("n", n, 2)
-        self.sigma = _pos_float("sigma", sigma)
-        self.mean_scale = _pos_float("mean_scale", mean_scale)
+        v = validate_params(self._parameter_constraints,
+                            {"n": n, "sigma": sigma, "mean_scale": mean_scale})
+        self.n_queries = self.n_hypotheses = v["n"]
+        self.sigma = v["sigma"]
+        self.mean_scale = v["mean_scale"]
 
     def z_star(self, theta):
         """The best arm (lowest index on ties)."""
@@ -542,8 +550,10 @@ class Thresholds(InstanceProvider):
     problem = "thresholds"
     response_model = "bernoulli"
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {"n": Interval("int", 2, None)}
+
     def __init__(self, n: int = 25):
-        self.n_queries = _pos_int("n", n, 2)
+        self.n_queries = validate_params(self._parameter_constraints, {"n": n})["n"]
         self.n_hypotheses = self.n_queries + 1
 
     def z_star(self, theta):
@@ -553,7 +563,7 @@ class Thresholds(InstanceProvider):
 
     def score(self, theta, xs, ys):
         """Bernoulli score ``Σ_t (y_t / θ_x − (1 − y_t) / (1 − θ_x)) e_{x_t}``."""
-        p = np.clip(theta, _P_CLIP, 1 - _P_CLIP)
+        p = np.clip(theta, P_CLIP, 1 - P_CLIP)
         g = np.zeros(self.n_queries)
         np.add.at(g, xs, ys / p[xs] - (1 - ys) / (1 - p[xs]))
         return g
@@ -651,7 +661,8 @@ def load_q20(data_dir: str | Path | None = None) -> dict:
 
     Args:
         data_dir: Folder holding ``right_prob.csv``, ``wrong_prob.csv`` and ``persons.csv``;
-            default: the copy shipped in ``banditlab/data/q20`` (read with importlib.resources).
+            default: the copy shipped in ``banditlab/envs/active/data/q20`` (read with
+            importlib.resources).
 
     Returns:
         ``{"pid": int64[P], "right": float64[P, Q], "wrong": float64[P, Q],
@@ -700,15 +711,20 @@ class Q20(InstanceProvider):
     problem = "table"
     response_model = "bernoulli"
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "data_dir": [None, InstanceOf(str, Path, what="a folder path")],
+        "unknown": Options("drop", "category"),
+        "n_persons": Interval("int", 2, None),
+        "n_questions": Interval("int", 1, None),
+    }
+
     def __init__(self, n_persons: int = 100, n_questions: int = 500, unknown: str = "drop",
                  data_dir: str | None = None):
-        if data_dir is not None and not isinstance(data_dir, (str, Path)):
-            raise BanditlabError(f"data_dir: expected a folder path, got {data_dir!r}")
-        if unknown not in ("drop", "category"):
-            raise BanditlabError(f"unknown: expected 'drop' or 'category', got {unknown!r}")
+        v = validate_params(self._parameter_constraints,
+                            {"data_dir": data_dir, "unknown": unknown, "n_persons": n_persons,
+                             "n_questions": n_questions})
         data = load_q20(data_dir)
-        n_p = _pos_int("n_persons", n_persons, 2)
-        n_q = _pos_int("n_questions", n_questions, 1)
+        n_p, n_q = v["n_persons"], v["n_questions"]
         if n_p > data["right"].shape[0]:
             raise BanditlabError(f"n_persons: at most {data['right'].shape[0]}, got {n_p}")
         if n_q > data["right"].shape[1]:
@@ -731,8 +747,8 @@ class Q20(InstanceProvider):
         exact = np.flatnonzero((self.table == theta).all(axis=1))
         if exact.size == 1:
             return int(exact[0])
-        p = np.clip(theta, _P_CLIP, 1 - _P_CLIP)
-        q = np.clip(self.table, _P_CLIP, 1 - _P_CLIP)
+        p = np.clip(theta, P_CLIP, 1 - P_CLIP)
+        q = np.clip(self.table, P_CLIP, 1 - P_CLIP)
         d = (p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))).sum(axis=1)
         return int(np.argmin(d))
 
@@ -755,7 +771,7 @@ class Q20(InstanceProvider):
 
     def score(self, theta, xs, ys):
         """Bernoulli score of the binary model."""
-        p = np.clip(theta, _P_CLIP, 1 - _P_CLIP)
+        p = np.clip(theta, P_CLIP, 1 - P_CLIP)
         g = np.zeros(self.n_queries)
         ys = np.asarray(ys, dtype=np.float64)
         np.add.at(g, xs, ys / p[xs] - (1 - ys) / (1 - p[xs]))
@@ -804,7 +820,7 @@ class Q20(InstanceProvider):
 
     def clip(self, theta):
         """Clip to [0.001, 0.999]."""
-        return np.clip(np.asarray(theta, dtype=np.float64), _P_CLIP, 1 - _P_CLIP)
+        return np.clip(np.asarray(theta, dtype=np.float64), P_CLIP, 1 - P_CLIP)
 
     def sample_unrestricted(self, rng):
         """A person drawn uniformly (one integer draw); θ is that person's row."""
@@ -846,6 +862,9 @@ class Q20(InstanceProvider):
         return self.table
 
 
+_RATINGS_FILE = InstanceOf(str, Path, what="a file path")
+
+
 def read_jester_ratings(path: str | Path) -> np.ndarray:
     """Read a ratings file in the jester-data-1 layout.
 
@@ -859,9 +878,7 @@ def read_jester_ratings(path: str | Path) -> np.ndarray:
         BanditlabError: Missing file, ragged or non-numeric rows, ratings out of range, or a
             count column that disagrees with the ratings.
     """
-    if not isinstance(path, (str, Path)):
-        raise BanditlabError(f"ratings_file: expected a file path, got {path!r}")
-    p = Path(path)
+    p = Path(validate_value("ratings_file", path, _RATINGS_FILE))
     if not p.is_file():
         raise BanditlabError(f"ratings_file: no such file {str(p)!r}")
     rows = []
@@ -890,7 +907,7 @@ def read_jester_ratings(path: str | Path) -> np.ndarray:
 
 
 class JesterLinear(InstanceProvider):
-    """Transductive linear best-arm identification from Jester-style ratings [I, spec §5.3].
+    """Transductive linear best-arm identification from Jester-style ratings [I].
 
     Users who rated every joke are kept; ratings are centred by their global mean and a
     rank-d SVD ``R ≈ U S Vᵀ`` gives joke features ``x_j = V_j S^{1/2}`` and user vectors
@@ -908,11 +925,18 @@ class JesterLinear(InstanceProvider):
     problem = "linear"
     response_model = "gaussian"
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "ratings_file": _RATINGS_FILE,
+        "m": Interval("int", 2, None),
+        "d": Interval("int", 1, None),
+    }
+
     def __init__(self, ratings_file: str, m: int = 20, d: int = 10):
+        v = validate_params(self._parameter_constraints,
+                            {"ratings_file": ratings_file, "m": m, "d": d})
+        m, d = v["m"], v["d"]
         ratings = read_jester_ratings(ratings_file)
         full = ratings[~np.isnan(ratings).any(axis=1)]
-        m = _pos_int("m", m, 2)
-        d = _pos_int("d", d, 1)
         if full.shape[0] < 2:
             raise BanditlabError("ratings_file: need at least 2 users who rated every joke")
         if m > full.shape[1]:
@@ -1024,17 +1048,16 @@ PROVIDERS = {
 }
 
 
-def make_provider(name: str, kwargs: dict | None = None) -> InstanceProvider:
-    """Build a provider by name (``synthetic_bai``, ``thresholds``, ``q20``, ``jester_linear``)."""
-    if name not in PROVIDERS:
-        raise BanditlabError(f"provider: unknown {name!r}, allowed: {', '.join(PROVIDERS)}")
-    kwargs = dict(kwargs or {})
-    import inspect
+_PROVIDER = Options(*PROVIDERS)
 
-    allowed = [p for p in inspect.signature(PROVIDERS[name].__init__).parameters if p != "self"]
-    for k in kwargs:
-        if k not in allowed:
-            raise BanditlabError(
-                f"provider_kwargs: unknown argument {k!r} for {name!r} (allowed: {allowed})"
-            )
+
+def make_provider(name: str, kwargs: dict | None = None) -> InstanceProvider:
+    """Build a provider by name (``synthetic_bai``, ``thresholds``, ``q20``, ``jester_linear``).
+
+    Raises:
+        BanditlabError: Unknown name, unknown keyword argument or an invalid argument value.
+    """
+    validate_value("provider", name, _PROVIDER)
+    kwargs = dict(kwargs or {})
+    check_kwargs(PROVIDERS[name].__init__, kwargs, f"provider_kwargs of {name!r}")
     return PROVIDERS[name](**kwargs)

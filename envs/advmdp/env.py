@@ -1,8 +1,8 @@
 """Adversarial episodic MDP whose Q-function is exactly linear in known features.
 
-Kernels on top, the simulator handle and the env class below. The instance is a
-layered latent-variable MDP (spec ``adversarial_linear_mdp.md`` §3, a banditlab
-design [I]): features ``phi_h(s, a)`` lie in the simplex of R^d, transitions are
+The simulator handle and the env class. The instance (a layered latent-variable MDP,
+a banditlab design [I]) and every kernel live in :mod:`banditlab.envs.advmdp.model`:
+features ``phi_h(s, a)`` lie in the simplex of R^d, transitions are
 ``P_h(s'|s, a) = sum_z phi_h(s, a)_z mu_h[z, s']`` and losses are
 ``l_k(s, a) = <phi_h(s, a), g_{k, h}>``, so ``Q^pi_k(s, a) = <phi_h(s, a), g_{k, h} +
 mu_h V^pi_{k, h+1}>`` for every policy: linear-Q holds exactly.
@@ -13,7 +13,7 @@ References:
     "Policy Optimization in Adversarial MDPs: Improved Exploration via Dilated
     Bonuses", NeurIPS 2021 (arXiv 2107.08346). The instance construction and the
     loss schedules are banditlab designs, not taken from the papers (which, as
-    far as we recall [M], contain no experiments).
+    far as we know, contain no experiments).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
-from numba import njit
 
 from banditlab.core import (
     INFO_EPISODE,
@@ -34,139 +33,78 @@ from banditlab.core import (
     PicklableMappingsMixin,
     spawn_env_streams,
 )
-from banditlab.envs.advmdp.oracle import (
-    AdvLinearQMDPOracle,
+from banditlab.envs.advmdp.model import (
     advmdp_occupancy,
+    advmdp_sample_from_starts,
+    advmdp_sample_trajectories,
+    build_instance,
+    cumulative_rows,
+    validate_features,
     validate_policy_table,
+)
+from banditlab.envs.advmdp.oracle import AdvLinearQMDPOracle
+from banditlab.validation import (
+    Array,
+    Boolean,
+    Interval,
+    Options,
+    validate_params,
+    validate_value,
 )
 
 __all__ = [
     "AdvLinearQMDP",
     "AdvLinearQMDPSimulator",
-    "advmdp_sample_from_starts",
-    "advmdp_sample_trajectories",
     "SCHEDULES",
 ]
 
 SCHEDULES = ("stationary", "iid_mix", "switch_half", "switch_p", "doubling_blocks")
 
-
-# --------------------------------------------------------------------------- kernels
-@njit(cache=True)
-def advmdp_sample_from_starts(cumP, cumpi, n, starts, rng):
-    """Draw ``n`` trajectories of (state, action) pairs from each start (the simulator's kernel).
-
-    Each step takes exactly two uniforms (next state, action) from ``rng``; indices
-    are drawn by inverse CDF (smallest ``j`` with ``u < cum[j]``).
-
-    Args:
-        cumP: float64[H, N, A, N], cumulative transition rows (last entry 1).
-        cumpi: float64[H, N, A], cumulative policy rows (last entry 1).
-        n: Trajectories per start.
-        starts: int64[m, 3] of ``(h, s, a)``; ``h = -1`` starts at the start state of
-            layer 0 with an action drawn from the policy.
-        rng: The simulator's generator.
-
-    Returns:
-        int64[m, n, H, 2] of ``(s_h, a_h)``; layers before the start layer hold -1.
-    """
-    H, N, A = cumpi.shape
-    m = starts.shape[0]
-    out = np.full((m, n, H, 2), -1, np.int64)
-    for k in range(m):
-        for i in range(n):
-            if starts[k, 0] < 0:
-                h = 0
-                s = 0
-                u = rng.random()
-                a = 0
-                while a < A - 1 and u >= cumpi[0, 0, a]:
-                    a += 1
-            else:
-                h = starts[k, 0]
-                s = starts[k, 1]
-                a = starts[k, 2]
-            out[k, i, h, 0] = s
-            out[k, i, h, 1] = a
-            while h + 1 < H:
-                u = rng.random()
-                s2 = 0
-                while s2 < N - 1 and u >= cumP[h, s, a, s2]:
-                    s2 += 1
-                s = s2
-                h += 1
-                u = rng.random()
-                a = 0
-                while a < A - 1 and u >= cumpi[h, s, a]:
-                    a += 1
-                out[k, i, h, 0] = s
-                out[k, i, h, 1] = a
-    return out
+_POSITIVE = Interval("real", 0.0, None, closed="neither")
+#: Constructor arguments, checked in this order before the cross-argument checks.
+_CONSTRAINTS = {
+    "H": Interval("int", 1),
+    "N": Interval("int", 1),
+    "A": Interval("int", 1),
+    "d": [None, Interval("int", 1)],
+    "alpha_phi": _POSITIVE,
+    "alpha_mu": _POSITIVE,
+    "schedule": Options(*SCHEDULES),
+    "p_mix": Interval("real", 0.0, 1.0),
+    "n_episodes": Interval("int", 1),
+    "instance_seed": Interval("int", 0),
+    "tabular": Boolean(),
+    "ill_conditioned": Boolean(),
+    "simulator_mode": Options("sample", "exact"),
+    "features": [None, Array("float", ndim=4)],
+}
 
 
-def advmdp_sample_trajectories(cumP, cumpi, n, h0, s0, a0, rng):
-    """int64[n, H, 2]: ``n`` trajectories from one start (``h0 = -1``: the start state).
-
-    Thin wrapper of :func:`advmdp_sample_from_starts` (one start triple).
-    """
-    starts = np.array([[h0, s0, a0]], dtype=np.int64)
-    return advmdp_sample_from_starts(cumP, cumpi, n, starts, rng)[0]
-
-
-def _cumulative_rows(x: np.ndarray) -> np.ndarray:
-    """Cumulative sums along the last axis with the last entry forced to exactly 1."""
-    c = np.cumsum(x, axis=-1)
-    c[..., -1] = 1.0
-    return np.ascontiguousarray(c)
-
-
-# --------------------------------------------------------------------------- validation
-def _int_param(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise BanditlabError(f"{name}: expected an integer >= {low}, got {value!r}")
-    return int(value)
-
-
-def _pos_float(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise BanditlabError(f"{name}: expected a finite number > 0, got {value!r}")
-    if not (np.isfinite(value) and value > 0):
-        raise BanditlabError(f"{name}: expected a finite number > 0, got {value!r}")
-    return float(value)
-
-
-def _bool_param(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise BanditlabError(f"{name}: expected True or False, got {value!r}")
-    return bool(value)
-
-
-def validate_features(features, H: int, N: int, A: int) -> np.ndarray:
-    """Check user-supplied features: shape (H, N, A, d), finite, norm <= 1, rows in the simplex.
+def _resolve_d(v: dict[str, Any]) -> tuple[int, np.ndarray | None]:
+    """Feature dimension and checked custom features of validated arguments ``v``.
 
     Raises:
-        BanditlabError: Naming ``features`` and what is wrong.
+        BanditlabError: When ``d``, ``tabular``, ``ill_conditioned`` and ``features``
+            disagree.
     """
-    try:
-        phi = np.asarray(features, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise BanditlabError("features: expected a float array of shape (H, N, A, d)") from None
-    if phi.ndim != 4 or phi.shape[:3] != (H, N, A) or phi.shape[3] < 1:
-        raise BanditlabError(f"features: expected shape ({H}, {N}, {A}, d), got {phi.shape}")
-    if not np.all(np.isfinite(phi)):
-        raise BanditlabError("features: entries must be finite")
-    norms = np.linalg.norm(phi, axis=-1)
-    if np.any(norms > 1.0 + 1e-12):
-        raise BanditlabError(
-            f"features: every ||phi(s, a)||_2 must be <= 1, got max {norms.max():.6g}"
-        )
-    rows = [phi[0, 0], phi[1:].reshape(-1, phi.shape[3])]
-    if any(np.any(r < 0.0) or np.any(np.abs(r.sum(axis=-1) - 1.0) > 1e-9) for r in rows):
-        raise BanditlabError(
-            "features: every reachable phi_h(s, a) must lie in the probability simplex "
-            "(entries >= 0 summing to 1; the latent-variable construction needs it)"
-        )
-    return np.ascontiguousarray(phi)
+    H, N, A, d = v["H"], v["N"], v["A"], v["d"]
+    if v["tabular"] and v["ill_conditioned"]:
+        raise BanditlabError("ill_conditioned: cannot be combined with tabular=True")
+    phi = None
+    if v["features"] is not None:
+        if v["tabular"]:
+            raise BanditlabError("features: cannot be combined with tabular=True")
+        phi = validate_features(v["features"], H, N, A)
+        if d is not None and d != phi.shape[3]:
+            raise BanditlabError(f"d: {d!r} disagrees with features.shape[3]={phi.shape[3]}")
+        d = phi.shape[3]
+    elif v["tabular"]:
+        if d is not None and d != N * A:
+            raise BanditlabError(f"d: with tabular=True d must be N*A={N * A} (or None)")
+        d = N * A
+    elif d is None:
+        d = 4
+    return validate_value("d", d, Interval("int", 2 if v["ill_conditioned"] else 1)), phi
 
 
 # --------------------------------------------------------------------------- simulator
@@ -228,7 +166,7 @@ class AdvLinearQMDPSimulator(PicklableMappingsMixin):
         if self.rng_ is None:
             raise BanditlabError("simulator: the env has not been reset; call env.reset(seed=...)")
         pi = validate_policy_table(pi_table, self.H, self.N, self.A, "pi_table")
-        n = _int_param("n", n, 1)
+        n = validate_value("n", n, Interval("int", 1))
         if start is not None and np.ndim(start) == 2:
             starts = np.asarray(start)
             if starts.shape[1] != 3 or not np.issubdtype(starts.dtype, np.integer):
@@ -238,7 +176,7 @@ class AdvLinearQMDPSimulator(PicklableMappingsMixin):
             if np.any((h < 0) | (h >= self.H) | (s < 0) | (s >= n_h) | (a < 0) | (a >= self.A)):
                 raise BanditlabError("start: some (h, s, a) triple is out of range")
             out = advmdp_sample_from_starts(
-                self._cumP, _cumulative_rows(pi), n, starts.astype(np.int64), self.rng_
+                self._cumP, cumulative_rows(pi), n, starts.astype(np.int64), self.rng_
             )
             self.sim_calls += n * starts.shape[0]
             return out
@@ -255,7 +193,7 @@ class AdvLinearQMDPSimulator(PicklableMappingsMixin):
                     f"start: ({h0}, {s0}, {a0}) is not a valid (layer, state, action) triple"
                 )
         out = advmdp_sample_trajectories(
-            self._cumP, _cumulative_rows(pi), n, h0, s0, a0, self.rng_
+            self._cumP, cumulative_rows(pi), n, h0, s0, a0, self.rng_
         )
         self.sim_calls += n
         return out
@@ -327,12 +265,11 @@ class AdvLinearQMDP(PicklableMappingsMixin, gym.Env):
     current episode for agents exposing ``policy_table()``.
 
     ## Information
-    ``t`` (step within the episode, 1..H), ``episode`` (k from 0), ``layer`` and
+    ``t`` (step within the episode, 1..H), ``episode_index`` (k from 0), ``layer`` and
     ``state`` (before the step), ``loss``, ``expected_reward`` (= reward),
-    ``sim_calls`` (simulator trajectories drawn since the previous step, so the
-    harness's accumulated ``sim_calls`` curve is the cumulative count; the spec
-    calls the info key cumulative, we emit increments for that reason) and
-    ``sim_calls_total`` (cumulative). ``extra_metrics = ("loss", "sim_calls")``.
+    ``sim_calls`` (simulator trajectories drawn since the previous step: the harness
+    accumulates ``extra_metrics``, so its ``sim_calls`` curve is the cumulative count)
+    and ``sim_calls_total`` (cumulative). ``extra_metrics = ("loss", "sim_calls")``.
 
     ## Simulator
     ``env.unwrapped.simulator`` (:class:`AdvLinearQMDPSimulator`), passed to
@@ -385,88 +322,23 @@ class AdvLinearQMDP(PicklableMappingsMixin, gym.Env):
         simulator_mode: str = "sample",
         features=None,
     ):
-        self.H = _int_param("H", H, 1)
-        self.N = _int_param("N", N, 1)
-        self.A = _int_param("A", A, 1)
-        self.alpha_phi = _pos_float("alpha_phi", alpha_phi)
-        self.alpha_mu = _pos_float("alpha_mu", alpha_mu)
-        if schedule not in SCHEDULES:
-            raise BanditlabError(f"schedule: {schedule!r} is not one of {', '.join(SCHEDULES)}")
-        self.schedule = schedule
-        if isinstance(p_mix, bool) or not isinstance(p_mix, (int, float, np.number)) or not (
-            0.0 <= p_mix <= 1.0
-        ):
-            raise BanditlabError(f"p_mix: expected a probability in [0, 1], got {p_mix!r}")
-        self.p_mix = float(p_mix)
-        self.n_episodes = _int_param("n_episodes", n_episodes, 1)
-        self.instance_seed = _int_param("instance_seed", instance_seed, 0)
-        self.tabular = _bool_param("tabular", tabular)
-        self.ill_conditioned = _bool_param("ill_conditioned", ill_conditioned)
-        if self.tabular and self.ill_conditioned:
-            raise BanditlabError("ill_conditioned: cannot be combined with tabular=True")
-        if simulator_mode not in ("sample", "exact"):
-            raise BanditlabError(
-                f"simulator_mode: {simulator_mode!r} is not one of 'sample', 'exact'"
-            )
-        self.simulator_mode = simulator_mode
+        v = validate_params(_CONSTRAINTS, {
+            "H": H, "N": N, "A": A, "d": d, "alpha_phi": alpha_phi, "alpha_mu": alpha_mu,
+            "schedule": schedule, "p_mix": p_mix, "n_episodes": n_episodes,
+            "instance_seed": instance_seed, "tabular": tabular,
+            "ill_conditioned": ill_conditioned, "simulator_mode": simulator_mode,
+            "features": features,
+        })
+        v["d"], phi = _resolve_d(v)
+        for name in _CONSTRAINTS:  # every argument, validated, under its own name
+            if name != "features":
+                setattr(self, name, v[name])
         H, N, A = self.H, self.N, self.A
-        if features is not None:
-            if self.tabular:
-                raise BanditlabError("features: cannot be combined with tabular=True")
-            phi = validate_features(features, H, N, A)
-            if d is not None and int(d) != phi.shape[3]:
-                raise BanditlabError(f"d: {d!r} disagrees with features.shape[3]={phi.shape[3]}")
-            d = phi.shape[3]
-        elif self.tabular:
-            if d is not None and d != N * A:
-                raise BanditlabError(f"d: with tabular=True d must be N*A={N * A} (or None)")
-            d = N * A
-        else:
-            d = 4 if d is None else d
-        self.d = _int_param("d", d, 2 if self.ill_conditioned else 1)
-
-        rng = np.random.default_rng(self.instance_seed)
-        n_lat = self.d - 1 if self.ill_conditioned else self.d
-        if features is None:
-            phi = np.zeros((H, N, A, self.d))
-            for h in range(H):
-                n_h = 1 if h == 0 else N
-                if self.tabular:
-                    for s in range(n_h):
-                        for a in range(A):
-                            phi[h, s, a, s * A + a] = 1.0
-                elif n_lat == 1:
-                    phi[h, :n_h, :, 0] = 1.0
-                else:
-                    phi[h, :n_h, :, :n_lat] = rng.dirichlet(
-                        np.full(n_lat, self.alpha_phi), size=(n_h, A)
-                    )
-            if self.ill_conditioned:
-                for h in range(H):
-                    phi[h, 0, 0, :] = 0.0
-                    phi[h, 0, 0, self.d - 1] = 1.0
-            # renormalise exactly onto the simplex (Dirichlet draws can be off by ulps)
-            sums = phi.sum(axis=-1, keepdims=True)
-            phi = np.where(sums > 0, phi / np.where(sums > 0, sums, 1.0), 0.0)
-        mu = np.zeros((H, self.d, N))
-        for h in range(H - 1):
-            mu[h] = rng.dirichlet(np.full(N, self.alpha_mu), size=self.d) if N > 1 else 1.0
-            if self.ill_conditioned:
-                mu[h, self.d - 1, :] = 0.0
-                mu[h, self.d - 1, 0] = 1.0
-        g_a = rng.random((H, self.d))
-        g_b = 1.0 - g_a
-        if self.ill_conditioned:
-            g_a[:, self.d - 1] = 0.0
-            g_b[:, self.d - 1] = 0.0
-        self.phi = np.ascontiguousarray(phi)
-        self.mu = mu
-        self.g_a, self.g_b = g_a, g_b
-        P = np.einsum("hsad,hdn->hsan", self.phi, mu)
-        P[:, :, :, :] = np.where(P < 0, 0.0, P)
-        self.P = np.ascontiguousarray(P)
-        self.cumP = _cumulative_rows(self.P) if H > 1 else np.ones((H, N, A, N))
-
+        self.phi, self.mu, self.g_a, self.g_b, self.P, self.cumP = build_instance(
+            H, N, A, self.d, alpha_phi=self.alpha_phi, alpha_mu=self.alpha_mu,
+            instance_seed=self.instance_seed, tabular=self.tabular,
+            ill_conditioned=self.ill_conditioned, features=phi,
+        )
         self.action_space = gym.spaces.Discrete(A)
         self.observation_space = gym.spaces.Dict(
             {
@@ -477,18 +349,10 @@ class AdvLinearQMDP(PicklableMappingsMixin, gym.Env):
         )
         self.oracle = AdvLinearQMDPOracle(self.P, self.phi, self.mu, self.g_a, self.g_b)
         self.known_constants = MappingProxyType(
-            {
-                "H": H,
-                "N": N,
-                "A": A,
-                "d": self.d,
-                "n_episodes": self.n_episodes,
-                "features": self.phi.copy(),
-            }
+            {"H": H, "N": N, "A": A, "d": self.d, "n_episodes": self.n_episodes,
+             "features": self.phi.copy()}
         )
         self.simulator = AdvLinearQMDPSimulator(self)
-
-    # ----------------------------------------------------------------- pickling
 
     # ----------------------------------------------------------------- run length
     @property
@@ -498,7 +362,7 @@ class AdvLinearQMDP(PicklableMappingsMixin, gym.Env):
 
     @run_length.setter
     def run_length(self, value: int) -> None:
-        self.n_episodes = _int_param("run_length", value, 1)
+        self.n_episodes = validate_value("run_length", value, Interval("int", 1))
         self.known_constants = MappingProxyType(
             {**self.known_constants, "n_episodes": self.n_episodes}
         )
@@ -533,7 +397,7 @@ class AdvLinearQMDP(PicklableMappingsMixin, gym.Env):
         """Start a run (with ``seed`` or on first use) or continue with the next episode.
 
         Returns:
-            ``(obs, info)`` with ``info = {"episode": k}``.
+            ``(obs, info)`` with ``info = {"episode_index": k}``.
         """
         if seed is not None or not hasattr(self, "noise_rng_"):
             super().reset(seed=seed)
@@ -541,7 +405,7 @@ class AdvLinearQMDP(PicklableMappingsMixin, gym.Env):
                 spawn_env_streams(self.np_random)
             )
             self.is_a_ = self._generate_schedule(self.adversary_rng_)
-            self.oracle._set_schedule(self.is_a_)
+            self.oracle.set_schedule(self.is_a_)
             self.simulator._reset(simulator_rng)
             self.episode_ = 0
             self.sim_seen_ = 0

@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from banditlab.core import BanditlabError, Oracle, RegretKind
+from banditlab.core import BanditlabError, BenchmarkPolicy, Oracle, RegretKind
 from banditlab.envs.amdp.planning import (
     AverageRewardSolution,
     policy_iteration,
@@ -115,12 +115,11 @@ class AMDPOracle(Oracle):
             return super().comparator(kind, t)
         return t * self.gain, t * self.gain
 
-    def benchmark_policies(self):
-        """``{"optimal": TabularPolicy(pi*), "uniform": Uniform()}``."""
-        from banditlab.agents.amdp.baselines import TabularPolicy
-        from banditlab.agents.classic.baselines import Uniform
-
+    def benchmark_policies(self) -> dict[str, BenchmarkPolicy]:
+        """``{"optimal": AMDPTabularPolicy-v0 playing pi*, "uniform": Uniform-v0}``."""
         return {
-            "optimal": TabularPolicy(policy=tuple(int(a) for a in self.policy)),
-            "uniform": Uniform(),
+            "optimal": BenchmarkPolicy(
+                "AMDPTabularPolicy-v0", {"policy": tuple(int(a) for a in self.policy)}
+            ),
+            "uniform": BenchmarkPolicy("Uniform-v0"),
         }

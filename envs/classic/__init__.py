@@ -24,6 +24,9 @@ register(
     entry_point="banditlab.envs.classic.stochastic:BernoulliBandit",
     kwargs={"means": (0.2, 0.8), "horizon": 1000},
 )
+# Override of both class defaults (a named instance, not the class default): ten arms with
+# evenly spaced means 0.1, 0.18, ..., 0.82 and T = 10000. Registered kwargs are part of the
+# id's behaviour and never change under the same version.
 register(
     id="banditlab/Bernoulli10-v0",
     entry_point="banditlab.envs.classic.stochastic:BernoulliBandit",
@@ -34,11 +37,15 @@ register(
     entry_point="banditlab.envs.classic.stochastic:GaussianBandit",
     kwargs={"means": (0.0, 0.5), "sigma": 1.0, "horizon": 1000},
 )
+# horizon overrides the class default (1000): the registered instance is the 10000-round
+# benchmark (best arm changes at round 5000); fixed under this id, like every registered kwarg.
 register(
     id="banditlab/AdversarialBandit-v0",
     entry_point="banditlab.envs.classic.adversarial:AdversarialBandit",
     kwargs={"means": (0.9, 0.5, 0.3, 0.1), "schedule": "switch", "horizon": 10000},
 )
+# horizon overrides the class default (1000): the registered instance is the 2000-round
+# benchmark; fixed under this id, like every registered kwarg.
 register(
     id="banditlab/LinearContextual-v0",
     entry_point="banditlab.envs.classic.contextual:LinearContextual",

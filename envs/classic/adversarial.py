@@ -14,21 +14,38 @@ every arm, from which the ``static`` comparator (best fixed arm in hindsight) is
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 from numba import njit
 
-from banditlab.core import BanditlabError, EnvKernel, KernelEnv, Oracle, RegretKind
-from banditlab.envs.classic.stochastic import (
-    _validate_horizon,
-    _validate_means,
-    constant_observe,
-)
+from banditlab.core import BenchmarkPolicy, EnvKernel, KernelEnv, Oracle, RegretKind
+from banditlab.envs.classic.stochastic import constant_observe
+from banditlab.validation import Array, Boolean, Interval, Options, validate_params
 
 SCHEDULES = ("iid", "switch", "sinusoidal")
 """Schedule names; their index in this tuple is the kernel's schedule code."""
+
+
+class AdversarialBanditParams(NamedTuple):
+    """Kernel parameters of :class:`AdversarialBandit`.
+
+    Attributes:
+        means: float64[K], base means in [0, 1].
+        schedule: int64, index of the schedule name in :data:`SCHEDULES`.
+        switch_step: int64, last round before ``"switch"`` moves the means.
+        amplitude: float64, amplitude of ``"sinusoidal"``.
+        period: float64, period in rounds of ``"sinusoidal"``.
+        shuffle: int64, 1 when the arm labels are permuted once per run, else 0.
+    """
+
+    means: np.ndarray
+    schedule: np.int64
+    switch_step: np.int64
+    amplitude: float
+    period: float
+    shuffle: np.int64
 
 
 class AdversarialBanditState(NamedTuple):
@@ -60,8 +77,7 @@ def adversarial_means(params, perm, t, out):
     """Write the mean vector ``mu_t`` of round ``t`` (from 1) into ``out``.
 
     Args:
-        params: ``(means float64[K], schedule int64, switch_step int64, amplitude
-            float64, period float64, shuffle int64)``.
+        params: :class:`AdversarialBanditParams`.
         perm: int64[K] arm permutation.
         t: Round index, from 1.
         out: float64[K], overwritten.
@@ -73,7 +89,11 @@ def adversarial_means(params, perm, t, out):
       mean moves one arm up, so the best arm changes.
     * 2 ``sinusoidal``: ``clip(m[a] + amplitude * sin(2 pi t / period + 2 pi a / K), 0, 1)``.
     """
-    means, schedule, switch_step, amplitude, period, shuffle = params
+    means = params.means
+    schedule = params.schedule
+    switch_step = params.switch_step
+    amplitude = params.amplitude
+    period = params.period
     k = means.shape[0]
     if schedule == 0:
         for a in range(k):
@@ -96,8 +116,8 @@ def adversarial_means(params, perm, t, out):
 @njit(cache=True)
 def adversarial_init(params, rng):
     """Initial state; draws the arm permutation from ``rng`` only when ``shuffle`` is set."""
-    means = params[0]
-    shuffle = params[5]
+    means = params.means
+    shuffle = params.shuffle
     k = means.shape[0]
     perm = np.arange(k)
     if shuffle != 0:
@@ -119,7 +139,7 @@ def adversarial_step(state, params, action, rng):
 
     Args:
         state: :class:`AdversarialBanditState`.
-        params: See :func:`adversarial_means`.
+        params: :class:`AdversarialBanditParams`.
         action: int64 arm index.
         rng: The env's noise generator (exactly one ``random()`` draw per step).
 
@@ -157,7 +177,7 @@ def adversarial_checkpoint(state, params):
 @njit(cache=True)
 def adversarial_total_means(params, perm, horizon):
     """``sum_{t=1}^{horizon} mu_t(a)`` for every arm (float64[K]); O(horizon K) time."""
-    k = params[0].shape[0]
+    k = params.means.shape[0]
     out = np.zeros(k)
     mu = np.empty(k)
     for t in range(1, horizon + 1):
@@ -199,7 +219,7 @@ class AdversarialBanditOracle(Oracle):
         }
     )
 
-    def __init__(self, params: tuple, horizon: int):
+    def __init__(self, params: AdversarialBanditParams, horizon: int):
         self.params = params
         self.horizon = horizon
         self.state_: AdversarialBanditState | None = None
@@ -223,47 +243,46 @@ class AdversarialBanditOracle(Oracle):
 
     def means_at(self, t: int) -> np.ndarray:
         """The mean vector ``mu_t`` (float64[K]) of round ``t`` (from 1) for the current run."""
-        out = np.empty(self.params[0].shape[0])
+        out = np.empty(self.params.means.shape[0])
         adversarial_means(self.params, self._perm(), np.int64(t), out)
         return out
 
     def _perm(self) -> np.ndarray:
         if self.state_ is not None:
             return self.state_.perm
-        if self.params[5] != 0:
+        if self.params.shuffle != 0:
             raise RuntimeError("with shuffle_arms the arm labels are known after env.reset(seed)")
-        return np.arange(self.params[0].shape[0])
+        return np.arange(self.params.means.shape[0])
 
     def best_fixed_arm(self) -> int:
         """Arm with the largest total mean over the whole horizon (current run's labels)."""
         totals = adversarial_total_means(self.params, self._perm(), self.horizon)
         return int(np.argmax(totals))
 
-    def benchmark_policies(self):
-        """``{"best_fixed_arm": FixedArm(arm with the largest total mean over the horizon)}``.
+    def benchmark_policies(self) -> dict[str, BenchmarkPolicy]:
+        """``{"best_fixed_arm": FixedArm-v0 on the arm with the largest total mean}``.
 
         Not offered with ``shuffle_arms=True``: the best arm's label then depends on the
         run's seed, and a benchmark agent is built once per experiment.
         """
-        if self.params[5] != 0:
+        if self.params.shuffle != 0:
             return {}
-        from banditlab.agents.classic.baselines import FixedArm
-
-        return {"best_fixed_arm": FixedArm(arm=self.best_fixed_arm())}
+        return {"best_fixed_arm": BenchmarkPolicy("FixedArm-v0", {"arm": self.best_fixed_arm()})}
 
 
-def _check_number(name: str, value, *, low: float, high: float | None, low_open: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise BanditlabError(f"{name}: expected a number, got {value!r}")
-    v = float(value)
-    bad_low = v <= low if low_open else v < low
-    if not np.isfinite(v) or bad_low or (high is not None and v > high):
-        bracket = "(" if low_open else "["
-        raise BanditlabError(
-            f"{name}: expected a finite number in {bracket}{low}, {high if high else 'inf'}], "
-            f"got {value!r}"
-        )
-    return v
+def adversarial_params(
+    means: np.ndarray, schedule: str, switch_step: int, amplitude: float, period: float,
+    shuffle_arms: bool,
+) -> AdversarialBanditParams:
+    """The kernel parameters of validated constructor arguments."""
+    return AdversarialBanditParams(
+        means,
+        np.int64(SCHEDULES.index(schedule)),
+        np.int64(switch_step),
+        float(amplitude),
+        float(period),
+        np.int64(shuffle_arms),
+    )
 
 
 class AdversarialBandit(KernelEnv):
@@ -323,6 +342,15 @@ class AdversarialBandit(KernelEnv):
     """
 
     family = "classic"
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "means": Array("float", ndim=1, min_len=1, low=0.0, high=1.0),
+        "horizon": Interval("int", 1, None),
+        "schedule": Options(*SCHEDULES),
+        "switch_at": Interval("real", 0.0, 1.0, closed="right"),
+        "amplitude": Interval("real", 0.0, 1.0),
+        "period": [None, Interval("real", 0.0, None, closed="neither")],
+        "shuffle_arms": Boolean(),
+    }
 
     def __init__(
         self,
@@ -334,35 +362,23 @@ class AdversarialBandit(KernelEnv):
         shuffle_arms: bool = False,
         horizon: int = 1000,
     ):
-        arr = _validate_means(means, low=0.0, high=1.0)
-        self.horizon = _validate_horizon(horizon)
-        if schedule not in SCHEDULES:
-            raise BanditlabError(f"schedule: expected one of {list(SCHEDULES)}, got {schedule!r}")
-        sw = _check_number("switch_at", switch_at, low=0.0, high=1.0, low_open=True)
-        amp = _check_number("amplitude", amplitude, low=0.0, high=1.0, low_open=False)
-        if period is None:
-            per = max(self.horizon / 4.0, 1.0)
-        else:
-            per = _check_number("period", period, low=0.0, high=None, low_open=True)
-        if not isinstance(shuffle_arms, (bool, np.bool_)):
-            raise BanditlabError(f"shuffle_arms: expected True or False, got {shuffle_arms!r}")
+        p = validate_params(self._parameter_constraints, {
+            "means": means, "horizon": horizon, "schedule": schedule, "switch_at": switch_at,
+            "amplitude": amplitude, "period": period, "shuffle_arms": shuffle_arms,
+        })
+        arr = p["means"]
+        self.horizon = p["horizon"]
         self.means = arr
-        self.schedule = schedule
-        self.switch_at = sw
-        self.amplitude = amp
-        self.period = per
-        self.shuffle_arms = bool(shuffle_arms)
+        self.schedule = p["schedule"]
+        self.switch_at = p["switch_at"]
+        self.amplitude = p["amplitude"]
+        self.period = max(self.horizon / 4.0, 1.0) if p["period"] is None else p["period"]
+        self.shuffle_arms = p["shuffle_arms"]
         self.run_length = self.horizon
         k = arr.shape[0]
-        self.switch_step = int(np.floor(sw * self.horizon))
-        params = (
-            arr,
-            np.int64(SCHEDULES.index(schedule)),
-            np.int64(self.switch_step),
-            float(amp),
-            float(per),
-            np.int64(self.shuffle_arms),
-        )
+        self.switch_step = int(np.floor(self.switch_at * self.horizon))
+        params = adversarial_params(arr, self.schedule, self.switch_step, self.amplitude,
+                                    self.period, self.shuffle_arms)
         self.action_space = gym.spaces.Discrete(k)
         self.observation_space = gym.spaces.Discrete(1)
         self.oracle = AdversarialBanditOracle(params, self.horizon)

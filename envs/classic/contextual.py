@@ -10,14 +10,32 @@ random numbers).
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 from numba import njit
 
 from banditlab.core import BanditlabError, EnvKernel, KernelEnv, Oracle, RegretKind
-from banditlab.envs.classic.stochastic import _validate_horizon
+from banditlab.validation import Array, Interval, validate_params
+
+
+class LinearContextualParams(NamedTuple):
+    """Kernel parameters of :class:`LinearContextual`.
+
+    Attributes:
+        theta: float64[d], the given parameter (zeros when drawn per run).
+        theta_given: int64, 1 when ``theta`` is used as given, 0 to draw it at ``init``.
+        n_arms: int64, K.
+        sigma: float64, reward noise standard deviation.
+        feature_bound: float64, features are uniform on ``[-feature_bound, feature_bound)``.
+    """
+
+    theta: np.ndarray
+    theta_given: np.int64
+    n_arms: np.int64
+    sigma: float
+    feature_bound: float
 
 
 class LinearContextualState(NamedTuple):
@@ -53,11 +71,13 @@ def linear_contextual_init(params, rng):
     """Draw ``theta`` (unless given) and the first round's features from the ``init`` stream.
 
     Args:
-        params: ``(theta float64[d], theta_given int64, n_arms int64, sigma float64,
-            feature_bound float64)``.
+        params: :class:`LinearContextualParams`.
         rng: The env's ``init`` generator.
     """
-    theta_in, theta_given, k, sigma, scale = params
+    theta_in = params.theta
+    theta_given = params.theta_given
+    k = params.n_arms
+    scale = params.feature_bound
     d = theta_in.shape[0]
     theta = np.empty(d)
     if theta_given != 0:
@@ -86,7 +106,7 @@ def linear_contextual_step(state, params, action, rng):
 
     Args:
         state: :class:`LinearContextualState`.
-        params: See :func:`linear_contextual_init`.
+        params: :class:`LinearContextualParams`.
         action: int64 arm index.
         rng: The env's noise generator (``1 + K d`` uniforms and one standard normal per step).
 
@@ -94,8 +114,8 @@ def linear_contextual_step(state, params, action, rng):
         ``(reward, expected_reward, optimal_expected_reward)`` with
         ``optimal_expected_reward = max_a <x_{t,a}, theta>``.
     """
-    sigma = params[3]
-    scale = params[4]
+    sigma = params.sigma
+    scale = params.feature_bound
     x = state.x
     theta = state.theta
     k, d = x.shape
@@ -173,6 +193,21 @@ class LinearContextualOracle(Oracle):
         return self.state_.theta.copy()
 
 
+def _theta_param(theta: np.ndarray | None, dim: int) -> tuple[np.ndarray, int]:
+    """``(theta float64[d], theta_given)``: zeros and 0 when ``theta`` is drawn per run.
+
+    Raises:
+        BanditlabError: When a given ``theta`` does not have ``dim`` entries.
+    """
+    if theta is None:
+        return np.zeros(dim), 0
+    if theta.shape != (dim,):
+        raise BanditlabError(
+            f"theta: expected {dim} finite numbers (dim={dim}) or None, got shape {theta.shape}"
+        )
+    return theta, 1
+
+
 class LinearContextual(KernelEnv):
     """K-armed linear contextual bandit with a fixed unknown parameter.
 
@@ -222,6 +257,14 @@ class LinearContextual(KernelEnv):
     """
 
     family = "classic"
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "n_arms": Interval("int", 1, None),
+        "dim": Interval("int", 1, None),
+        "horizon": Interval("int", 1, None),
+        "theta": [None, Array("float", ndim=1)],
+        "sigma": Interval("real", 0.0, None),
+        "feature_bound": [None, Interval("real", 0.0, None, closed="neither")],
+    }
 
     def __init__(
         self,
@@ -232,45 +275,18 @@ class LinearContextual(KernelEnv):
         feature_bound: float | None = None,
         horizon: int = 1000,
     ):
-        for name, v in (("n_arms", n_arms), ("dim", dim)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise BanditlabError(f"{name}: expected an integer >= 1, got {v!r}")
-        k, d = int(n_arms), int(dim)
-        self.horizon = _validate_horizon(horizon)
-        if theta is None:
-            theta_arr = np.zeros(d)
-            theta_given = 0
-        else:
-            try:
-                theta_arr = np.asarray(theta, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise BanditlabError(
-                    f"theta: expected a list of {d} numbers or None, got {theta!r}"
-                ) from None
-            if theta_arr.shape != (d,) or not np.all(np.isfinite(theta_arr)):
-                raise BanditlabError(
-                    f"theta: expected {d} finite numbers (dim={d}) or None, got {theta!r}"
-                )
-            theta_given = 1
-        if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.integer, np.floating)):
-            raise BanditlabError(f"sigma: expected a finite number >= 0, got {sigma!r}")
-        if not (np.isfinite(sigma) and sigma >= 0):
-            raise BanditlabError(f"sigma: expected a finite number >= 0, got {sigma!r}")
-        if feature_bound is None:
-            scale = float(np.sqrt(3.0 / d))
-        else:
-            ok = not isinstance(feature_bound, bool) and isinstance(
-                feature_bound, (int, float, np.integer, np.floating)
-            )
-            if not (ok and np.isfinite(feature_bound) and feature_bound > 0):
-                raise BanditlabError(
-                    f"feature_bound: expected a finite number > 0 or None, got {feature_bound!r}"
-                )
-            scale = float(feature_bound)
+        p = validate_params(self._parameter_constraints, {
+            "n_arms": n_arms, "dim": dim, "horizon": horizon, "theta": theta, "sigma": sigma,
+            "feature_bound": feature_bound,
+        })
+        k, d = p["n_arms"], p["dim"]
+        self.horizon = p["horizon"]
+        theta_arr, theta_given = _theta_param(p["theta"], d)
+        scale = float(np.sqrt(3.0 / d)) if p["feature_bound"] is None else p["feature_bound"]
         self.n_arms = k
         self.dim = d
         self.theta = None if theta is None else theta_arr
-        self.sigma = float(sigma)
+        self.sigma = p["sigma"]
         self.feature_bound = scale
         self.run_length = self.horizon
         self.action_space = gym.spaces.Discrete(k)
@@ -280,7 +296,9 @@ class LinearContextual(KernelEnv):
             {"n_arms": k, "dim": d, "horizon": self.horizon, "sigma": self.sigma}
         )
         self.kernel = EnvKernel(
-            params=(theta_arr, np.int64(theta_given), np.int64(k), self.sigma, scale),
+            params=LinearContextualParams(
+                theta_arr, np.int64(theta_given), np.int64(k), self.sigma, scale
+            ),
             init=linear_contextual_init,
             step=linear_contextual_step,
             observe=linear_contextual_observe,

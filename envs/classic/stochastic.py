@@ -8,13 +8,40 @@ Gaussian), so agents run on the same env seed face common random numbers.
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 from numba import njit
 
-from banditlab.core import BanditlabError, EnvKernel, KernelEnv, Oracle, RegretKind
+from banditlab.core import BenchmarkPolicy, EnvKernel, KernelEnv, Oracle, RegretKind
+from banditlab.validation import Array, Interval, validate_params
+
+
+class BernoulliBanditParams(NamedTuple):
+    """Kernel parameters of :class:`BernoulliBandit`.
+
+    Attributes:
+        means: float64[K], success probability of each arm.
+        best_mean: float64, ``max(means)``.
+    """
+
+    means: np.ndarray
+    best_mean: float
+
+
+class GaussianBanditParams(NamedTuple):
+    """Kernel parameters of :class:`GaussianBandit`.
+
+    Attributes:
+        means: float64[K], mean reward of each arm.
+        best_mean: float64, ``max(means)``.
+        sigma: float64, noise standard deviation.
+    """
+
+    means: np.ndarray
+    best_mean: float
+    sigma: float
 
 
 class StochasticBanditState(NamedTuple):
@@ -41,14 +68,15 @@ def bernoulli_step(state, params, action, rng):
 
     Args:
         state: :class:`StochasticBanditState`.
-        params: ``(means float64[K], best_mean float64)``.
+        params: :class:`BernoulliBanditParams`.
         action: int64 arm index.
         rng: The env's noise generator.
 
     Returns:
         ``(reward, expected_reward, optimal_expected_reward)``.
     """
-    means, best = params
+    means = params.means
+    best = params.best_mean
     u = rng.random()
     state.t[0] += 1
     mu = means[action]
@@ -61,11 +89,13 @@ def gaussian_step(state, params, action, rng):
 
     Args:
         state: :class:`StochasticBanditState`.
-        params: ``(means float64[K], best_mean float64, sigma float64)``.
+        params: :class:`GaussianBanditParams`.
         action: int64 arm index.
         rng: The env's noise generator.
     """
-    means, best, sigma = params
+    means = params.means
+    best = params.best_mean
+    sigma = params.sigma
     z = rng.standard_normal()
     state.t[0] += 1
     mu = means[action]
@@ -123,40 +153,23 @@ class StochasticBanditOracle(Oracle):
             return super().comparator(kind, t)
         return t * self.best_mean, t * self.best_mean
 
-    def benchmark_policies(self):
-        """``{"optimal": FixedArm(best arm)}``."""
-        from banditlab.agents.classic.baselines import FixedArm
-
-        return {"optimal": FixedArm(arm=self.best_arm)}
-
-
-def _validate_means(means, *, low: float | None, high: float | None) -> np.ndarray:
-    try:
-        arr = np.asarray(means, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise BanditlabError(f"means: expected a list of numbers, got {means!r}") from None
-    if arr.ndim != 1 or arr.shape[0] < 1:
-        raise BanditlabError(f"means: expected a non-empty 1-D list, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise BanditlabError("means: every mean must be finite")
-    if low is not None and np.any(arr < low) or high is not None and np.any(arr > high):
-        raise BanditlabError(f"means: every mean must lie in [{low}, {high}], got {arr.tolist()}")
-    return arr
-
-
-def _validate_horizon(horizon) -> int:
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise BanditlabError(f"horizon: expected an integer >= 1, got {horizon!r}")
-    return int(horizon)
+    def benchmark_policies(self) -> dict[str, BenchmarkPolicy]:
+        """``{"optimal": FixedArm-v0 on the best arm}``."""
+        return {"optimal": BenchmarkPolicy("FixedArm-v0", {"arm": self.best_arm})}
 
 
 class _StochasticBandit(KernelEnv):
-    """Shared implementation of context-free stochastic bandits."""
+    """Shared implementation of context-free stochastic bandits.
+
+    Args:
+        means: float64[K], validated by the subclass.
+        horizon: Validated run length.
+    """
 
     family = "classic"
 
-    def __init__(self, means, horizon: int):
-        self.horizon = _validate_horizon(horizon)
+    def __init__(self, means: np.ndarray, horizon: int):
+        self.horizon = horizon
         self.run_length = self.horizon
         self.means = means
         k = means.shape[0]
@@ -202,11 +215,17 @@ class BernoulliBandit(_StochasticBandit):
     * v0: initial version.
     """
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "means": Array("float", ndim=1, min_len=1, low=0.0, high=1.0),
+        "horizon": Interval("int", 1, None),
+    }
+
     def __init__(self, means=(0.2, 0.8), horizon: int = 1000):
-        arr = _validate_means(means, low=0.0, high=1.0)
-        super().__init__(arr, horizon)
+        p = validate_params(self._parameter_constraints, {"means": means, "horizon": horizon})
+        arr = p["means"]
+        super().__init__(arr, p["horizon"])
         self.kernel = EnvKernel(
-            params=(arr, float(np.max(arr))),
+            params=BernoulliBanditParams(arr, float(np.max(arr))),
             init=stochastic_bandit_init,
             step=bernoulli_step,
             observe=constant_observe,
@@ -244,14 +263,20 @@ class GaussianBandit(_StochasticBandit):
     * v0: initial version.
     """
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "means": Array("float", ndim=1, min_len=1),
+        "sigma": Interval("real", 0.0, None, closed="neither"),
+        "horizon": Interval("int", 1, None),
+    }
+
     def __init__(self, means=(0.0, 0.5), sigma: float = 1.0, horizon: int = 1000):
-        arr = _validate_means(means, low=None, high=None)
-        if not (isinstance(sigma, (int, float, np.floating)) and np.isfinite(sigma) and sigma > 0):
-            raise BanditlabError(f"sigma: expected a finite number > 0, got {sigma!r}")
-        self.sigma = float(sigma)
-        super().__init__(arr, horizon)
+        p = validate_params(self._parameter_constraints,
+                            {"means": means, "sigma": sigma, "horizon": horizon})
+        arr = p["means"]
+        self.sigma = p["sigma"]
+        super().__init__(arr, p["horizon"])
         self.kernel = EnvKernel(
-            params=(arr, float(np.max(arr)), self.sigma),
+            params=GaussianBanditParams(arr, float(np.max(arr)), self.sigma),
             init=stochastic_bandit_init,
             step=gaussian_step,
             observe=constant_observe,

@@ -20,17 +20,22 @@ register_family(
     ),
 )
 
+# Every LSDBandit id is an instance: its kwargs are overrides of the constructor defaults
+# (preset="table", horizon=10_000, ...) that pick the preset, its size and the horizon.
+# The two Laforgue ids use factories whose registered kwargs equal their defaults.
 register(
     id="banditlab/LSDBandit-v0",
     entry_point="banditlab.envs.lsd.env:LSDBandit",
     kwargs={"preset": "monotone", "random_instance_seed": 0, "n_arms": 3, "tau_max": 5,
             "monotone": True, "horizon": 2000},
 )
+# Laforgue et al. (AISTATS 2022), main experiment.
 register(
     id="banditlab/LSDLaforgue5-v0",
     entry_point="banditlab.envs.lsd.env:make_laforgue5",
     kwargs={"horizon": 3600},
 )
+# Laforgue et al. (AISTATS 2022), supplementary experiment.
 register(
     id="banditlab/LSDLaforgue2-v0",
     entry_point="banditlab.envs.lsd.env:make_laforgue2",

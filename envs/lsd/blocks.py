@@ -1,14 +1,12 @@
-"""Shared Numba kernels of the LSD family: observation decoding, means and block search.
+"""Block planning for LSD bandits (Numba kernels shared by the block planner and learners).
 
-* :func:`lsd_obs_counters`: ``(streak, idle)`` int64[k] from an encoded observation.
-* :func:`lsd_table_means`: every arm's mean under a payoff table at decoded counters.
-* :func:`lsd_obs_delays`: every arm's delay (``1`` if played last round, else idle + 1).
+A *block* is a sequence of ``L`` pulls planned at once from the current counters.
+
 * :func:`best_block_model`: exhaustive search of the best length-``L`` action sequence
   under a known payoff table (exact simulation of the counters).
 * :func:`best_block_index`: exhaustive search of the best length-``L`` sequence under
   per-(arm, delay) values, first pulls valued separately (Laforgue et al.'s block
   objective).
-
 * :func:`block_model_values`: Laforgue's first-pull / later-pull value matrices under a
   known table (delay model: exact for delay-only tables, a projection otherwise).
 * :func:`plan_block`: dispatch between the exhaustive search and the block LP with greedy
@@ -25,70 +23,10 @@ import numpy as np
 from numba import njit, objmode
 
 from banditlab.envs.lsd.lp import block_lp_round
+from banditlab.envs.lsd.model import table_mean
 
 #: Planner codes for :func:`plan_block`.
 PLANNERS = ("exhaustive", "lp")
-
-
-@njit(cache=True)
-def lsd_obs_counters(obs, enc):
-    """``(streak, idle)`` int64[k] from an encoded observation (see ``envs/lsd.py``).
-
-    ``enc``: 0 signed played-positive, 1 signed played-negative, 2 delay (``delta = 1``
-    decodes to streak 1, ``delta > 1`` to idle ``delta - 1``).
-    """
-    k = obs.shape[0]
-    streak = np.zeros(k, dtype=np.int64)
-    idle = np.zeros(k, dtype=np.int64)
-    for i in range(k):
-        v = int(np.round(obs[i]))
-        if enc == 0:
-            if v > 0:
-                streak[i] = v
-            else:
-                idle[i] = max(-v, 1)
-        elif enc == 1:
-            if v < 0:
-                streak[i] = -v
-            else:
-                idle[i] = max(v, 1)
-        else:
-            if v <= 1:
-                streak[i] = 1
-            else:
-                idle[i] = v - 1
-    return streak, idle
-
-
-@njit(cache=True)
-def table_mean(table, streak_i, idle_i, i):
-    """``f_i(on, streak)`` or ``f_i(off, idle)`` with levels clipped to the table's cap."""
-    tau = table.shape[2]
-    if streak_i > 0:
-        return table[i, 0, min(streak_i, tau) - 1]
-    return table[i, 1, min(max(idle_i, 1), tau) - 1]
-
-
-@njit(cache=True)
-def lsd_table_means(table, obs, enc):
-    """float64[k]: every arm's mean under ``table`` at the decoded observation."""
-    streak, idle = lsd_obs_counters(obs, enc)
-    k = table.shape[0]
-    out = np.empty(k)
-    for i in range(k):
-        out[i] = table_mean(table, streak[i], idle[i], i)
-    return out
-
-
-@njit(cache=True)
-def lsd_obs_delays(obs, enc):
-    """int64[k]: delay of every arm (``1`` if played last round, else ``idle + 1``)."""
-    streak, idle = lsd_obs_counters(obs, enc)
-    k = obs.shape[0]
-    out = np.empty(k, dtype=np.int64)
-    for i in range(k):
-        out[i] = 1 if streak[i] > 0 else idle[i] + 1
-    return out
 
 
 @njit(cache=True)

@@ -3,11 +3,13 @@
 An arm's mean payoff depends on its last-switch state: how many consecutive rounds it
 has been played (``streak``) or left idle (``idle``), both capped at ``tau_max``
 (Laforgue et al. 2022; Foussoul et al. 2023; recharging bandits of Kleinberg &
-Immorlica 2018 and Papadigenopoulos et al. 2022). Spec: ``shared/specs/lsd_recharging.md``.
+Immorlica 2018 and Papadigenopoulos et al. 2022).
 
-Kernels on top, class below. The state keeps explicit ``streak``/``idle`` counters
-(int64 arrays; the spec suggests int16, int64 avoids Numba integer-unification casts);
-a signed state only appears in the observation, through ``obs_encoding``.
+Kernels on top, class below; the model kernels they share with the oracle and the
+agents (means, counter updates, encodings) are in :mod:`banditlab.envs.lsd.model`. The
+state keeps explicit ``streak``/``idle`` counters (int64 arrays, which avoid Numba
+integer-unification casts); a signed state only appears in the observation, through
+``obs_encoding``.
 
 Each step draws exactly one number from the noise stream whatever the action (one
 uniform for Bernoulli rewards, one standard normal for clipped Gaussian rewards), so
@@ -16,6 +18,7 @@ agents run on the same env seed face common random numbers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -24,11 +27,43 @@ import numpy as np
 from numba import njit
 
 from banditlab.core import BanditlabError, EnvKernel, KernelEnv
+from banditlab.envs.lsd.model import (
+    INIT_STATES,
+    OBS_ENCODINGS,
+    delay_to_table,
+    lsd_advance,
+    lsd_arm_mean,
+    lsd_encode,
+)
+from banditlab.envs.lsd.oracle import LSDOracle
+from banditlab.validation import (
+    REJECT,
+    Array,
+    Boolean,
+    Constraint,
+    InstanceOf,
+    Interval,
+    Options,
+    validate_params,
+    validate_value,
+)
+
+__all__ = [
+    "LSDBandit",
+    "LSDParams",
+    "LSDState",
+    "make_laforgue5",
+    "make_laforgue2",
+    "laforgue5_delay_payoffs",
+    "laforgue2_delay_payoffs",
+    "build_table",
+    "family_table",
+    "random_family_params",
+    "check_monotone",
+]
 
 PRESETS = ("table", "recharging", "blocking", "stationary", "monotone", "seasonal",
            "concave", "step")
-OBS_ENCODINGS = ("signed_played_positive", "signed_played_negative", "delay")
-INIT_STATES = ("idle_max", "all_delay_one")
 NOISE_BERNOULLI = 0
 NOISE_GAUSSIAN = 1
 DEFAULT_ALPHA = 1.0 - 1.0 / np.e
@@ -51,61 +86,43 @@ class LSDState(NamedTuple):
     t: np.ndarray
 
 
-@njit(cache=True)
-def lsd_arm_mean(table, streak, idle, i):
-    """Mean payoff of arm ``i`` in its current state: ``f_i(on, streak)`` or ``f_i(off, idle)``."""
-    if streak[i] > 0:
-        return table[i, 0, streak[i] - 1]
-    return table[i, 1, idle[i] - 1]
+class LSDParams(NamedTuple):
+    """Kernel parameters of an LSD bandit (the instance and its comparators).
 
-
-@njit(cache=True)
-def lsd_advance(streak, idle, action, tau_max):
-    """Counter update after playing ``action``: its streak +1, every other arm idle +1 (capped)."""
-    k = streak.shape[0]
-    for i in range(k):
-        if i == action:
-            streak[i] = min(streak[i] + 1, tau_max)
-            idle[i] = 0
-        else:
-            idle[i] = min(idle[i] + 1, tau_max)
-            streak[i] = 0
-
-
-@njit(cache=True)
-def lsd_encode(streak, idle, enc, tau_max):
-    """Encoded state of every arm (float64[k]).
-
-    ``enc``: 0 = signed, played positive (``+streak`` / ``-idle``); 1 = signed, played
-    negative (Laforgue et al.'s code: ``-streak`` / ``+idle``); 2 = delay
-    (``1`` if played last round, else ``min(idle + 1, tau_max)``).
+    Attributes:
+        table: float64[k, 2, tau_max], the payoff table (axis 1: 0 = on, 1 = off).
+        tau_max: int64, the counter cap.
+        noise: int64, 0 Bernoulli rewards, 1 clipped Gaussian rewards.
+        sigma: float64, the Gaussian noise's standard deviation (0 for Bernoulli).
+        enc: int64, index of the observation encoding in ``OBS_ENCODINGS``.
+        init_mode: int64, index of the initial state in ``INIT_STATES``.
+        alpha_opt: float64[H + 1], ``alpha * OPT(t)`` for ``t = 0..H`` (empty when the
+            finite-horizon optimum was not computed).
+        alpha_gain: float64, ``alpha * g*`` (NaN without an exact optimum).
+        alpha_lp: float64, ``alpha`` times the LSD LP value (NaN above the LP size cap).
+        has_opt: int64, 1 when ``alpha/opt`` is declared.
+        has_lp: int64, 1 when ``alpha/lp`` is declared.
     """
-    k = streak.shape[0]
-    out = np.empty(k)
-    for i in range(k):
-        if streak[i] > 0:
-            if enc == 0:
-                out[i] = streak[i]
-            elif enc == 1:
-                out[i] = -streak[i]
-            else:
-                out[i] = 1.0
-        else:
-            if enc == 0:
-                out[i] = -idle[i]
-            elif enc == 1:
-                out[i] = idle[i]
-            else:
-                out[i] = min(idle[i] + 1, tau_max)
-    return out
+
+    table: np.ndarray
+    tau_max: np.int64
+    noise: np.int64
+    sigma: float
+    enc: np.int64
+    init_mode: np.int64
+    alpha_opt: np.ndarray
+    alpha_gain: float
+    alpha_lp: float
+    has_opt: np.int64
+    has_lp: np.int64
 
 
 @njit(cache=True)
 def lsd_init(params, rng):
     """Initial counters: all idle ``tau_max`` (``init_mode`` 0) or all streak 1 (1)."""
-    table = params[0]
-    tau_max = params[1]
-    init_mode = params[5]
+    table = params.table
+    tau_max = params.tau_max
+    init_mode = params.init_mode
     k = table.shape[0]
     streak = np.zeros(k, dtype=np.int64)
     idle = np.zeros(k, dtype=np.int64)
@@ -123,19 +140,17 @@ def lsd_step(state, params, action, rng):
 
     Args:
         state: :class:`LSDState`.
-        params: ``(table float64[k, 2, tau_max], tau_max int64, noise int64, sigma float64,
-            enc int64, init_mode int64, alpha_opt float64[H + 1], alpha_gain float64,
-            alpha_lp float64, has_opt int64, has_lp int64)``.
+        params: :class:`LSDParams`.
         action: int64 arm.
         rng: The env's noise generator (exactly one draw per call).
 
     Returns:
         ``(reward, expected_reward, nan)``: this family has no per-step comparator.
     """
-    table = params[0]
-    tau_max = params[1]
-    noise = params[2]
-    sigma = params[3]
+    table = params.table
+    tau_max = params.tau_max
+    noise = params.noise
+    sigma = params.sigma
     if noise == 0:
         u = rng.random()
         z = 0.0
@@ -155,19 +170,19 @@ def lsd_step(state, params, action, rng):
 @njit(cache=True)
 def lsd_observe(state, params):
     """The encoded state (float64[k]) in the env's ``obs_encoding``."""
-    return lsd_encode(state.streak, state.idle, params[4], params[1])
+    return lsd_encode(state.streak, state.idle, params.enc, params.tau_max)
 
 
 @njit(cache=True)
 def lsd_alpha_opt(params, t):
     """``alpha * OPT(t)`` from the precomputed curve, extended by ``alpha * g*`` per round."""
-    curve = params[6]
+    curve = params.alpha_opt
     n = curve.shape[0]
     if n == 0:
-        return params[7] * t
+        return params.alpha_gain * t
     if t < n:
         return curve[t]
-    return curve[n - 1] + (t - (n - 1)) * params[7]
+    return curve[n - 1] + (t - (n - 1)) * params.alpha_gain
 
 
 @njit(cache=True)
@@ -177,8 +192,8 @@ def lsd_checkpoint(state, params):
     Both are model comparators, so realised equals expected.
     """
     t = state.t[0]
-    has_opt = params[9]
-    has_lp = params[10]
+    has_opt = params.has_opt
+    has_lp = params.has_lp
     out = np.empty(2 * (has_opt + has_lp))
     j = 0
     if has_opt:
@@ -187,45 +202,60 @@ def lsd_checkpoint(state, params):
         out[1] = v
         j = 2
     if has_lp:
-        out[j] = params[8] * t
-        out[j + 1] = params[8] * t
+        out[j] = params.alpha_lp * t
+        out[j + 1] = params.alpha_lp * t
     return out
 
 
-# --------------------------------------------------------------------------- payoffs
-def _delay_to_table(p: np.ndarray) -> np.ndarray:
-    """Table of a delay-only payoff ``p[i, delta - 1]`` (``delta = 1..tau_max``).
+# --------------------------------------------------------------------------- validation
+class GaussianNoise(Constraint):
+    """The noise argument ``("gaussian", sigma)`` with a finite ``sigma > 0`` (tuple or list)."""
 
-    On levels pay ``p(1)``; idle ``b`` pays ``p(min(b + 1, tau_max))``.
-    """
-    k, tau = p.shape
-    table = np.empty((k, 2, tau))
-    table[:, 0, :] = p[:, :1]
-    for b in range(1, tau + 1):
-        table[:, 1, b - 1] = p[:, min(b + 1, tau) - 1]
-    return table
+    description = "('gaussian', sigma) with a finite sigma > 0"
+    _sigma = Interval("real", 0, None, closed="neither")
+
+    def accepts(self, value):  # noqa: D102 - documented on the base class
+        if (isinstance(value, (tuple, list)) and len(value) == 2
+                and isinstance(value[0], str) and value[0] == "gaussian"
+                and self._sigma.accepts(value[1]) is not REJECT):
+            return ("gaussian", float(value[1]))
+        return REJECT
 
 
-def _as_array(name: str, value, ndim: int) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise BanditlabError(f"{name}: expected numbers, got {value!r}") from None
-    if arr.ndim != ndim or arr.size == 0:
-        raise BanditlabError(f"{name}: expected a non-empty {ndim}-D array, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise BanditlabError(f"{name}: every value must be finite")
+_TABLE = Array("float", ndim=3)
+
+_CONSTRAINTS = {
+    "preset": Options(*PRESETS),
+    "payoff_table": [None, _TABLE, InstanceOf(Callable, what="a callable mean(i, kind, level)")],
+    "delay_payoffs": [None, Array("float", ndim=2)],
+    "means": [None, Array("float", ndim=1)],
+    "block_lengths": [None, Array("int", ndim=1, low=0)],
+    "family_params": [None, InstanceOf(dict, what="a dict of per-arm parameter lists")],
+    "random_instance_seed": [None, Interval("int", 0, None)],
+    "n_arms": [None, Interval("int", 1, MAX_ARMS)],
+    "tau_max": [None, Interval("int", 1, MAX_TAU)],
+    "noise": [Options("bernoulli"), GaussianNoise()],
+    "init_state": Options(*INIT_STATES),
+    "obs_encoding": Options(*OBS_ENCODINGS),
+    "monotone": Boolean(),
+    "m_pulls": Interval("int", 1, None),
+    "horizon": Interval("int", 1, None),
+    "alpha": Interval("real", 0, 1, closed="right"),
+    "exact_state_cap": Interval("int", 1, None),
+}
+"""Per-argument constraints of :class:`LSDBandit` (table shapes and presets are checked in code)."""
+
+
+def _nonempty(name: str, arr: np.ndarray) -> np.ndarray:
+    """``arr`` unchanged, or a one-line error when it has no entries."""
+    if arr.size == 0:
+        raise BanditlabError(f"{name}: expected a non-empty array, got shape {arr.shape}")
     return arr
 
 
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise BanditlabError(f"{name}: expected an integer >= {low}, got {value!r}")
-    return int(value)
-
-
+# --------------------------------------------------------------------------- payoffs
 def random_family_params(preset: str, n_arms: int, tau_max: int, seed) -> dict:
-    """Random parameters of a §2.6 family with the LSD-E3 generator defaults [I].
+    """Random parameters of a parametric family, with our generator defaults [I].
 
     ``r ~ U[0.2, 1]``, ``gamma ~ U[0.5, 1]``, ``rho ~ U[gamma, 1]``, ``theta ~ U{1..tau_max}``,
     ``period ~ U{2..tau_max}`` (at least 2).
@@ -244,7 +274,7 @@ def random_family_params(preset: str, n_arms: int, tau_max: int, seed) -> dict:
 
 
 def family_table(preset: str, params: dict, tau_max: int) -> np.ndarray:
-    """Payoff table (float64[k, 2, tau_max]) of a §2.6 family.
+    """Payoff table (float64[k, 2, tau_max]) of a parametric family.
 
     * ``monotone``: ``f(on, j) = r gamma^j``, ``f(off, b) = r (1 - (1 - rho) exp(-(b-1)/theta))``.
     * ``seasonal`` [I for the on levels]: ``f(off, b) = r (0.5 + 0.5 cos(2 pi b / P))``, on
@@ -257,7 +287,8 @@ def family_table(preset: str, params: dict, tau_max: int) -> np.ndarray:
     def get(name):
         if name not in params:
             raise BanditlabError(f"family_params: preset {preset!r} needs key {name!r}")
-        return _as_array(f"family_params[{name!r}]", params[name], 1)
+        key = f"family_params[{name!r}]"
+        return _nonempty(key, validate_value(key, params[name], Array("float", ndim=1)))
 
     r = get("r")
     k = r.shape[0]
@@ -286,7 +317,7 @@ def family_table(preset: str, params: dict, tau_max: int) -> np.ndarray:
         p = r[:, None] * (1.0 - np.exp(-lev[None, :] / theta[:, None]))
     else:
         p = r[:, None] * (lev[None, :] >= theta[:, None])
-    return _delay_to_table(p)
+    return delay_to_table(p)
 
 
 def check_monotone(table: np.ndarray) -> None:
@@ -304,81 +335,89 @@ def check_monotone(table: np.ndarray) -> None:
             )
 
 
-def build_table(preset, payoff_table, delay_payoffs, means, block_lengths, family_params,
-                random_instance_seed, n_arms, tau_max) -> np.ndarray:
-    """Validated payoff table float64[k, 2, tau_max] of a preset (see :class:`LSDBandit`)."""
-    if preset not in PRESETS:
-        raise BanditlabError(f"preset: expected one of {PRESETS}, got {preset!r}")
-    if tau_max is not None:
-        tau_max = _check_int("tau_max", tau_max, 1)
-        if tau_max > MAX_TAU:
-            raise BanditlabError(f"tau_max: expected an integer in [1, {MAX_TAU}], got {tau_max}")
-    if random_instance_seed is not None:
-        random_instance_seed = _check_int("random_instance_seed", random_instance_seed, 0)
-    if n_arms is not None:
-        n_arms = _check_int("n_arms", n_arms, 1)
-        if n_arms > MAX_ARMS:
-            raise BanditlabError(f"n_arms: expected an integer in [1, {MAX_ARMS}], got {n_arms}")
-    if preset == "table":
-        if payoff_table is None:
+def check_table_range(table: np.ndarray) -> None:
+    """Raise :class:`BanditlabError` unless the table fits the caps and payoffs lie in [0, 1]."""
+    if table.shape[0] > MAX_ARMS or table.shape[2] > MAX_TAU:
+        raise BanditlabError(
+            f"payoff_table: at most {MAX_ARMS} arms and {MAX_TAU} levels, got {table.shape}"
+        )
+    if np.any(table < 0):
+        raise BanditlabError("payoff_table: payoffs must be >= 0 (negative value found)")
+    if np.any(table > 1):
+        raise BanditlabError(
+            "payoff_table: payoffs must lie in [0, 1] (Bernoulli means / clipped Gaussian)"
+        )
+
+
+def _explicit_table(payoff_table, n_arms, tau_max) -> np.ndarray:
+    """The ``"table"`` preset: a validated array, or a callable tabulated at construction."""
+    if payoff_table is None:
+        raise BanditlabError("payoff_table: required when preset='table' (float[k, 2, tau_max])")
+    if callable(payoff_table):
+        if tau_max is None or n_arms is None:
             raise BanditlabError(
-                "payoff_table: required when preset='table' (float[k, 2, tau_max])"
+                "payoff_table: a callable mean(i, kind, level) needs n_arms and tau_max"
             )
-        if callable(payoff_table):
-            if tau_max is None or n_arms is None:
-                raise BanditlabError(
-                    "payoff_table: a callable mean(i, kind, level) needs n_arms and tau_max"
-                )
-            k = _check_int("n_arms", n_arms, 1)
-            table = np.array([[[payoff_table(i, kind, lev) for lev in range(1, tau_max + 1)]
-                               for kind in ("on", "off")] for i in range(k)], dtype=np.float64)
-        else:
-            table = _as_array("payoff_table", payoff_table, 3)
-            if table.shape[1] != 2:
-                raise BanditlabError(
-                    f"payoff_table: expected shape (k, 2, tau_max), got {table.shape}"
-                )
-            if tau_max is not None and tau_max != table.shape[2]:
-                raise BanditlabError(
-                    f"tau_max: {tau_max} does not match payoff_table's last axis "
-                    f"({table.shape[2]}); omit it or make them equal"
-                )
+        table = np.array([[[payoff_table(i, kind, lev) for lev in range(1, tau_max + 1)]
+                           for kind in ("on", "off")] for i in range(n_arms)], dtype=np.float64)
         if not np.all(np.isfinite(table)):
             raise BanditlabError("payoff_table: every payoff must be finite")
         return table
+    table = _nonempty("payoff_table", payoff_table)
+    if table.shape[1] != 2:
+        raise BanditlabError(f"payoff_table: expected shape (k, 2, tau_max), got {table.shape}")
+    if tau_max is not None and tau_max != table.shape[2]:
+        raise BanditlabError(
+            f"tau_max: {tau_max} does not match payoff_table's last axis "
+            f"({table.shape[2]}); omit it or make them equal"
+        )
+    return table
+
+
+def _blocking_table(mu: np.ndarray, block_lengths, tau_max) -> np.ndarray:
+    """The ``"blocking"`` preset: arm ``i`` pays ``mu_i`` only at delays above its block."""
+    if block_lengths is None:
+        raise BanditlabError("block_lengths: required when preset='blocking'")
+    blk = block_lengths
+    if blk.shape != mu.shape:
+        raise BanditlabError(
+            f"block_lengths: expected {mu.shape[0]} integers >= 0, got {blk.tolist()!r}"
+        )
+    tau = int(blk.max()) + 1 if tau_max is None else tau_max
+    if tau <= int(blk.max()):
+        raise BanditlabError(f"tau_max: must exceed every block length, got {tau}")
+    delta = np.arange(1, tau + 1)
+    return delay_to_table(mu[:, None] * (delta[None, :] > blk[:, None]))
+
+
+def build_table(preset, payoff_table, delay_payoffs, means, block_lengths, family_params,
+                random_instance_seed, n_arms, tau_max) -> np.ndarray:
+    """Payoff table float64[k, 2, tau_max] of a preset (see :class:`LSDBandit`).
+
+    Arguments are the constructor's, already checked against its per-argument
+    constraints (arrays as float64/int64 arrays); this checks what depends on the preset.
+    """
+    if preset == "table":
+        return _explicit_table(payoff_table, n_arms, tau_max)
     if preset == "recharging":
         if delay_payoffs is None:
             raise BanditlabError(
                 "delay_payoffs: required when preset='recharging' (float[k, tau_max])"
             )
-        p = _as_array("delay_payoffs", delay_payoffs, 2)
+        p = _nonempty("delay_payoffs", delay_payoffs)
         if tau_max is not None and tau_max != p.shape[1]:
             raise BanditlabError(
                 f"tau_max: {tau_max} does not match delay_payoffs' last axis ({p.shape[1]})"
             )
-        return _delay_to_table(p)
+        return delay_to_table(p)
     if preset in ("blocking", "stationary"):
         if means is None:
             raise BanditlabError(f"means: required when preset={preset!r}")
-        mu = _as_array("means", means, 1)
-        if preset == "stationary":
-            tau = 1 if tau_max is None else tau_max
-            return _delay_to_table(np.repeat(mu[:, None], tau, axis=1))
-        if block_lengths is None:
-            raise BanditlabError("block_lengths: required when preset='blocking'")
-        try:
-            blk = np.asarray(block_lengths)
-        except (TypeError, ValueError):
-            blk = np.asarray([])
-        if blk.shape != mu.shape or not np.issubdtype(blk.dtype, np.integer) or np.any(blk < 0):
-            raise BanditlabError(
-                f"block_lengths: expected {mu.shape[0]} integers >= 0, got {block_lengths!r}"
-            )
-        tau = int(blk.max()) + 1 if tau_max is None else tau_max
-        if tau <= int(blk.max()):
-            raise BanditlabError(f"tau_max: must exceed every block length, got {tau}")
-        delta = np.arange(1, tau + 1)
-        return _delay_to_table(mu[:, None] * (delta[None, :] > blk[:, None]))
+        mu = _nonempty("means", means)
+        if preset == "blocking":
+            return _blocking_table(mu, block_lengths, tau_max)
+        tau = 1 if tau_max is None else tau_max
+        return delay_to_table(np.repeat(mu[:, None], tau, axis=1))
     # random / parametric families
     tau = 10 if tau_max is None else tau_max
     if family_params is None:
@@ -386,10 +425,8 @@ def build_table(preset, payoff_table, delay_payoffs, means, block_lengths, famil
             raise BanditlabError(
                 f"family_params: preset {preset!r} needs family_params or random_instance_seed"
             )
-        k = 5 if n_arms is None else _check_int("n_arms", n_arms, 1)
+        k = 5 if n_arms is None else n_arms
         family_params = random_family_params(preset, k, tau, random_instance_seed)
-    elif not isinstance(family_params, dict):
-        raise BanditlabError(f"family_params: expected a dict, got {family_params!r}")
     return family_table(preset, family_params, tau)
 
 
@@ -482,83 +519,52 @@ class LSDBandit(KernelEnv):
         alpha: float = DEFAULT_ALPHA,
         exact_state_cap: int = 400_000,
     ):
-        from banditlab.envs.lsd.oracle import LSDOracle
-
-        table = build_table(preset, payoff_table, delay_payoffs, means, block_lengths,
-                            family_params, random_instance_seed, n_arms, tau_max)
-        if table.shape[0] > MAX_ARMS or table.shape[2] > MAX_TAU:
-            raise BanditlabError(
-                f"payoff_table: at most {MAX_ARMS} arms and {MAX_TAU} levels, got {table.shape}"
-            )
-        if np.any(table < 0):
-            raise BanditlabError("payoff_table: payoffs must be >= 0 (negative value found)")
-        if np.any(table > 1):
-            raise BanditlabError(
-                "payoff_table: payoffs must lie in [0, 1] (Bernoulli means / clipped Gaussian)"
-            )
-        if isinstance(noise, str) and noise == "bernoulli":
-            noise_kind, sigma = NOISE_BERNOULLI, 0.0
-        elif (isinstance(noise, (tuple, list)) and len(noise) == 2 and noise[0] == "gaussian"
-              and isinstance(noise[1], (int, float)) and not isinstance(noise[1], bool)
-              and np.isfinite(noise[1]) and noise[1] > 0):
-            noise_kind, sigma = NOISE_GAUSSIAN, float(noise[1])
-        else:
-            raise BanditlabError(
-                f"noise: expected 'bernoulli' or ('gaussian', sigma > 0), got {noise!r}"
-            )
-        if init_state not in INIT_STATES:
-            raise BanditlabError(f"init_state: expected one of {INIT_STATES}, got {init_state!r}")
-        if obs_encoding not in OBS_ENCODINGS:
-            raise BanditlabError(
-                f"obs_encoding: expected one of {OBS_ENCODINGS}, got {obs_encoding!r}"
-            )
-        if not isinstance(monotone, (bool, np.bool_)):
-            raise BanditlabError(f"monotone: expected True or False, got {monotone!r}")
-        if monotone:
+        v = validate_params(_CONSTRAINTS, {k: x for k, x in locals().items() if k != "self"})
+        table = build_table(v["preset"], v["payoff_table"], v["delay_payoffs"], v["means"],
+                            v["block_lengths"], v["family_params"], v["random_instance_seed"],
+                            v["n_arms"], v["tau_max"])
+        check_table_range(table)
+        if v["monotone"]:
             check_monotone(table)
-        if _check_int("m_pulls", m_pulls, 1) != 1:
+        if v["m_pulls"] != 1:
             raise BanditlabError(f"m_pulls: only 1 pull per round is implemented, got {m_pulls}")
-        self.horizon = _check_int("horizon", horizon, 1)
-        if not (isinstance(alpha, (int, float)) and not isinstance(alpha, bool)
-                and 0 < alpha <= 1):
-            raise BanditlabError(f"alpha: expected a number in (0, 1], got {alpha!r}")
-        exact_state_cap = _check_int("exact_state_cap", exact_state_cap, 1)
-
-        self.preset = preset
+        self.preset, self.noise = preset, noise
+        self.init_state, self.obs_encoding = init_state, obs_encoding
+        self.monotone, self.m_pulls = v["monotone"], 1
+        self.horizon = self.run_length = v["horizon"]
+        self.alpha = v["alpha"]
         self.payoff_table = table
-        self.tau_max = int(table.shape[2])
-        self.n_arms = int(table.shape[0])
-        self.noise = noise
-        self.init_state = init_state
-        self.obs_encoding = obs_encoding
-        self.monotone = bool(monotone)
-        self.m_pulls = 1
-        self.alpha = float(alpha)
-        self.run_length = self.horizon
-        k, tau = self.n_arms, self.tau_max
-        self.action_space = gym.spaces.Discrete(k)
-        self.observation_space = gym.spaces.Box(-tau, tau, shape=(k,), dtype=np.int64)
+        self.n_arms, self.tau_max = int(table.shape[0]), int(table.shape[2])
+        self.action_space = gym.spaces.Discrete(self.n_arms)
+        self.observation_space = gym.spaces.Box(-self.tau_max, self.tau_max,
+                                                shape=(self.n_arms,), dtype=np.int64)
         self.oracle = LSDOracle(table, init_state=init_state, obs_encoding=obs_encoding,
                                 horizon=self.horizon, alpha=self.alpha,
-                                exact_state_cap=exact_state_cap)
+                                exact_state_cap=v["exact_state_cap"])
         self.known_constants = MappingProxyType(
-            {"k": k, "n_arms": k, "tau_max": tau, "m_pulls": 1, "obs_encoding": obs_encoding,
-             "horizon": self.horizon}
+            {"k": self.n_arms, "n_arms": self.n_arms, "tau_max": self.tau_max, "m_pulls": 1,
+             "obs_encoding": obs_encoding, "horizon": self.horizon}
         )
-        enc = OBS_ENCODINGS.index(obs_encoding)
+        self.kernel = self._make_kernel()
+
+    def _make_kernel(self) -> EnvKernel:
+        """The :class:`EnvKernel` of this instance, comparators precomputed by the oracle."""
         curve, gain, lp_rate, has_opt = self.oracle.kernel_comparators()
-        self.kernel = EnvKernel(
-            params=(np.ascontiguousarray(table), np.int64(tau), np.int64(noise_kind),
-                    float(sigma), np.int64(enc), np.int64(INIT_STATES.index(init_state)),
-                    curve, float(gain), float(lp_rate), np.int64(has_opt),
-                    np.int64(self.oracle.has_lp)),
-            init=lsd_init,
-            step=lsd_step,
-            observe=lsd_observe,
-            checkpoint=lsd_checkpoint,
-            comparator_kinds=(("alpha/opt",) if has_opt else ())
-            + (("alpha/lp",) if self.oracle.has_lp else ()),
+        if isinstance(self.noise, str):
+            noise_kind, sigma = NOISE_BERNOULLI, 0.0
+        else:
+            noise_kind, sigma = NOISE_GAUSSIAN, float(self.noise[1])
+        params = LSDParams(
+            table=np.ascontiguousarray(self.payoff_table), tau_max=np.int64(self.tau_max),
+            noise=np.int64(noise_kind), sigma=float(sigma),
+            enc=np.int64(OBS_ENCODINGS.index(self.obs_encoding)),
+            init_mode=np.int64(INIT_STATES.index(self.init_state)), alpha_opt=curve,
+            alpha_gain=float(gain), alpha_lp=float(lp_rate), has_opt=np.int64(has_opt),
+            has_lp=np.int64(self.oracle.has_lp),
         )
+        kinds = (("alpha/opt",) if has_opt else ()) + (("alpha/lp",) if self.oracle.has_lp else ())
+        return EnvKernel(params=params, init=lsd_init, step=lsd_step, observe=lsd_observe,
+                         checkpoint=lsd_checkpoint, comparator_kinds=kinds)
 
     # ----------------------------------------------------------------- hooks
     def kernel_obs_to_obs(self, kobs):

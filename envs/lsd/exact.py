@@ -2,8 +2,7 @@
 
 The joint state of an LSD bandit (every arm's ``streak``/``idle`` counter) evolves
 deterministically given the actions, so planning with a known payoff table is a
-deterministic dynamic programme over the joint state (spec ``lsd_recharging.md`` §4.6,
-design [I]).
+deterministic dynamic programme over the joint state (our design [I]).
 
 Compression (exact, [I]): an arm's counter only matters up to the first level after
 which its payoff row is constant, so each arm keeps a *code*
@@ -28,7 +27,10 @@ Kernels:
   every ``t <= T`` from the initial state.
 
 The Python helpers (:func:`build_graph`, :func:`exact_average_reward`,
-:func:`exact_finite_horizon`) wrap them and refuse instances above a state cap.
+:func:`exact_finite_horizon`) wrap them and refuse instances above a state cap;
+:func:`reachable_graph`, :func:`optimal_average_reward` and :func:`optimal_finite_horizon`
+memoise them per payoff table, so the oracle and the ``optimal`` planner of one
+instance solve it once.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ __all__ = [
     "lsd_rvi",
     "lsd_howard",
     "lsd_finite_horizon",
+    "reachable_graph",
+    "optimal_average_reward",
+    "optimal_finite_horizon",
 ]
 
 DEFAULT_STATE_CAP = 400_000
@@ -434,3 +439,61 @@ def exact_average_reward(graph: LSDGraph, tol: float = 1e-9, max_iter: int = 20_
 def exact_finite_horizon(graph: LSDGraph, horizon: int) -> np.ndarray:
     """``OPT(t)`` for ``t = 0..horizon`` (float64[horizon + 1])."""
     return lsd_finite_horizon(graph.nxt, graph.rew, int(horizon))
+
+
+# --------------------------------------------------------------------------- memoised solutions
+_SOLUTIONS: dict = {}
+
+
+def _memo(key, fn):
+    if key not in _SOLUTIONS:
+        if len(_SOLUTIONS) > 256:
+            _SOLUTIONS.clear()
+        _SOLUTIONS[key] = fn()
+    return _SOLUTIONS[key]
+
+
+def _table_key(table: np.ndarray, init_state: str) -> tuple:
+    table = np.ascontiguousarray(table, dtype=np.float64)
+    return (table.tobytes(), table.shape, init_state)
+
+
+def reachable_graph(table: np.ndarray, init_state: str = "idle_max",
+                    max_states: int = DEFAULT_STATE_CAP) -> LSDGraph | None:
+    """:func:`build_graph`, memoised; ``None`` above ``max_states`` reachable states."""
+
+    def build():
+        try:
+            return build_graph(table, init_state, max_states)
+        except BanditlabError:
+            return None
+
+    return _memo(_table_key(table, init_state) + ("graph", int(max_states)), build)
+
+
+def optimal_average_reward(table: np.ndarray, init_state: str = "idle_max",
+                           max_states: int = DEFAULT_STATE_CAP):
+    """``(g*, h, policy)`` of :func:`exact_average_reward` on :func:`reachable_graph`, memoised.
+
+    Raises:
+        RuntimeError: When the reachable state space exceeds ``max_states``.
+    """
+    graph = reachable_graph(table, init_state, max_states)
+    if graph is None:
+        raise RuntimeError("exact optimum unavailable: reachable state space above the cap")
+    return _memo(_table_key(table, init_state) + ("rvi", int(max_states)),
+                 lambda: exact_average_reward(graph))
+
+
+def optimal_finite_horizon(table: np.ndarray, init_state: str, max_states: int,
+                           horizon: int) -> np.ndarray:
+    """``OPT(t)`` for ``t = 0..horizon`` on :func:`reachable_graph`, memoised.
+
+    Raises:
+        RuntimeError: When the reachable state space exceeds ``max_states``.
+    """
+    graph = reachable_graph(table, init_state, max_states)
+    if graph is None:
+        raise RuntimeError("exact optimum unavailable: reachable state space above the cap")
+    return _memo(_table_key(table, init_state) + ("fh", int(horizon)),
+                 lambda: exact_finite_horizon(graph, horizon))

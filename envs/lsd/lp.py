@@ -1,12 +1,13 @@
 """LP relaxations of LSD / recharging bandits, solved with SciPy's HiGHS.
 
-* :func:`recharging_lp` (spec §4.1, standard in Kleinberg & Immorlica 2018 and
-  Papadigenopoulos et al. 2022 [M]): variables ``x[i, tau]``, the time share of arm ``i``
+* :func:`recharging_lp` (the standard relaxation of recharging bandits, as we recall it
+  from Kleinberg & Immorlica 2018 and Papadigenopoulos et al. 2022; not checked against
+  their full texts): variables ``x[i, tau]``, the time share of arm ``i``
   played every ``tau`` rounds; maximise ``sum x p_i(tau) / tau`` subject to
   ``sum x / tau <= m`` and ``sum_tau x[i, tau] <= 1``. Its value upper-bounds the
   optimal average reward of delay-only instances (each cycle's gaps partition time).
-* :func:`lsd_lp` (spec §4.2, **our reconstruction [I]** of the "higher-dimensional"
-  relaxation of Foussoul et al. 2023, not checked against their §3): variables
+* :func:`lsd_lp` (**our reconstruction [I]** of the "higher-dimensional" LP relaxation
+  named in the abstract of Foussoul et al. 2023, not checked against the paper): variables
   ``y[i, a, b]``, the time share of arm ``i`` in cycles "idle ``b`` rounds, then play
   ``a`` rounds", ``a`` in ``1..tau_max+1`` plus ``a = inf`` (play forever), ``b`` in
   ``1..tau_max``.
@@ -67,7 +68,7 @@ def delay_projection(table: np.ndarray) -> np.ndarray:
 
 
 def recharging_lp(delay_payoffs: np.ndarray, m: int = 1) -> LPSolution:
-    """Recharging LP relaxation (§4.1) with HiGHS.
+    """Recharging LP relaxation with HiGHS.
 
     Args:
         delay_payoffs: float64[k, D], ``p_i(delta)`` for ``delta = 1..D`` (constant beyond D).
@@ -92,7 +93,7 @@ def recharging_lp(delay_payoffs: np.ndarray, m: int = 1) -> LPSolution:
 
 
 def cycle_rewards(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cycle rewards ``R[i, a-1, b-1]`` and lengths of the LSD relaxation (§4.2).
+    """Cycle rewards ``R[i, a-1, b-1]`` and lengths of the LSD relaxation (:func:`lsd_lp`).
 
     ``R_i(a, b) = f_i(off, b) + sum_{j=1..a-1} f_i(on, min(j, tau_max))``; index
     ``a - 1 = tau_max + 1`` is the "play forever" column with rate ``f_i(on, tau_max)``
@@ -117,7 +118,7 @@ def cycle_rewards(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def lsd_lp(table: np.ndarray, m: int = 1) -> LPSolution:
-    """Higher-dimensional LSD LP relaxation (§4.2, our reconstruction [I]) with HiGHS.
+    """Higher-dimensional LSD LP relaxation (our reconstruction [I]) with HiGHS.
 
     Maximise ``sum y R / (a + b)`` subject to ``sum y a / (a + b) <= m`` and
     ``sum_{a,b} y[i, a, b] <= 1`` per arm. The ``a = inf`` column has rate
@@ -199,7 +200,7 @@ def isotonic_nonincreasing(y: np.ndarray, w: np.ndarray | None = None) -> np.nda
     return -pava(-y, w)
 
 
-# ------------------------------------------------------------------ Laforgue's block LP (§4.7)
+# ------------------------------------------------------------------ Laforgue's block LP
 @dataclass
 class BlockLPSolution:
     """Solution of the block LP of :func:`block_lp`.
@@ -239,7 +240,7 @@ def block_sequence_value(seq, first_val: np.ndarray, later_val: np.ndarray) -> f
 
 
 def block_lp(first_val: np.ndarray, later_val: np.ndarray) -> BlockLPSolution:
-    """Laforgue et al.'s block LP (§4.7) over ``L`` slots, solved with HiGHS.
+    """Laforgue et al.'s block LP over ``L`` slots, solved with HiGHS.
 
     Variables ``x[i, s]`` (first pull of arm ``i`` at slot ``s``, valued
     ``first_val[i, s]``) and ``y[i, delta, s]`` (a later pull of arm ``i`` at ``s`` with
@@ -251,8 +252,8 @@ def block_lp(first_val: np.ndarray, later_val: np.ndarray) -> BlockLPSolution:
     (``x[i, s] + sum_delta y[i, delta, s]``). The integer points are exactly the
     sequences (each arm's pulls form one chain from its first pull), so the LP value
     upper-bounds the best block value. The exact constraint matrix of the authors'
-    CVXOPT code is not reproduced [I]; this is our formulation of the spec's three
-    constraint families.
+    CVXOPT code is not reproduced [I]; this is our formulation of its three constraint
+    families (one pull per slot, one first pull per arm, delay consistency).
 
     Args:
         first_val: float64[k, L]; later_val: float64[k, L] (column ``L - 1`` unused).
@@ -317,7 +318,7 @@ def _suffix_first_values(prefix, first_val, later_val):
 
 
 def block_lp_round(first_val: np.ndarray, later_val: np.ndarray, u: float = 0.0) -> np.ndarray:
-    """Greedy position-by-position rounding of :func:`block_lp` (§4.7).
+    """Greedy position-by-position rounding of :func:`block_lp`.
 
     At each position but the last, every arm is tried; the arm maximising (realised
     prefix value + LP value of the remaining positions, with first-pull values of arms

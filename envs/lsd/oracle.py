@@ -1,19 +1,21 @@
 """Oracle of LSD / recharging bandits: exact optimum, LP bounds, comparators and planners.
 
-Regret accounting (spec §2.7, §3.7): the state is policy-dependent, so there is no
-per-step comparator (``primary_kind = None``). Kinds:
+Regret accounting: the state is policy-dependent, so "the best arm now" is not a valid
+per-step comparator and there is none (``primary_kind = None``). Kinds:
 
 * ``alpha/opt``: ``alpha * OPT(t)``, with ``OPT(t)`` from exact finite-horizon backward
   induction over the reachable joint states when ``S * k * T`` is small, else
   ``alpha * t * g*`` (``OPT(t) - t g*`` is bounded by the bias span). Declared only when
   the reachable state space is below the cap.
 * ``alpha/lp``: ``alpha * t * LP`` with the higher-dimensional LSD LP value (an upper
-  bound on ``g*``, so this α-regret is an upper bound; ``exact=False``).
+  bound on ``g*``, so this alpha-regret is an upper bound; ``exact=False``).
 * ``benchmark/<planner>``: paired contrasts against the oracle agents of
   :meth:`LSDOracle.benchmark_policies` run on the same env seed.
 
 Both model comparators are noise-free: their realised value equals their expected value.
-The oracle draws nothing from the env's streams.
+The oracle draws nothing from the env's streams. Its benchmark policies are named by
+registry id (:class:`~banditlab.core.BenchmarkPolicy`) with the true payoff table as a
+hyperparameter; the planners live in :mod:`banditlab.agents.lsd.planners`.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from types import MappingProxyType
 
 import numpy as np
 
-from banditlab.core import Oracle, PicklableMappingsMixin, RegretKind
+from banditlab.core import BenchmarkPolicy, Oracle, PicklableMappingsMixin, RegretKind
 from banditlab.envs.lsd.exact import (
-    build_graph,
-    exact_average_reward,
-    exact_finite_horizon,
+    optimal_average_reward,
+    optimal_finite_horizon,
+    reachable_graph,
 )
 from banditlab.envs.lsd.lp import delay_projection, lsd_lp, recharging_lp
 
@@ -73,7 +75,7 @@ class LSDOracle(PicklableMappingsMixin, Oracle):
         self.alpha = float(alpha)
         self.exact_state_cap = int(exact_state_cap)
         self._key = (self.payoff_table.tobytes(), self.payoff_table.shape, init_state)
-        self._graph = _cached(self._key + ("graph", self.exact_state_cap), self._try_graph)
+        self._graph = reachable_graph(self.payoff_table, init_state, self.exact_state_cap)
         kinds = {}
         if self._graph is not None:
             kinds["alpha/opt"] = RegretKind(
@@ -110,14 +112,6 @@ class LSDOracle(PicklableMappingsMixin, Oracle):
         side = 0 if kind == "on" else 1
         return float(self.payoff_table[i, side, min(max(level, 1), self.tau_max) - 1])
 
-    def _try_graph(self):
-        from banditlab.core import BanditlabError
-
-        try:
-            return build_graph(self.payoff_table, self.init_state, self.exact_state_cap)
-        except BanditlabError:
-            return None
-
     @property
     def graph(self):
         """The reachable joint-state graph, or ``None`` above the state cap."""
@@ -129,23 +123,19 @@ class LSDOracle(PicklableMappingsMixin, Oracle):
         Raises:
             RuntimeError: When the reachable state space exceeds the cap.
         """
-        if self._graph is None:
-            raise RuntimeError("exact optimum unavailable: reachable state space above the cap")
-        return _cached(self._key + ("rvi", self.exact_state_cap),
-                       lambda: exact_average_reward(self._graph))
+        return optimal_average_reward(self.payoff_table, self.init_state, self.exact_state_cap)
 
     def exact_finite_horizon(self, horizon: int) -> np.ndarray:
         """``OPT(t)`` for ``t = 0..horizon`` (float64[horizon + 1])."""
-        if self._graph is None:
-            raise RuntimeError("exact optimum unavailable: reachable state space above the cap")
-        return _cached(self._key + ("fh", int(horizon)),
-                       lambda: exact_finite_horizon(self._graph, horizon))
+        return optimal_finite_horizon(self.payoff_table, self.init_state, self.exact_state_cap,
+                                      horizon)
 
     def lp_bound(self, kind: str = "lsd"):
         """Per-round LP bound and solution (:class:`~banditlab.envs.lsd.lp.LPSolution`).
 
-        ``kind="recharging"`` solves §4.1 on the delay-only projection of the table (an
-        upper bound on ``g*`` for delay-only tables); ``kind="lsd"`` solves §4.2.
+        ``kind="recharging"`` solves the recharging LP on the delay-only projection of the
+        table (an upper bound on ``g*`` for delay-only tables); ``kind="lsd"`` solves the
+        higher-dimensional LSD LP (:mod:`banditlab.envs.lsd.lp`).
         """
         if kind == "recharging":
             return _cached(self._key + ("lp_r",),
@@ -192,27 +182,30 @@ class LSDOracle(PicklableMappingsMixin, Oracle):
         """Names of :meth:`benchmark_policies` (``optimal`` only on small instances)."""
         return tuple(n for n in PLANNER_NAMES if n != "optimal" or self._graph is not None)
 
-    def benchmark_policies(self):
-        """Oracle agents built from the true payoffs.
+    def benchmark_policies(self) -> dict[str, BenchmarkPolicy]:
+        """Oracle agents built from the true payoffs, by registry id.
 
-        ``greedy``, ``lp_rounding`` (recharging LP), ``lsd_lp_rounding`` (LSD LP),
-        ``round_robin``, ``block_lp`` (see :mod:`banditlab.agents.lsd.planners`),
-        ``lsd_lp_epochs`` (the full-information counterpart of ``LSDLPUCB-v0``: the same
-        epoch planner with the true table) and ``optimal`` (small instances only).
+        ``greedy`` (``LSDOracleGreedy-v0``), ``lp_rounding`` and ``lsd_lp_rounding``
+        (``LSDLPRounding-v0`` on the recharging or the LSD LP), ``round_robin``
+        (``LSDRoundRobin-v0``), ``block_lp`` (``LSDBlockPlanner-v0``), ``lsd_lp_epochs``
+        (``LSDLPUCB-v0`` with the true table: the full-information counterpart of the
+        LP-UCB learner) and ``optimal`` (``LSDOptimal-v0``, small instances only); see
+        :mod:`banditlab.agents.lsd.planners`.
         """
-        from banditlab.agents.lsd import planners as lp
-        from banditlab.agents.lsd.lp_ucb import LSDLPUCB
-
-        common = {"payoff_table": self.payoff_table.tolist(), "obs_encoding": self.obs_encoding}
+        table = self.payoff_table.tolist()
+        common = {"payoff_table": table, "obs_encoding": self.obs_encoding}
         out = {
-            "greedy": lp.LSDOracleGreedy(**common),
-            "lp_rounding": lp.LSDLPRounding(**common, relaxation="recharging"),
-            "lsd_lp_rounding": lp.LSDLPRounding(**common, relaxation="lsd"),
-            "round_robin": lp.LSDRoundRobin(**common),
-            "block_lp": lp.LSDBlockPlanner(**common),
-            "lsd_lp_epochs": LSDLPUCB(tau_max=self.tau_max, obs_encoding=self.obs_encoding,
-                                      payoff_table=self.payoff_table.tolist()),
+            "greedy": BenchmarkPolicy("LSDOracleGreedy-v0", dict(common)),
+            "lp_rounding": BenchmarkPolicy("LSDLPRounding-v0",
+                                           {**common, "relaxation": "recharging"}),
+            "lsd_lp_rounding": BenchmarkPolicy("LSDLPRounding-v0",
+                                               {**common, "relaxation": "lsd"}),
+            "round_robin": BenchmarkPolicy("LSDRoundRobin-v0", dict(common)),
+            "block_lp": BenchmarkPolicy("LSDBlockPlanner-v0", dict(common)),
+            "lsd_lp_epochs": BenchmarkPolicy("LSDLPUCB-v0", {"tau_max": self.tau_max,
+                                                             **common}),
         }
         if self._graph is not None:
-            out["optimal"] = lp.LSDOptimal(**common, init_state=self.init_state)
+            out["optimal"] = BenchmarkPolicy("LSDOptimal-v0",
+                                             {**common, "init_state": self.init_state})
         return out

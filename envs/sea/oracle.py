@@ -1,7 +1,9 @@
 """Oracle of the SEA envs: regret comparators, SEA run totals and oracle agents.
 
 The oracle reads the env's kernel state (running sums kept by the kernel step) and never
-draws random numbers, so common random numbers are unaffected.
+draws random numbers, so common random numbers are unaffected. It imports the model
+kernels from :mod:`banditlab.envs.sea.model`, never the env module, and names its
+benchmark agents by registry id.
 """
 
 from __future__ import annotations
@@ -11,7 +13,20 @@ from typing import Any
 
 import numpy as np
 
-from banditlab.core import Oracle, RegretKind
+from banditlab.core import BenchmarkPolicy, Oracle, RegretKind
+from banditlab.envs.sea.model import (
+    C_DYN_EXP,
+    C_DYN_REAL,
+    C_OBSVAR,
+    C_PATH,
+    C_SIGMA2,
+    C_SIGMA2_MAX,
+    C_VAR,
+    C_VAR_MAX,
+    sea_expected_gradient,
+    sea_next_comparator,
+    sea_static_solution,
+)
 
 _EXACT_KINDS = MappingProxyType(
     {
@@ -60,16 +75,16 @@ class SEAOracle(Oracle):
     ``exact=False`` because ``F_t`` is a probe-feature estimate there.
 
     Args:
-        env: The owning env (the oracle reads ``env.state_`` and ``env.kernel.params``).
+        env: The owning env (the oracle reads ``env.state_``, ``env.kernel.params`` and
+            ``env.known_constants``).
+        estimated: ``True`` when ``F_t`` is a probe-feature estimate (the logistic env).
     """
 
     primary_kind = "dynamic"
 
-    def __init__(self, env):
-        from banditlab.envs.sea.env import KIND_LOGISTIC
-
+    def __init__(self, env, *, estimated: bool = False):
         self._env = env
-        self._estimated = env._kind == KIND_LOGISTIC
+        self._estimated = bool(estimated)
 
     @property
     def regret_kinds(self):
@@ -82,8 +97,6 @@ class SEAOracle(Oracle):
     # ------------------------------------------------------------- comparators
     def comparator(self, kind: str, t: int) -> tuple[float, float]:
         """Cumulative comparator reward over rounds ``1..t`` (``t`` = rounds completed)."""
-        from banditlab.envs.sea.env import C_DYN_EXP, C_DYN_REAL, sea_static_solution
-
         st = self._env.state_
         if kind == "static":
             if int(st.t[0]) == 0:
@@ -98,8 +111,6 @@ class SEAOracle(Oracle):
 
     def best_fixed_action(self, expected: bool = False) -> np.ndarray:
         """``argmin_X sum_{s<=t} f_s`` (or ``F_s`` with ``expected=True``) over rounds so far."""
-        from banditlab.envs.sea.env import sea_static_solution
-
         x, _ = sea_static_solution(self._env.state_, self._env.kernel.params, bool(expected))
         return np.asarray(x).copy()
 
@@ -113,15 +124,6 @@ class SEAOracle(Oracle):
             (sum ||g_s - g_{s-1}||^2), ``stochastic_variance_max``,
             ``adversarial_variation_max``.
         """
-        from banditlab.envs.sea.env import (
-            C_OBSVAR,
-            C_PATH,
-            C_SIGMA2,
-            C_SIGMA2_MAX,
-            C_VAR,
-            C_VAR_MAX,
-        )
-
         cm = self._env.state_.cum
         return {
             "best_fixed_action": self.best_fixed_action(False),
@@ -136,26 +138,30 @@ class SEAOracle(Oracle):
     # ------------------------------------------------------------- model access
     def expected_gradient(self, x) -> np.ndarray:
         """``grad F_{t+1}(x)`` for the round about to be played (oracle agents only)."""
-        from banditlab.envs.sea.env import sea_expected_gradient
-
         x = np.asarray(x, dtype=np.float64)
         return sea_expected_gradient(self._env.state_, self._env.kernel.params, x)
 
     def next_comparator(self) -> np.ndarray:
         """``u_{t+1} = argmin_X F_{t+1}`` for the round about to be played."""
-        from banditlab.envs.sea.env import sea_next_comparator
-
         return sea_next_comparator(self._env.state_, self._env.kernel.params)
 
-    def benchmark_policies(self):
-        """``oomd_oracle_hint`` (OOMD with hint ``grad F_t(xhat_t)``) and ``dynamic_comparator``."""
-        from banditlab.agents.sea.oomd import DynamicComparator, OracleHintOOMD
+    def benchmark_policies(self) -> dict[str, BenchmarkPolicy]:
+        """Oracle agents that read this oracle during the run, by registry id.
 
+        Returns:
+            ``oomd_oracle_hint``: ``oracle/SEAOracleHintOOMD-v0``, OOMD with the hint
+            ``grad F_t(xhat_t)`` and the env's radius, diameter and smoothness;
+            ``dynamic_comparator``: ``oracle/SEADynamicComparator-v0``, which plays
+            ``u_t = argmin_X F_t``.
+        """
         kc = self._env.known_constants
         return {
-            "oomd_oracle_hint": OracleHintOOMD(
-                oracle=self, radius=kc["radius"], diameter=kc["diameter"],
-                smoothness=kc["smoothness"],
+            "oomd_oracle_hint": BenchmarkPolicy(
+                "oracle/SEAOracleHintOOMD-v0",
+                {"oracle": self, "radius": kc["radius"], "diameter": kc["diameter"],
+                 "smoothness": kc["smoothness"]},
             ),
-            "dynamic_comparator": DynamicComparator(oracle=self),
+            "dynamic_comparator": BenchmarkPolicy(
+                "oracle/SEADynamicComparator-v0", {"oracle": self}
+            ),
         }

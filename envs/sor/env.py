@@ -22,6 +22,7 @@ from banditlab.core import (
     INFO_REWARD_VECTOR,
     INFO_T,
     BanditlabError,
+    PicklableMappingsMixin,
     spawn_env_streams,
 )
 from banditlab.envs.sor.instances import (
@@ -34,14 +35,15 @@ from banditlab.envs.sor.instances import (
 )
 from banditlab.envs.sor.oracle import SORCostTable, SOROracle
 from banditlab.envs.sor.solvers import (
-    _ORDER_CODE,
+    MAXITER,
+    ORDER_CODE,
     SSOR_ORDERS,
+    TOL,
     cg_solve,
     sor_solve,
     ssor_pcg_solve,
-    validate_maxiter,
-    validate_tol,
 )
+from banditlab.validation import Array, Boolean, Interval, Options, validate_params
 
 __all__ = ["SORSequence", "DEFAULT_OMEGA_GRID", "LAPLACIAN_CONTEXT_RANGE"]
 
@@ -50,41 +52,74 @@ DEFAULT_OMEGA_GRID = tuple(float(w) for w in np.linspace(1.0, 1.95, 20))
 #: The authors' context interval for shifted Laplacians (wider than the support [-0.15, 0.45]).
 LAPLACIAN_CONTEXT_RANGE = (-0.15, 0.65)
 _SOURCES = ("shifted_laplacian", "heat2d")
-_M = 10  # the 10 x 10 interior grid of SOR-E1/E2
+_M = 10  # the 10 x 10 interior grid of the shifted-Laplacian source
+
+#: Constructor arguments, checked in this order (``None`` = the source's default).
+_CONSTRAINTS = {
+    "instance_source": Options(*_SOURCES),
+    "variance": Options(*VARIANCES),
+    "nx": Interval("int", 3, 400),
+    "solver": [None, Options("sor", "ssor_pcg", "cg")],
+    "tol": TOL,
+    "maxiter": MAXITER,
+    "x0": [None, Options("zeros", "warm")],
+    "omega_grid": [None, Array("float", ndim=1, min_len=2, low=0.0, high=2.0,
+                               closed="neither")],
+    "action_type": Options("discrete", "continuous"),
+    "cost_kind": Options("iterations", "time"),
+    "full_info": [None, Boolean()],
+    "precompute": [None, Boolean()],
+    "horizon": Interval("int", 1),
+    "ssor_order": Options(*SSOR_ORDERS),
+    "cache": Boolean(),
+    "time_solves": Boolean(),
+}
 
 
-def _choice(value, name: str, allowed: tuple) -> str:
-    if value not in allowed:
-        raise BanditlabError(f"{name}: expected one of {allowed}, got {value!r}")
-    return value
+def _resolve_settings(v: dict[str, Any]) -> dict[str, Any]:
+    """Fill the source-dependent defaults of validated arguments ``v`` (a new dict)."""
+    s = dict(v)
+    lap = s["instance_source"] == "shifted_laplacian"
+    if s["solver"] is None:
+        s["solver"] = "sor" if lap else "ssor_pcg"
+    if s["x0"] is None:
+        s["x0"] = "zeros" if lap else "warm"
+    if s["omega_grid"] is None:
+        s["omega_grid"] = np.asarray(DEFAULT_OMEGA_GRID, np.float64)
+    if s["full_info"] is None:
+        s["full_info"] = lap
+    if s["precompute"] is None:
+        s["precompute"] = (lap and s["x0"] == "zeros" and s["cost_kind"] == "iterations"
+                           and s["full_info"])
+    s["time_solves"] = s["time_solves"] or s["cost_kind"] == "time"
+    return s
 
 
-def _int(value, name: str, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (
-        high is not None and value > high
-    ):
-        rng = f"[{low}, {high}]" if high is not None else f">= {low}"
-        raise BanditlabError(f"{name}: expected an integer {rng}, got {value!r}")
-    return int(value)
+def _check_combinations(s: dict[str, Any]) -> None:
+    """Cross-argument checks of resolved settings ``s``.
 
-
-def _grid(omega_grid) -> np.ndarray:
-    try:
-        arr = np.asarray(DEFAULT_OMEGA_GRID if omega_grid is None else omega_grid, np.float64)
-    except (TypeError, ValueError):
-        raise BanditlabError(
-            f"omega_grid: expected a list of numbers, got {omega_grid!r}"
-        ) from None
-    if arr.ndim != 1 or arr.shape[0] < 2:
-        raise BanditlabError(f"omega_grid: expected at least 2 values, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)) or np.any(arr <= 0.0) or np.any(arr >= 2.0):
-        raise BanditlabError("omega_grid: every omega must lie in the open interval (0, 2)")
-    if np.any(np.diff(arr) <= 0.0):
+    Raises:
+        BanditlabError: Naming the argument that cannot be combined with the others.
+    """
+    if np.any(np.diff(s["omega_grid"]) <= 0.0):
         raise BanditlabError("omega_grid: values must be strictly increasing")
-    return arr
+    if s["precompute"] and s["instance_source"] != "shifted_laplacian":
+        raise BanditlabError("precompute: only the shifted_laplacian source has a "
+                             "policy-independent instance sequence")
+    if s["precompute"] and s["cost_kind"] == "time":
+        raise BanditlabError("precompute: not valid with cost_kind='time'")
+    if s["precompute"] and s["x0"] == "warm":
+        raise BanditlabError("precompute: not valid with x0='warm' (instances depend on "
+                             "the actions)")
+    if s["precompute"] and not s["full_info"]:
+        raise BanditlabError("precompute: the cost table is the full-information table; "
+                             "use full_info=True or precompute=False")
+    if s["cost_kind"] == "time" and s["full_info"]:
+        raise BanditlabError("full_info: must be False with cost_kind='time' (timings of "
+                             "every grid omega are not comparable)")
 
 
-class SORSequence(gym.Env):
+class SORSequence(PicklableMappingsMixin, gym.Env):
     """Choose SOR's (or SSOR-PCG's) omega for each system of a sequence; pay the iterations.
 
     ## Description
@@ -197,61 +232,20 @@ class SORSequence(gym.Env):
         cache: bool = True,
         time_solves: bool = False,
     ):
-        self.instance_source = _choice(instance_source, "instance_source", _SOURCES)
-        lap = self.instance_source == "shifted_laplacian"
-        self.variance = _choice(variance, "variance", tuple(VARIANCES))
-        self.nx = _int(nx, "nx", 3, 400)
-        self.solver = _choice(solver if solver is not None else ("sor" if lap else "ssor_pcg"),
-                              "solver", ("sor", "ssor_pcg", "cg"))
-        self.tol = validate_tol(tol)
-        self.maxiter = validate_maxiter(maxiter)
-        self.x0 = _choice(x0 if x0 is not None else ("zeros" if lap else "warm"), "x0",
-                          ("zeros", "warm"))
-        self.omega_grid = _grid(omega_grid)
-        self.action_type = _choice(action_type, "action_type", ("discrete", "continuous"))
-        self.cost_kind = _choice(cost_kind, "cost_kind", ("iterations", "time"))
-        self.full_info = bool(lap if full_info is None else full_info)
-        self.precompute = bool(
-            (lap and self.x0 == "zeros" and self.cost_kind == "iterations" and self.full_info)
-            if precompute is None else precompute
-        )
-        self.horizon = _int(horizon, "horizon", 1)
-        self.ssor_order = _choice(ssor_order, "ssor_order", SSOR_ORDERS)
-        self.cache = bool(cache)
-        self.time_solves = bool(time_solves) or self.cost_kind == "time"
-        if self.precompute and not lap:
-            raise BanditlabError("precompute: only the shifted_laplacian source has a "
-                                 "policy-independent instance sequence")
-        if self.precompute and self.cost_kind == "time":
-            raise BanditlabError("precompute: not valid with cost_kind='time'")
-        if self.precompute and self.x0 == "warm":
-            raise BanditlabError("precompute: not valid with x0='warm' (instances depend on "
-                                 "the actions)")
-        if self.precompute and not self.full_info:
-            raise BanditlabError("precompute: the cost table is the full-information table; "
-                                 "use full_info=True or precompute=False")
-        if self.cost_kind == "time" and self.full_info:
-            raise BanditlabError("full_info: must be False with cost_kind='time' (timings of "
-                                 "every grid omega are not comparable)")
+        s = _resolve_settings(validate_params(_CONSTRAINTS, {
+            "instance_source": instance_source, "variance": variance, "nx": nx,
+            "solver": solver, "tol": tol, "maxiter": maxiter, "x0": x0,
+            "omega_grid": omega_grid, "action_type": action_type, "cost_kind": cost_kind,
+            "full_info": full_info, "precompute": precompute, "horizon": horizon,
+            "ssor_order": ssor_order, "cache": cache, "time_solves": time_solves,
+        }))
+        _check_combinations(s)
+        for name in _CONSTRAINTS:  # every argument, resolved, under its own name
+            setattr(self, name, s[name])
         self.run_length = self.horizon
         self.n_grid = int(self.omega_grid.shape[0])
-        if self.action_type == "discrete":
-            self.action_space = gym.spaces.Discrete(self.n_grid)
-        else:
-            self.action_space = gym.spaces.Box(float(self.omega_grid[0]),
-                                               float(self.omega_grid[-1]), (1,), np.float64)
-        if lap:
-            self.context_range = LAPLACIAN_CONTEXT_RANGE
-            self.n = _M * _M
-            self._csr = laplacian_2d(_M)
-            self._heat = None
-        else:
-            self._heat = Heat2D(self.nx)
-            self.n = self._heat.n
-            kap = heat_kappa(np.arange(self.horizon) * self._heat.dt)
-            self.context_range = (float(kap.min()), float(kap.max()))
-        self.observation_space = gym.spaces.Box(self.context_range[0], self.context_range[1],
-                                                (1,), np.float64)
+        self._build_source()
+        self._build_spaces()
         self.oracle = SOROracle(self.instance_source, self.omega_grid, self.full_info,
                                 self.action_type == "discrete", self.precompute)
         self.oracle.evaluator = self._evaluate_pending
@@ -265,27 +259,38 @@ class SORSequence(gym.Env):
             }
         )
 
-    # ------------------------------------------------------------------ pickling
-    def __getstate__(self):
-        """Plain-dict state (``MappingProxyType`` does not pickle)."""
-        state = self.__dict__.copy()
-        state["known_constants"] = dict(self.known_constants)
-        return state
+    def _build_source(self) -> None:
+        """The matrix (Laplacian CSR or heat discretisation), size ``n`` and context range."""
+        if self.instance_source == "shifted_laplacian":
+            self.context_range = LAPLACIAN_CONTEXT_RANGE
+            self.n = _M * _M
+            self._csr = laplacian_2d(_M)
+            self._heat = None
+        else:
+            self._heat = Heat2D(self.nx)
+            self.n = self._heat.n
+            kap = heat_kappa(np.arange(self.horizon) * self._heat.dt)
+            self.context_range = (float(kap.min()), float(kap.max()))
 
-    def __setstate__(self, state):
-        """Restore the read-only ``known_constants``."""
-        state["known_constants"] = MappingProxyType(state["known_constants"])
-        self.__dict__.update(state)
+    def _build_spaces(self) -> None:
+        """Action space (grid index or omega) and observation space (the context)."""
+        if self.action_type == "discrete":
+            self.action_space = gym.spaces.Discrete(self.n_grid)
+        else:
+            self.action_space = gym.spaces.Box(float(self.omega_grid[0]),
+                                               float(self.omega_grid[-1]), (1,), np.float64)
+        self.observation_space = gym.spaces.Box(self.context_range[0], self.context_range[1],
+                                                (1,), np.float64)
 
     # ------------------------------------------------------------------ helpers
     def _solve(self, data, b, x0, omega, shift):
-        indices, indptr = self._csr[1], self._csr[2]
+        indices, indptr = self._csr.indices, self._csr.indptr
         if self.solver == "sor":
             return sor_solve(data, indices, indptr, b, x0, omega, self.tol, self.maxiter, shift)
         if self.solver == "cg":
             return cg_solve(data, indices, indptr, b, x0, self.tol, self.maxiter, shift)
         return ssor_pcg_solve(data, indices, indptr, b, x0, omega, self.tol, self.maxiter,
-                              shift, _ORDER_CODE[self.ssor_order])
+                              shift, ORDER_CODE[self.ssor_order])
 
     def _context(self, t: int) -> float:
         t = min(t, self.horizon - 1)
@@ -356,7 +361,7 @@ class SORSequence(gym.Env):
         young_iters = None
         wall = 0.0
         if self._heat is None:
-            data = self._csr[0]
+            data = self._csr.data
             shift = float(self.shifts_[t])
             b = self.rhs_[t]
             x0 = self.x_prev_ if self.x0 == "warm" else np.zeros(self.n)
@@ -389,7 +394,7 @@ class SORSequence(gym.Env):
             a_data, b, kappa_mid = self._heat.system(t, self.u_)
             x0 = self.u_ if self.x0 == "warm" else np.zeros(self.n)
             omega_young = self._heat.young_omega(kappa_mid)
-            indices, indptr = self._heat.lap[1], self._heat.lap[2]
+            indices, indptr = self._heat.lap.indices, self._heat.lap.indptr
             solve = self._heat_solver(a_data, indices, indptr, b, x0)
             t0 = time.perf_counter()
             x, k, c = solve(omega)
@@ -436,15 +441,17 @@ class SORSequence(gym.Env):
         t = self.t_
         if self._heat is None:
             x0 = self.x_prev_ if self.x0 == "warm" else np.zeros(self.n)
-            _, k, _ = self._solve(self._csr[0], self.rhs_[t], x0, omega, float(self.shifts_[t]))
+            _, k, _ = self._solve(self._csr.data, self.rhs_[t], x0, omega,
+                                  float(self.shifts_[t]))
             return float(k)
         a_data, b, _ = self._heat.system(t, self.u_)
         x0 = self.u_ if self.x0 == "warm" else np.zeros(self.n)
-        _, k, _ = self._heat_solver(a_data, self._heat.lap[1], self._heat.lap[2], b, x0)(omega)
+        lap = self._heat.lap
+        _, k, _ = self._heat_solver(a_data, lap.indices, lap.indptr, b, x0)(omega)
         return float(k)
 
     def _heat_solver(self, a_data, indices, indptr, b, x0):
-        order = _ORDER_CODE[self.ssor_order]
+        order = ORDER_CODE[self.ssor_order]
 
         def solve(omega):
             if self.solver == "sor":

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from banditlab.core import BanditlabError
-from banditlab.envs.sor.solvers import csr_matvec
+from banditlab.envs.sor.solvers import CSR, csr_matvec
+from banditlab.validation import Interval, validate_value
 
 __all__ = [
     "VARIANCES",
@@ -58,11 +58,10 @@ def laplacian_2d(m: int, scale: float = 1.0):
         scale: Multiplier (``1/dx^2`` gives the PDE operator ``-Lap``).
 
     Returns:
-        ``(data float64[nnz], indices int64[nnz], indptr int64[m^2 + 1])``, rows in
-        natural order, columns sorted within rows.
+        :class:`~banditlab.envs.sor.solvers.CSR` ``(data float64[nnz], indices int64[nnz],
+        indptr int64[m^2 + 1])``, rows in natural order, columns sorted within rows.
     """
-    if m < 1:
-        raise BanditlabError(f"m: expected an integer >= 1, got {m!r}")
+    m = validate_value("m", m, Interval("int", 1))
     data, indices, indptr = [], [], [0]
     for i in range(m):
         for j in range(m):
@@ -78,8 +77,8 @@ def laplacian_2d(m: int, scale: float = 1.0):
                     indices.append(col)
                     data.append(val * scale)
             indptr.append(len(indices))
-    return (np.asarray(data, np.float64), np.asarray(indices, np.int64),
-            np.asarray(indptr, np.int64))
+    return CSR(np.asarray(data, np.float64), np.asarray(indices, np.int64),
+               np.asarray(indptr, np.int64))
 
 
 def laplacian_jacobi_radius(m: int) -> float:
@@ -173,7 +172,7 @@ class Heat2D:
         self.xs = xx.ravel()
         self.ys = yy.ravel()
         self.u0 = heat_bump(self.xs, self.ys, 0.5, 0.5, 0.25)
-        self._diag_mask = self.lap[1] == np.repeat(np.arange(self.n), np.diff(self.lap[2]))
+        self._diag_mask = self.lap.indices == np.repeat(np.arange(self.n), np.diff(self.lap.indptr))
 
     def forcing(self, t: float) -> np.ndarray:
         """``q(t, x) = 32 bump(x; (1/2 + cos(16 pi t)/4, 1/2 + sin(16 pi t)/4), 1/8)``."""

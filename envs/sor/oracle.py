@@ -1,4 +1,4 @@
-"""Ground truth of ``banditlab/SORSequence-v0``: cost tables, disk cache, comparators, oracles.
+"""Ground truth of ``banditlab/SORSequence-v0``: cost tables, disk cache, comparators.
 
 The full-information cost table of the shifted-Laplacian source holds, for
 every instance t, the SOR iteration count of every grid omega and of Young's
@@ -11,6 +11,10 @@ it (the block's shifts and right-hand sides, the grid, tolerance, iteration
 cap and grid size). Files are written atomically (temporary file, then
 ``os.replace``) and read with ``allow_pickle=False``. A corrupt or mismatching
 file is recomputed.
+
+The oracle names its benchmark policies by registry id
+(:class:`~banditlab.core.BenchmarkPolicy`); the agents that read it during a run
+live in :mod:`banditlab.agents.sor.oracle_agents`.
 """
 
 from __future__ import annotations
@@ -23,9 +27,9 @@ from types import MappingProxyType
 
 import numpy as np
 
-from banditlab.core import Agent, BanditlabError, Oracle, RegretKind
+from banditlab.core import BanditlabError, BenchmarkPolicy, Oracle, RegretKind
 from banditlab.envs.sor.instances import laplacian_2d
-from banditlab.envs.sor.solvers import _ORDER_CODE, sor_cost_table
+from banditlab.envs.sor.solvers import ORDER_CODE, sor_cost_table
 
 __all__ = [
     "BLOCK",
@@ -33,10 +37,8 @@ __all__ = [
     "cache_dir",
     "SORCostTable",
     "SOROracle",
-    "GridInstanceOptimal",
-    "BestFixedHindsight",
-    "GoldenSection",
-    "golden_section_search",
+    "FIXED_OMEGAS_LAPLACIAN",
+    "FIXED_OMEGAS_HEAT",
 ]
 
 #: Instances per cached block of the cost table.
@@ -64,6 +66,9 @@ class SORCostTable:
         maxiter: Sweep cap.
         m: Grid side (n = m^2).
         use_cache: Read and write the disk cache.
+        solver: ``"sor"`` (the stencil kernel), ``"ssor_pcg"`` or ``"cg"``.
+        ssor_order: SSOR factor order of ``"ssor_pcg"`` (see
+            :data:`~banditlab.envs.sor.solvers.ORDER_CODE`).
 
     Attributes:
         iterations: int64[T, d + 1], -1 where not yet computed.
@@ -144,7 +149,7 @@ class SORCostTable:
             omegas[:, :-1] = self.omega_grid[None, :]
             omegas[:, -1] = self.young[lo:hi]
             method = {"sor": 2, "ssor_pcg": 1, "cg": 1}[self.solver]
-            order = 2 if self.solver == "cg" else _ORDER_CODE[self.ssor_order]
+            order = 2 if self.solver == "cg" else ORDER_CODE[self.ssor_order]
             it, cv = sor_cost_table(data, indices, indptr, self.shifts[lo:hi],
                                     np.ascontiguousarray(self.rhs[lo:hi]), omegas, self.tol,
                                     self.maxiter, method, order)
@@ -169,6 +174,12 @@ class SORCostTable:
         return self.iterations, self.converged
 
 
+#: Fixed omegas the authors plot for the shifted-Laplacian source (``fixed_<w>`` policies).
+FIXED_OMEGAS_LAPLACIAN = ("1.0", "1.2", "1.4", "1.6", "1.8")
+#: Fixed omegas the authors plot for the heat source; also the golden-section start grid.
+FIXED_OMEGAS_HEAT = ("1.0", "1.3", "1.5", "1.75", "1.95")
+
+
 def _kinds(source: str, full_info: bool, discrete: bool):
     exact = source == "shifted_laplacian"
     note = "" if exact else " (approximate: warm starts make the trajectory policy-dependent)"
@@ -189,16 +200,12 @@ def _kinds(source: str, full_info: bool, discrete: bool):
             description="cost of SOR at Young's omega*(A_t) on each system",
         )
     else:
-        for name in _HEAT_FIXED:
+        for name in FIXED_OMEGAS_HEAT:
             kinds[f"benchmark/fixed_{name}"] = RegretKind(
                 per_step=False, nonnegative=False, exact=False, paired=True,
                 description=f"SSOR-PCG at fixed omega = {name} on the same seed",
             )
     return kinds
-
-
-_SYN_FIXED = ("1.0", "1.2", "1.4", "1.6", "1.8")
-_HEAT_FIXED = ("1.0", "1.3", "1.5", "1.75", "1.95")
 
 
 class SOROracle(Oracle):
@@ -297,202 +304,36 @@ class SOROracle(Oracle):
             raise BanditlabError("oracle: no pending system (call env.reset first)")
         return float(self.evaluator(float(omega)))
 
-    def benchmark_policies(self) -> dict[str, Agent]:
+    def benchmark_policies(self) -> dict[str, BenchmarkPolicy]:
         """Fixed omegas, golden section, Young's omega (Laplacian) and the table oracles.
 
-        ``fixed_<w>`` for the authors' plotted values, ``golden_section`` (per-system
-        golden-section search through :meth:`current_cost`), ``young`` (shifted
-        Laplacian; the nearest grid omega for discrete actions),
-        ``grid_instance_optimal`` (alias ``optimal``, the primary ``dynamic`` comparator)
-        and ``best_fixed_hindsight`` (shifted Laplacian with ``precompute``; they read
-        this oracle's table).
+        ``fixed_<w>`` (``RelaxFixedOmega-v0``) for the authors' plotted values,
+        ``golden_section`` (``oracle/GoldenSection-v0``: per-system golden-section search
+        through :meth:`current_cost`), ``young`` (``RelaxYoung-v0``, shifted Laplacian; the
+        nearest grid omega for discrete actions), ``grid_instance_optimal`` (alias
+        ``optimal``; ``oracle/GridInstanceOptimal-v0``, the primary ``dynamic`` comparator)
+        and ``best_fixed_hindsight`` (``oracle/SORBestFixedHindsight-v0``); the last two
+        need the shifted Laplacian with ``precompute`` and read this oracle's table.
         """
-        from banditlab.agents.sor.baselines import FixedOmega, YoungOmega
-
         grid = tuple(float(w) for w in self.omega_grid)
-        names = _SYN_FIXED if self.source == "shifted_laplacian" else _HEAT_FIXED
-        out: dict[str, Agent] = {
-            f"fixed_{w}": FixedOmega(omega=float(w), omega_grid=grid) for w in names
+        lap = self.source == "shifted_laplacian"
+        names = FIXED_OMEGAS_LAPLACIAN if lap else FIXED_OMEGAS_HEAT
+        out = {
+            f"fixed_{w}": BenchmarkPolicy("RelaxFixedOmega-v0",
+                                          {"omega": float(w), "omega_grid": grid})
+            for w in names
         }
-        out["golden_section"] = GoldenSection(oracle=self, seed_omegas=tuple(
-            float(w) for w in (_HEAT_FIXED if self.source == "heat2d" else _SYN_FIXED)))
-        if self.source == "shifted_laplacian":
-            out["young"] = YoungOmega(omega_grid=grid)
+        out["golden_section"] = BenchmarkPolicy(
+            "oracle/GoldenSection-v0",
+            {"oracle": self, "seed_omegas": tuple(float(w) for w in names)},
+        )
+        if lap:
+            out["young"] = BenchmarkPolicy("RelaxYoung-v0", {"omega_grid": grid})
             if self.precompute and self.discrete:
-                out["grid_instance_optimal"] = GridInstanceOptimal(oracle=self)
-                out["optimal"] = GridInstanceOptimal(oracle=self)
-                out["best_fixed_hindsight"] = BestFixedHindsight(oracle=self)
+                optimal = BenchmarkPolicy("oracle/GridInstanceOptimal-v0", {"oracle": self})
+                out["grid_instance_optimal"] = optimal
+                out["optimal"] = optimal
+                out["best_fixed_hindsight"] = BenchmarkPolicy(
+                    "oracle/SORBestFixedHindsight-v0", {"oracle": self}
+                )
         return out
-
-
-class _TableAgent(Agent):
-    """Oracle agent reading the live oracle's cost table (shifted Laplacian, precompute)."""
-
-    _tags = {"learns": False, "oracle": True, "families": ("sor",),
-             "check_env": ("banditlab/SORSequence-v0", {"horizon": 200})}
-
-    def __init__(self, oracle=None):
-        self.oracle = oracle
-
-    def _validate_params(self, action_space, observation_space) -> None:
-        import gymnasium as gym
-
-        if not isinstance(self.oracle, SOROracle):
-            raise BanditlabError("oracle: expected the env's SOROracle (use oracle:<name>)")
-        if not isinstance(action_space, gym.spaces.Discrete):
-            raise BanditlabError("action_space: this oracle agent needs the discrete omega grid")
-
-    def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
-        """Validate and start counting systems."""
-        self._validate_params(action_space, observation_space)
-        self.rng_ = np.random.default_rng(seed)
-        self.t_ = 0
-
-    def update(self, observation, action, reward, next_observation, terminated) -> None:
-        """Advance the system counter."""
-        self.t_ += 1
-
-
-class GridInstanceOptimal(_TableAgent):
-    """Plays the grid omega with the fewest iterations on each system (ties: smallest omega)."""
-
-    def act(self, observation):
-        """Argmin of the current system's cost row."""
-        return int(np.argmin(self.oracle.cost_row(self.t_)))
-
-
-class BestFixedHindsight(_TableAgent):
-    """Plays the grid omega with the smallest total cost over the whole run (two-pass oracle)."""
-
-    def act(self, observation):
-        """Argmin of the column sums of the full table."""
-        if not hasattr(self, "arm_"):
-            it, _ = self.oracle.table.full()
-            self.arm_ = int(np.argmin(it[:, :-1].sum(axis=0)))
-        return self.arm_
-
-
-def golden_section_search(cost, start_omegas, start_costs, n_evals):
-    """Golden-section refinement of a coarse omega grid (after ``utils/golden_section.m``).
-
-    Brackets the argmin of the start evaluations by its grid neighbours and runs
-    golden-section steps until ``n_evals`` evaluations in all (start ones included);
-    ties move the bracket left on odd evaluation indices (1-based), as in the
-    authors' code.
-
-    Args:
-        cost: Callable omega -> cost.
-        start_omegas: Increasing start grid (length >= 2).
-        start_costs: Costs at ``start_omegas``.
-        n_evals: Total number of evaluations.
-
-    Returns:
-        ``(omegas float64[k], costs float64[k])`` of every evaluation.
-    """
-    om = [float(w) for w in start_omegas]
-    fs = [float(f) for f in start_costs]
-    n = len(om)
-    best = min(fs)
-    arg = [i for i, f in enumerate(fs) if f == best]
-    left, right = max(0, arg[0] - 1), min(n - 1, arg[-1] + 1)
-    lo, hi = om[left], om[right]
-    tau = (np.sqrt(5.0) - 1.0) / 2.0
-
-    def ev(w):
-        f = float(cost(w))
-        om.append(w)
-        fs.append(f)
-        return f
-
-    if right - left == 2:
-        mid, fmid = om[left + 1], fs[left + 1]
-        if hi - mid > mid - lo:
-            o1, f1 = mid, fmid
-            o2 = lo + tau * (hi - lo)
-            f2 = ev(o2)
-        elif hi - mid < mid - lo:
-            o1 = lo + (1.0 - tau) * (hi - lo)
-            f1 = ev(o1)
-            o2, f2 = mid, fmid
-        else:
-            o1 = lo + (1.0 - tau) * (hi - lo)
-            f1 = ev(o1)
-            o2 = lo + tau * (hi - lo)
-            f2 = ev(o2)
-    elif right - left == 3:
-        o1, f1 = om[left + 1], fs[left + 1]
-        o2, f2 = om[right - 1], fs[right - 1]
-    else:
-        o1 = lo + (1.0 - tau) * (hi - lo)
-        f1 = ev(o1)
-        o2 = lo + tau * (hi - lo)
-        f2 = ev(o2)
-    while len(om) < n_evals:
-        i = len(om) + 1  # 1-based index of this evaluation
-        if f1 > f2 or (f1 == f2 and i % 2 == 1):
-            lo, o1, f1 = o1, o2, f2
-            o2 = lo + tau * (hi - lo)
-            f2 = ev(o2)
-        else:
-            hi, o2, f2 = o2, o1, f1
-            o1 = lo + (1.0 - tau) * (hi - lo)
-            f1 = ev(o1)
-    return np.asarray(om), np.asarray(fs)
-
-
-class GoldenSection(_TableAgent):
-    """Per-system golden-section instance-optimum (the authors' heat "Instance-Optimal").
-
-    For each system: evaluate the ``seed_omegas`` on the pending system through
-    ``oracle.current_cost``, refine by :func:`golden_section_search` to
-    ``n_evals`` evaluations in all, and play the midpoint of the set of evaluated
-    omegas with the minimal cost (nearest grid value on a discrete action space).
-    Difference from the authors' script [I]: their seed costs come from the
-    fixed-omega runs' own trajectories; here every evaluation uses the pending
-    system of *this* run (same ``A_t``, ``b_t`` and warm start).
-
-    Args:
-        oracle: The env's :class:`SOROracle`.
-        seed_omegas: Increasing start grid (default the heat values 1, 1.3, 1.5, 1.75, 1.95).
-        n_evals: Evaluations per system (default 12).
-    """
-
-    def __init__(self, oracle=None, seed_omegas=(1.0, 1.3, 1.5, 1.75, 1.95), n_evals=12):
-        self.oracle = oracle
-        self.seed_omegas = seed_omegas
-        self.n_evals = n_evals
-
-    def _validate_params(self, action_space, observation_space) -> None:
-        import gymnasium as gym
-
-        if not isinstance(self.oracle, SOROracle):
-            raise BanditlabError("oracle: expected the env's SOROracle (use oracle:<name>)")
-        w = np.asarray(self.seed_omegas, dtype=np.float64)
-        if w.ndim != 1 or w.shape[0] < 2 or np.any(np.diff(w) <= 0) or np.any(w <= 0) or np.any(
-            w >= 2
-        ):
-            raise BanditlabError("seed_omegas: expected >= 2 increasing omegas in (0, 2)")
-        if not isinstance(self.n_evals, (int, np.integer)) or self.n_evals < w.shape[0]:
-            raise BanditlabError("n_evals: expected an integer >= len(seed_omegas)")
-        if not isinstance(action_space, (gym.spaces.Discrete, gym.spaces.Box)):
-            raise BanditlabError(f"action_space: unsupported {action_space}")
-
-    def act(self, observation):
-        """Search the pending system and play the midpoint of the argmin set."""
-        import gymnasium as gym
-
-        cost = self.oracle.current_cost
-        start = [float(w) for w in self.seed_omegas]
-        om, fs = golden_section_search(cost, start, [cost(w) for w in start], int(self.n_evals))
-        best = om[fs == fs.min()]
-        w = 0.5 * (best.min() + best.max())
-        self.last_evals_ = (om, fs)
-        if isinstance(self.action_space_, gym.spaces.Discrete):
-            return int(np.argmin(np.abs(self.oracle.omega_grid - w)))
-        lo, hi = float(self.action_space_.low[0]), float(self.action_space_.high[0])
-        return np.array([min(max(w, lo), hi)], dtype=np.float64)
-
-    def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
-        """Validate and remember the action space."""
-        super().reset(action_space, observation_space, seed=seed, simulator=simulator)
-        self.action_space_ = action_space

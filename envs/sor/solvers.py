@@ -37,10 +37,13 @@ References:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, prange
 
-from banditlab.core import BanditlabError
+from banditlab.errors import BanditlabError
+from banditlab.validation import Interval, Options, validate_params
 
 __all__ = [
     "csr_matvec",
@@ -54,16 +57,40 @@ __all__ = [
     "jacobi_spectral_radius",
     "sor_cost_table",
     "SSOR_ORDERS",
+    "ORDER_CODE",
+    "OMEGA",
+    "TOL",
+    "MAXITER",
+    "CSR",
     "as_csr",
     "sor",
     "ssor_pcg",
-    "validate_omega",
-    "validate_tol",
-    "validate_maxiter",
 ]
 
 SSOR_ORDERS = ("upper_first", "lower_first")
-_ORDER_CODE = {"upper_first": 0, "lower_first": 1, "none": 2}
+#: Integer code of each SSOR factor order passed to the kernels ("none": no preconditioner).
+ORDER_CODE = {"upper_first": 0, "lower_first": 1, "none": 2}
+
+#: SOR/SSOR relaxation parameter: the open interval (0, 2).
+OMEGA = Interval("real", 0.0, 2.0, closed="neither")
+#: Relative tolerance: the open interval (0, 1).
+TOL = Interval("real", 0.0, 1.0, closed="neither")
+#: Iteration cap: an integer >= 1.
+MAXITER = Interval("int", 1)
+
+
+class CSR(NamedTuple):
+    """A square matrix in compressed sparse row form (what every kernel here takes).
+
+    Attributes:
+        data: float64[nnz] values.
+        indices: int64[nnz] column indices.
+        indptr: int64[n + 1] row pointers.
+    """
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
 
 
 @njit(cache=True)
@@ -457,33 +484,6 @@ def sor_cost_table(data, indices, indptr, shifts, rhs, omegas, tol, maxiter, met
 
 
 # --------------------------------------------------------------------------- Python API
-def validate_omega(omega, name: str = "omega") -> float:
-    """``omega`` as a float in the open interval (0, 2), else :class:`BanditlabError`."""
-    if isinstance(omega, bool) or not isinstance(omega, (int, float, np.integer, np.floating)):
-        raise BanditlabError(f"{name}: expected a number in (0, 2), got {omega!r}")
-    w = float(omega)
-    if not (np.isfinite(w) and 0.0 < w < 2.0):
-        raise BanditlabError(f"{name}: SOR/SSOR need omega in the open interval (0, 2), got {w}")
-    return w
-
-
-def validate_tol(tol) -> float:
-    """``tol`` as a float in (0, 1), else :class:`BanditlabError`."""
-    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)):
-        raise BanditlabError(f"tol: expected a number in (0, 1), got {tol!r}")
-    v = float(tol)
-    if not (np.isfinite(v) and 0.0 < v < 1.0):
-        raise BanditlabError(f"tol: expected a relative tolerance in (0, 1), got {v}")
-    return v
-
-
-def validate_maxiter(maxiter) -> int:
-    """``maxiter`` as an int >= 1, else :class:`BanditlabError`."""
-    if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
-        raise BanditlabError(f"maxiter: expected an integer >= 1, got {maxiter!r}")
-    return int(maxiter)
-
-
 def as_csr(a, *, require_spd: bool = True, spd_check_max_n: int = 2000):
     """Validate a square symmetric (optionally SPD) matrix and return its CSR arrays.
 
@@ -496,8 +496,8 @@ def as_csr(a, *, require_spd: bool = True, spd_check_max_n: int = 2000):
         spd_check_max_n: Size limit of the dense Cholesky check.
 
     Returns:
-        ``(data float64[nnz], indices int64[nnz], indptr int64[n+1])`` with every
-        diagonal entry stored.
+        :class:`CSR` ``(data float64[nnz], indices int64[nnz], indptr int64[n+1])`` with
+        every diagonal entry stored.
 
     Raises:
         BanditlabError: On a non-square, non-finite, non-symmetric or non-SPD matrix.
@@ -542,8 +542,12 @@ def as_csr(a, *, require_spd: bool = True, spd_check_max_n: int = 2000):
                 ) from None
     elif np.any(diag == 0.0):
         raise BanditlabError("A: SOR needs a non-zero diagonal")
-    return (mat.data.astype(np.float64), mat.indices.astype(np.int64),
-            mat.indptr.astype(np.int64))
+    return CSR(mat.data.astype(np.float64), mat.indices.astype(np.int64),
+               mat.indptr.astype(np.int64))
+
+
+_SOLVE_CONSTRAINTS = {"omega": OMEGA, "tol": TOL, "maxiter": MAXITER,
+                      "order": Options(*SSOR_ORDERS)}
 
 
 def _vector(v, n: int, name: str) -> np.ndarray:
@@ -563,9 +567,8 @@ def sor(a, b, omega, *, tol=1e-8, maxiter=10000, x0=None, require_spd=True):
     """
     data, indices, indptr = as_csr(a, require_spd=require_spd)
     n = indptr.shape[0] - 1
-    w = validate_omega(omega)
-    tol = validate_tol(tol)
-    maxiter = validate_maxiter(maxiter)
+    v = validate_params(_SOLVE_CONSTRAINTS, {"omega": omega, "tol": tol, "maxiter": maxiter})
+    w, tol, maxiter = v["omega"], v["tol"], v["maxiter"]
     b = _vector(b, n, "b")
     x0 = np.zeros(n) if x0 is None else _vector(x0, n, "x0")
     x, k, c = sor_solve(data, indices, indptr, b, x0, w, tol, maxiter, 0.0)
@@ -589,13 +592,11 @@ def ssor_pcg(a, b, omega, *, tol=1e-8, maxiter=10000, x0=None, order="upper_firs
     """
     data, indices, indptr = as_csr(a, require_spd=True)
     n = indptr.shape[0] - 1
-    w = validate_omega(omega)
-    tol = validate_tol(tol)
-    maxiter = validate_maxiter(maxiter)
-    if order not in SSOR_ORDERS:
-        raise BanditlabError(f"order: expected one of {SSOR_ORDERS}, got {order!r}")
+    v = validate_params(_SOLVE_CONSTRAINTS,
+                        {"omega": omega, "tol": tol, "maxiter": maxiter, "order": order})
+    w, tol, maxiter = v["omega"], v["tol"], v["maxiter"]
     b = _vector(b, n, "b")
     x0 = np.zeros(n) if x0 is None else _vector(x0, n, "x0")
     x, k, c = ssor_pcg_solve(data, indices, indptr, b, x0, w, tol, maxiter, 0.0,
-                             _ORDER_CODE[order])
+                             ORDER_CODE[order])
     return x, int(k), bool(c)

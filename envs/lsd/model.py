@@ -1,0 +1,171 @@
+"""The LSD model as Numba kernels: counters, means, encodings and their decoding.
+
+This is the leaf module of the family: the env, the oracle, the planners and the
+learners all import it, and it imports nothing from banditlab. An arm's last-switch
+state is a pair of counters: ``streak`` (consecutive rounds played, 0 when idle) and
+``idle`` (consecutive rounds idle, 0 when played last round), both capped at
+``tau_max``. A payoff table ``float64[k, 2, tau_max]`` holds ``f_i(on, j)`` at
+``[i, 0, j - 1]`` and ``f_i(off, b)`` at ``[i, 1, b - 1]``.
+
+* :func:`lsd_arm_mean`, :func:`lsd_advance`, :func:`lsd_encode`: the env's dynamics.
+* :func:`lsd_obs_counters`: ``(streak, idle)`` decoded from an encoded observation.
+* :func:`table_mean`, :func:`lsd_table_means`: means under a table, levels clipped to
+  the table's cap (so a table with a smaller cap than the env's still applies).
+* :func:`lsd_obs_delays`: every arm's delay (``1`` if played last round, else ``idle + 1``).
+* :func:`pair_of`: the ``(side, level - 1)`` table index of an arm's counters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "OBS_ENCODINGS",
+    "INIT_STATES",
+    "lsd_arm_mean",
+    "lsd_advance",
+    "lsd_encode",
+    "lsd_obs_counters",
+    "table_mean",
+    "lsd_table_means",
+    "lsd_obs_delays",
+    "pair_of",
+    "delay_to_table",
+]
+
+#: Observation encodings; the kernels take the index (``enc``) into this tuple.
+OBS_ENCODINGS = ("signed_played_positive", "signed_played_negative", "delay")
+#: Initial states: every arm idle ``tau_max`` rounds, or every arm as if just played.
+INIT_STATES = ("idle_max", "all_delay_one")
+
+
+@njit(cache=True)
+def lsd_arm_mean(table, streak, idle, i):
+    """Mean payoff of arm ``i`` in its current state: ``f_i(on, streak)`` or ``f_i(off, idle)``."""
+    if streak[i] > 0:
+        return table[i, 0, streak[i] - 1]
+    return table[i, 1, idle[i] - 1]
+
+
+@njit(cache=True)
+def lsd_advance(streak, idle, action, tau_max):
+    """Counter update after playing ``action``: its streak +1, every other arm idle +1 (capped)."""
+    k = streak.shape[0]
+    for i in range(k):
+        if i == action:
+            streak[i] = min(streak[i] + 1, tau_max)
+            idle[i] = 0
+        else:
+            idle[i] = min(idle[i] + 1, tau_max)
+            streak[i] = 0
+
+
+@njit(cache=True)
+def lsd_encode(streak, idle, enc, tau_max):
+    """Encoded state of every arm (float64[k]).
+
+    ``enc``: 0 = signed, played positive (``+streak`` / ``-idle``); 1 = signed, played
+    negative (Laforgue et al.'s code: ``-streak`` / ``+idle``); 2 = delay
+    (``1`` if played last round, else ``min(idle + 1, tau_max)``).
+    """
+    k = streak.shape[0]
+    out = np.empty(k)
+    for i in range(k):
+        if streak[i] > 0:
+            if enc == 0:
+                out[i] = streak[i]
+            elif enc == 1:
+                out[i] = -streak[i]
+            else:
+                out[i] = 1.0
+        else:
+            if enc == 0:
+                out[i] = -idle[i]
+            elif enc == 1:
+                out[i] = idle[i]
+            else:
+                out[i] = min(idle[i] + 1, tau_max)
+    return out
+
+
+@njit(cache=True)
+def lsd_obs_counters(obs, enc):
+    """``(streak, idle)`` int64[k] from an encoded observation (inverse of :func:`lsd_encode`).
+
+    ``enc``: 0 signed played-positive, 1 signed played-negative, 2 delay (``delta = 1``
+    decodes to streak 1, ``delta > 1`` to idle ``delta - 1``).
+    """
+    k = obs.shape[0]
+    streak = np.zeros(k, dtype=np.int64)
+    idle = np.zeros(k, dtype=np.int64)
+    for i in range(k):
+        v = int(np.round(obs[i]))
+        if enc == 0:
+            if v > 0:
+                streak[i] = v
+            else:
+                idle[i] = max(-v, 1)
+        elif enc == 1:
+            if v < 0:
+                streak[i] = -v
+            else:
+                idle[i] = max(v, 1)
+        else:
+            if v <= 1:
+                streak[i] = 1
+            else:
+                idle[i] = v - 1
+    return streak, idle
+
+
+@njit(cache=True)
+def table_mean(table, streak_i, idle_i, i):
+    """``f_i(on, streak)`` or ``f_i(off, idle)`` with levels clipped to the table's cap."""
+    tau = table.shape[2]
+    if streak_i > 0:
+        return table[i, 0, min(streak_i, tau) - 1]
+    return table[i, 1, min(max(idle_i, 1), tau) - 1]
+
+
+@njit(cache=True)
+def lsd_table_means(table, obs, enc):
+    """float64[k]: every arm's mean under ``table`` at the decoded observation."""
+    streak, idle = lsd_obs_counters(obs, enc)
+    k = table.shape[0]
+    out = np.empty(k)
+    for i in range(k):
+        out[i] = table_mean(table, streak[i], idle[i], i)
+    return out
+
+
+@njit(cache=True)
+def lsd_obs_delays(obs, enc):
+    """int64[k]: delay of every arm (``1`` if played last round, else ``idle + 1``)."""
+    streak, idle = lsd_obs_counters(obs, enc)
+    k = obs.shape[0]
+    out = np.empty(k, dtype=np.int64)
+    for i in range(k):
+        out[i] = 1 if streak[i] > 0 else idle[i] + 1
+    return out
+
+
+@njit(cache=True)
+def pair_of(streak_i, idle_i, tau):
+    """``(side, level - 1)`` of one arm's counters, levels clipped to ``tau``."""
+    if streak_i > 0:
+        return 0, min(streak_i, tau) - 1
+    return 1, min(max(idle_i, 1), tau) - 1
+
+
+def delay_to_table(p: np.ndarray) -> np.ndarray:
+    """Table of a delay-only payoff ``p[i, delta - 1]`` (``delta = 1..tau_max``).
+
+    On levels pay ``p(1)``; idle ``b`` pays ``p(min(b + 1, tau_max))``.
+    """
+    k, tau = p.shape
+    table = np.empty((k, 2, tau))
+    table[:, 0, :] = p[:, :1]
+    for b in range(1, tau + 1):
+        table[:, 1, b - 1] = p[:, min(b + 1, tau) - 1]
+    return table
