@@ -1,7 +1,7 @@
 """Fused Numba run loop: env kernel and agent kernel stepped together in compiled code.
 
 The loop runs one *segment* of rounds ``t_start..t_end`` (inclusive) and returns
-the running sums, so the Python driver in :mod:`banditlab.harness` can read
+the running sums, so the Python driver in :mod:`banditlab.loops` can read
 checkpoint values (env comparators, agent diagnostics) between segments at a
 cost of one call per checkpoint, independent of the number of rounds.
 

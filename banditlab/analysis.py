@@ -6,12 +6,18 @@ seed_index, t, metric, value`` (see :mod:`banditlab.results`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from banditlab.core import BanditlabError
 
 __all__ = [
+    "EnvInfo",
+    "env_info",
+    "primary_metric",
+    "panel_metrics",
     "default_metric",
     "summarise",
     "final_table",
@@ -21,8 +27,120 @@ __all__ = [
 ]
 
 
-def default_metric(df: pd.DataFrame) -> str:
-    """The first pseudo-regret metric in the frame (else realised regret, else reward)."""
+@dataclass(frozen=True)
+class EnvInfo:
+    """What plots need to know about the env of a results panel.
+
+    Attributes:
+        run_kind: ``"continuing"`` (t counts rounds) or ``"episodic"`` (t counts
+            episodes), as recorded in the results; ``""`` when unknown.
+        primary_kind: The oracle's ``primary_kind`` (``None`` when it has none or the
+            env could not be built).
+        kinds: The oracle's regret kinds that have a curve (not ``paired``), in the order
+            it declares them.
+        built: ``False`` when the env could not be rebuilt from its id and kwargs (e.g.
+            a plugin that is not imported); then only ``run_kind`` is known.
+    """
+
+    run_kind: str = ""
+    primary_kind: str | None = None
+    kinds: tuple[str, ...] = ()
+    built: bool = False
+
+
+def env_info(results) -> dict[str, EnvInfo]:
+    """:class:`EnvInfo` of every env label of a :class:`~banditlab.results.Results`.
+
+    The run kind comes from the task metadata; the regret kinds from the env's oracle,
+    rebuilt once per env label from the recorded id and kwargs (nothing is run).
+    """
+    from banditlab.registry import make_env
+
+    out: dict[str, EnvInfo] = {}
+    for e in results.entries.values():
+        label = e.get("env_label", e["env_id"])
+        if label in out:
+            continue
+        run_kind = str(e.get("run_kind") or "")
+        try:
+            env = make_env(e["env_id"], **dict(e.get("env_kwargs") or {}))
+        except Exception:  # noqa: BLE001 - unknown or unimportable env: only the run kind
+            out[label] = EnvInfo(run_kind)
+            continue
+        oracle = getattr(env, "oracle", None)
+        kinds = tuple(k for k, v in dict(getattr(oracle, "regret_kinds", {}) or {}).items()
+                      if not getattr(v, "paired", False))
+        out[label] = EnvInfo(run_kind or str(getattr(env, "run_kind", "")),
+                             getattr(oracle, "primary_kind", None), kinds, True)
+        env.close()
+    return out
+
+
+def primary_metric(info: EnvInfo | None, metrics) -> str | None:
+    """The default metric of one env: ``pseudo_regret/<primary kind>``.
+
+    Falls back to the first declared kind with a curve, then (env unknown) to the first
+    pseudo-regret, realised regret or reward metric present. ``None`` if none is present.
+    """
+    metrics = set(metrics)
+    if info is not None:
+        for kind in ([info.primary_kind] if info.primary_kind else []) + list(info.kinds):
+            if f"pseudo_regret/{kind}" in metrics:
+                return f"pseudo_regret/{kind}"
+    for prefix in ("pseudo_regret/", "regret/"):
+        for m in sorted(metrics):
+            if m.startswith(prefix):
+                return m
+    return "reward" if "reward" in metrics else None
+
+
+def panel_metrics(
+    df: pd.DataFrame,
+    env_infos: dict[str, EnvInfo] | None = None,
+    metric: str | None = None,
+    kind: str | None = None,
+) -> dict[str, tuple[str | None, str | None]]:
+    """The metric of each env's panel and, when the env lacks it, a note saying so.
+
+    Args:
+        df: Tidy frame.
+        env_infos: :func:`env_info` of the results (default: nothing known).
+        metric: A metric for every panel (e.g. ``"regret/static"``).
+        kind: A regret kind for every panel, plotted as ``pseudo_regret/<kind>``.
+
+    Returns:
+        ``{env_label: (metric, note)}``; ``note`` is ``None`` when the panel has data.
+    """
+    if metric is not None and kind is not None:
+        raise BanditlabError("metric: give a metric or a kind, not both")
+    wanted = metric if metric is not None else (f"pseudo_regret/{kind}" if kind else None)
+    out = {}
+    for env, g in df.groupby("env_label", sort=True):
+        present = set(g["metric"].unique())
+        info = (env_infos or {}).get(env)
+        m = wanted if wanted is not None else primary_metric(info, present)
+        if m is not None and m in present:
+            out[env] = (m, None)
+            continue
+        regrets = sorted(x for x in present if "regret/" in x)
+        has = ", ".join(regrets) or ", ".join(sorted(present)) or "no metrics"
+        what = m or "regret metric"
+        out[env] = (m, f"no {what} for this env (has: {has})")
+    return out
+
+
+def default_metric(df: pd.DataFrame, env_infos: dict[str, EnvInfo] | None = None) -> str:
+    """One metric for the whole frame.
+
+    With ``env_infos`` (see :func:`env_info`) it is the envs' primary
+    ``pseudo_regret/<kind>`` when all envs of the frame share it. Otherwise (and without
+    ``env_infos``) the first pseudo-regret metric in alphabetical order, else realised
+    regret, else reward. Plots choose per env instead (:func:`panel_metrics`).
+    """
+    if env_infos:
+        chosen = {m for m, note in panel_metrics(df, env_infos).values() if note is None}
+        if len(chosen) == 1:
+            return chosen.pop()
     metrics = sorted(df["metric"].unique())
     for prefix in ("pseudo_regret/", "regret/"):
         for m in metrics:

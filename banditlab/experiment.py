@@ -8,7 +8,7 @@ and checkpoint grid. Example (``banditlab/benchmarks/quickstart.toml``)::
     root_seed = 0
     run_length = 2000           # optional: sets each env's horizon / n_episodes
     checkpoints = "default"     # or an integer n (n evenly spaced) or a list of rounds
-    imports = []                # modules to import first (third-party registration)
+    imports = []                # modules to import (third-party registration): runs their code
 
     [[envs]]
     id = "banditlab/Bernoulli10-v0"
@@ -20,8 +20,24 @@ and checkpoint grid. Example (``banditlab/benchmarks/quickstart.toml``)::
     kwargs = { alpha = 2.0 }    # "@known:<name>" and "@run_length" are bound per env
     grid = { alpha = [0.5, 1.0, 2.0] }   # optional sweep: one agent per value
 
+    [scales.smoke]              # optional: what ``--scale smoke`` means (also reduced);
+    n_seeds = 2                 # n_seeds, run_length, checkpoints, envs / agents kept,
+    run_length = 200            # grid values; full is the file as written
+
+    [plot]                      # optional default plot metric (kind or metric)
+    kind = "stochastic"
+
 Everything is validated before anything runs; each error is one line naming
-the field and what is allowed.
+the field and what is allowed. The order is: every field that needs no registry
+(types, values, labels, module names in ``imports``), then ``imports``, then ids,
+kwargs and bindings.
+
+**Imports execute code**, as any Python import does. They are module names only
+(no file paths), resolved from installed packages and from the directories the
+user passes explicitly (``import_path=[...]``, ``--import-path DIR``), never from
+the experiment file's directory or the current directory (a ``.py`` file lying
+next to someone else's TOML is not imported unless its directory is passed). The
+results directory records the imports, so ``banditlab rerun`` imports them again.
 """
 
 from __future__ import annotations
@@ -29,6 +45,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import itertools
+import os
+import re
+import sys
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,12 +66,20 @@ __all__ = [
     "Experiment",
     "Task",
     "load_experiment",
+    "import_modules",
+    "check_module_names",
+    "require_banditlab_env",
     "default_checkpoints",
     "validate_checkpoints",
+    "SCALES",
+    "apply_scale",
+    "check_scales",
+    "check_plot",
+    "check_cost",
 ]
 
 _TOP_KEYS = {"name", "n_seeds", "root_seed", "run_length", "checkpoints", "imports", "envs",
-             "agents", "description"}
+             "agents", "description", "scales", "plot", "cost"}
 _ENV_KEYS = {"id", "kwargs", "grid", "label"}
 _AGENT_KEYS = {"id", "kwargs", "label", "grid"}
 
@@ -113,8 +140,111 @@ def validate_checkpoints(checkpoints: Any, run_length: int) -> np.ndarray:
     )
 
 
+def _plain_gym_message(where: str, env_id: str) -> str:
+    return (f"{where}: {env_id!r} is a plain Gymnasium environment: it has no banditlab oracle "
+            "(expected rewards, regret comparators) and no run length, so regret cannot be "
+            "recorded; wrap it in a banditlab env (README, 'Extending')")
+
+
+def require_banditlab_env(env: Any, env_id: str, where: str = "env") -> None:
+    """Raise a one-line error for an env without an ``oracle`` and a ``run_length``."""
+    from banditlab.core import Oracle
+
+    if not isinstance(getattr(env, "oracle", None), Oracle) or not hasattr(env, "run_length"):
+        raise BanditlabError(_plain_gym_message(where, env_id))
+
+
 def _is_int(x: Any) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+
+
+def check_module_names(modules: Any, where: str = "imports") -> list[str]:
+    """Check that ``modules`` is a list of dotted module names (no file paths); nothing is imported.
+
+    Raises:
+        BanditlabError: One line naming the first bad entry.
+    """
+    if not isinstance(modules, (list, tuple)) or not all(isinstance(m, str) for m in modules):
+        raise BanditlabError(f"{where}: expected a list of module names")
+    for i, m in enumerate(modules):
+        if not _MODULE_NAME.match(m) or m.endswith(".py"):
+            hint = ""
+            if "/" in m or "\\" in m or m.endswith(".py"):
+                hint = (" (a file path? give the module name, e.g. 'my_agents', and pass its "
+                        "directory with --import-path)")
+            raise BanditlabError(f"{where}[{i}]: {m!r} is not a module name{hint}")
+    return list(modules)
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(path or ".")
+
+
+def import_modules(modules: Sequence[str], import_path: Sequence[str | os.PathLike] = (), *,
+                   blocked: Sequence[str | os.PathLike] = (), where: str = "imports") -> None:
+    """Import modules by name from installed packages and explicit directories only.
+
+    The directories of ``import_path`` are put at the front of ``sys.path`` (and
+    stay there, for lazy imports of the modules). While importing, the implicit
+    entries of ``sys.path`` are hidden: ``""``/``"."`` (the current directory of an
+    interactive session or ``python -c``) and ``sys.path[0]`` when it is the current
+    directory or one of ``blocked`` (e.g. the experiment file's directory). Importing
+    runs the modules' code.
+
+    Args:
+        modules: Dotted module names.
+        import_path: Directories the user passed explicitly.
+        blocked: Further directories whose files must not be imported implicitly.
+        where: Field named in error messages.
+
+    Raises:
+        BanditlabError: One line for a bad name, a missing directory, or a failed import.
+    """
+    check_module_names(list(modules), where)
+    paths = []
+    for d in import_path:
+        p = Path(d).expanduser()
+        if not p.is_dir():
+            raise BanditlabError(f"import_path: {str(d)!r} is not a directory")
+        paths.append(str(p.resolve()))
+    for p in reversed(paths):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    todo = [m for m in modules if m not in sys.modules]
+    if not todo:
+        return
+    allowed = {_real(p) for p in paths}
+    hidden_dirs = {_real(str(b)) for b in (os.getcwd(), *blocked)} - allowed
+    saved = list(sys.path)
+    keep = []
+    for i, entry in enumerate(saved):
+        implicit = entry in ("", ".") or (i == 0 and _real(entry) in hidden_dirs)
+        if not (implicit and _real(entry) not in allowed):
+            keep.append(entry)
+    sys.path[:] = keep
+    try:
+        for m in todo:
+            try:
+                importlib.import_module(m)
+            except ImportError as exc:
+                top = m.split(".")[0]
+                near = next((d for d in sorted(hidden_dirs)
+                             if (Path(d) / f"{top}.py").is_file()
+                             or (Path(d) / top / "__init__.py").is_file()), None)
+                hint = (f"; {top!r} in {near!r} is imported only if you pass that directory "
+                        "(--import-path)" if near else
+                        "; modules come from installed packages and --import-path directories")
+                raise BanditlabError(f"{where}: cannot import {m!r} ({exc}){hint}") from None
+            except Exception as exc:  # noqa: BLE001 - a plugin's own error, one line
+                raise BanditlabError(
+                    f"{where}: importing {m!r} raised {type(exc).__name__}: {exc}"
+                ) from None
+    finally:
+        added = [e for e in sys.path if e not in keep]  # entries the modules added themselves
+        sys.path[:] = added + saved
 
 
 @dataclass(frozen=True)
@@ -165,6 +295,7 @@ class Task:
     agent_seed: int
     spawn_keys: dict[str, list[int]]
     imports: tuple[str, ...] = ()
+    import_path: tuple[str, ...] = ()
 
     @property
     def run_id(self) -> str:
@@ -185,6 +316,7 @@ class Task:
             "seed_index": self.run_index,
             "root_seed": self.root_seed,
             "run_length": self.run_length,
+            "imports": list(self.imports),
         }
 
 
@@ -241,7 +373,14 @@ class Experiment:
         run_length: Optional override of every env's horizon or number of episodes.
         checkpoints: ``"default"``, an integer, or a list of rounds.
         name: A name for reports.
-        imports: Modules imported before ids are resolved.
+        imports: Modules imported before ids are resolved (module names only; importing
+            runs their code).
+        import_path: Directories, passed by the user, that ``imports`` may be found in
+            besides installed packages.
+        source: The experiment file it was read from (its directory is never searched
+            for ``imports`` implicitly).
+        plot: The file's ``[plot]`` table (default plot ``metric`` or regret ``kind``,
+            ``logx``, ``symlog``); not part of any task's identity.
     """
 
     envs: list[EnvConfig]
@@ -252,11 +391,24 @@ class Experiment:
     checkpoints: Any = "default"
     name: str = "experiment"
     imports: list[str] = field(default_factory=list)
+    import_path: list[str] = field(default_factory=list)
+    source: str | None = None
+    plot: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, source: str = "experiment") -> Experiment:
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "experiment",
+                  import_path: Sequence[str | os.PathLike] | None = None,
+                  source_path: str | os.PathLike | None = None) -> Experiment:
         """Build and validate an experiment from a mapping (a parsed TOML file).
+
+        Nothing is imported before every field that needs no registry is valid.
+
+        Args:
+            data: The parsed file.
+            source: Name used in messages (the file name).
+            import_path: Directories the user allows ``imports`` to come from.
+            source_path: The file ``data`` was read from.
 
         Raises:
             BanditlabError: One line naming the first invalid field.
@@ -269,14 +421,10 @@ class Experiment:
                 f"{source}: unknown field {sorted(unknown)[0]!r} "
                 f"(allowed: {', '.join(sorted(_TOP_KEYS))})"
             )
-        imports = data.get("imports", [])
-        if not isinstance(imports, list) or not all(isinstance(m, str) for m in imports):
-            raise BanditlabError("imports: expected a list of module names")
-        for module in imports:
-            try:
-                importlib.import_module(module)
-            except ImportError as exc:
-                raise BanditlabError(f"imports: cannot import {module!r} ({exc})") from None
+        imports = check_module_names(data.get("imports", []))
+        check_scales(data)
+        check_cost(data)
+        plot = check_plot(data)
         envs = _parse_entries(data.get("envs"), "envs", "env", _ENV_KEYS, EnvConfig)
         agents = _parse_entries(data.get("agents"), "agents", "agent", _AGENT_KEYS, AgentConfig)
         exp = cls(
@@ -288,6 +436,9 @@ class Experiment:
             checkpoints=data.get("checkpoints", "default"),
             name=data.get("name", source),
             imports=list(imports),
+            import_path=[str(d) for d in (import_path or ())],
+            source=None if source_path is None else str(source_path),
+            plot=plot,
         )
         exp.validate()
         return exp
@@ -296,11 +447,58 @@ class Experiment:
     def validate(self) -> None:
         """Check every field and every id/kwarg without running anything.
 
+        Fields that need no registry are checked first, then ``imports`` are imported
+        (:func:`import_modules`), then ids, kwargs and bindings are checked.
+
         Raises:
             BanditlabError: One line naming the first invalid field.
         """
         from banditlab.registry import agent_spec, check_kwargs, env_spec, load_entry_point
 
+        self._validate_fields()
+        self.run_imports()
+        for i, e in enumerate(self.envs):
+            spec = env_spec(e.id)
+            cls = load_entry_point(spec.entry_point) if isinstance(spec.entry_point, str) else (
+                spec.entry_point)
+            if inspect.isclass(cls) and not hasattr(cls, "run_kind"):
+                raise BanditlabError(_plain_gym_message(f"envs[{i}].id", e.id))
+            check_kwargs(cls.__init__ if inspect.isclass(cls) else cls, e.kwargs,
+                         f"envs[{i}].kwargs ({e.id})")
+            try:
+                digest(e.as_dict())
+            except TypeError as exc:
+                raise BanditlabError(f"envs[{i}].kwargs: {exc}") from None
+        for i, a in enumerate(self.agents):
+            if a.id.startswith("oracle:"):
+                if a.kwargs:
+                    raise BanditlabError(f"agents[{i}].kwargs: oracle agents take no kwargs")
+                continue
+            spec = agent_spec(a.id)
+            cls = load_entry_point(spec.entry_point)
+            check_kwargs(cls.__init__, a.kwargs, f"agents[{i}].kwargs ({a.id})")
+        # Build every (env, agent) once: env kwargs, bindings and hyperparameters are
+        # checked now, before any task runs.
+        for e in self.envs:
+            env = self.make_env(e)
+            for i, a in enumerate(self.agents):
+                agent = self.make_agent(a, env, where=f"agents[{i}]")
+                try:
+                    agent._validate_params(env.action_space, env.observation_space)
+                except BanditlabError as exc:
+                    raise BanditlabError(f"agents[{i}] ({a.id}) on {e.id}: {exc}") from None
+            env.close()
+
+    def run_imports(self) -> None:
+        """Import ``imports`` with :func:`import_modules`.
+
+        The experiment file's directory is searched only when it is in ``import_path``.
+        """
+        blocked = [] if self.source is None else [str(Path(self.source).resolve().parent)]
+        import_modules(self.imports, self.import_path, blocked=blocked)
+
+    def _validate_fields(self) -> None:
+        """Every check that needs neither the registry nor ``imports``."""
         if not isinstance(self.name, str):
             raise BanditlabError("name: expected a string")
         if not _is_int(self.n_seeds) or self.n_seeds < 1:
@@ -324,24 +522,10 @@ class Experiment:
             raise BanditlabError(
                 f"agents: two agents share the label {sorted(dup)[0]!r}; give them distinct labels"
             )
-        for i, e in enumerate(self.envs):
-            spec = env_spec(e.id)
-            cls = load_entry_point(spec.entry_point) if isinstance(spec.entry_point, str) else (
-                spec.entry_point)
-            check_kwargs(cls.__init__ if inspect.isclass(cls) else cls, e.kwargs,
-                         f"envs[{i}].kwargs ({e.id})")
-            try:
-                digest(e.as_dict())
-            except TypeError as exc:
-                raise BanditlabError(f"envs[{i}].kwargs: {exc}") from None
+        check_module_names(self.imports)
+        if not isinstance(self.import_path, (list, tuple)):
+            raise BanditlabError("import_path: expected a list of directories")
         for i, a in enumerate(self.agents):
-            if a.id.startswith("oracle:"):
-                if a.kwargs:
-                    raise BanditlabError(f"agents[{i}].kwargs: oracle agents take no kwargs")
-                continue
-            spec = agent_spec(a.id)
-            cls = load_entry_point(spec.entry_point)
-            check_kwargs(cls.__init__, a.kwargs, f"agents[{i}].kwargs ({a.id})")
             for k, v in a.kwargs.items():
                 if isinstance(v, str) and v.startswith("@") and not (
                     v == "@run_length" or v.startswith("@known:")
@@ -350,18 +534,6 @@ class Experiment:
                         f"agents[{i}].kwargs.{k}: {v!r} is not a reference; use "
                         "'@known:<name>' or '@run_length'"
                     )
-        # Build every (env, agent) once: env kwargs, bindings and hyperparameters are
-        # checked now, before any task runs.
-        for e in self.envs:
-            env = self.make_env(e)
-            for i, a in enumerate(self.agents):
-                agent = self.make_agent(a, env, where=f"agents[{i}]")
-                if hasattr(agent, "_validate_params"):
-                    try:
-                        agent._validate_params(env.action_space, env.observation_space)
-                    except BanditlabError as exc:
-                        raise BanditlabError(f"agents[{i}] ({a.id}) on {e.id}: {exc}") from None
-            env.close()
 
     # ------------------------------------------------------------------ building
     def env_kwargs(self, e: EnvConfig) -> dict[str, Any]:
@@ -389,11 +561,13 @@ class Experiment:
         from banditlab.registry import make_env
 
         try:
-            return make_env(e.id, **self.env_kwargs(e))
+            env = make_env(e.id, **self.env_kwargs(e))
         except BanditlabError:
             raise
         except (TypeError, ValueError) as exc:
             raise BanditlabError(f"env {e.id!r} kwargs: {exc}") from None
+        require_banditlab_env(env, e.id)
+        return env
 
     @staticmethod
     def bind(kwargs: Mapping[str, Any], env, where: str = "agent") -> dict[str, Any]:
@@ -455,14 +629,206 @@ class Experiment:
                     )[:32]
                     out.append(
                         Task(env_cfg, a, params, i, self.root_seed, run_length, cps, task_id,
-                             env_seed, agent_seed, keys, tuple(self.imports))
+                             env_seed, agent_seed, keys, tuple(self.imports),
+                             tuple(str(Path(d).resolve()) for d in self.import_path))
                     )
             env.close()
         return out
 
 
-def load_experiment(path: str | Path) -> Experiment:
+# ---------------------------------------------------------------------- scales, plot, cost
+#: Scale names of ``banditlab run --scale``; ``full`` is the file as written.
+SCALES = ("smoke", "reduced", "full")
+_SCALE_KEYS = {"n_seeds", "run_length", "checkpoints", "envs", "agents", "grid"}
+_PLOT_KEYS = {"metric", "kind", "logx", "symlog"}
+_COST_KEYS = {"rounds_per_s", "task_s"}
+
+
+def _entry_name(entry: Any) -> Any:
+    return entry.get("label", entry.get("id")) if isinstance(entry, Mapping) else None
+
+
+def _select_entries(sel: Any, entries: Any, where: str) -> list[int]:
+    """Positions of the ``[[envs]]``/``[[agents]]`` entries a scale keeps (by position or label)."""
+    if not isinstance(sel, list) or not sel:
+        raise BanditlabError(f"{where}: expected a non-empty list of entry positions (from 0) "
+                             "or labels")
+    entries = entries if isinstance(entries, list) else []
+    keep = []
+    for j, s in enumerate(sel):
+        if _is_int(s):
+            if not 0 <= s < len(entries):
+                raise BanditlabError(f"{where}[{j}]: position {s} is outside 0..{len(entries) - 1}")
+            keep.append(int(s))
+        elif isinstance(s, str):
+            hits = [i for i, e in enumerate(entries) if _entry_name(e) == s]
+            if len(hits) != 1:
+                names = ", ".join(repr(_entry_name(e)) for e in entries)
+                raise BanditlabError(
+                    f"{where}[{j}]: {s!r} matches {len(hits)} entries "
+                    + ("(use its position)" if hits else f"(labels or ids: {names})"))
+            keep.append(hits[0])
+        else:
+            raise BanditlabError(f"{where}[{j}]: expected a position or a label, got {s!r}")
+    return sorted(set(keep))
+
+
+def check_scales(data: Mapping[str, Any]) -> dict[str, dict]:
+    """Check the ``[scales]`` table of a parsed experiment file (nothing is imported).
+
+    ``[scales.smoke]`` and ``[scales.reduced]`` may set ``n_seeds``, ``run_length`` and
+    ``checkpoints`` (replacing the file's values), ``envs`` and ``agents`` (the entries
+    kept: positions from 0 or labels/ids) and ``grid`` (new values for grid axes of the
+    kept entries). ``full`` is the file as written, so ``[scales.full]`` must be empty.
+
+    Returns:
+        The scales by name.
+
+    Raises:
+        BanditlabError: One line naming the first invalid field.
+    """
+    scales = data.get("scales", {})
+    if not isinstance(scales, Mapping):
+        raise BanditlabError("scales: expected a table of [scales.smoke] / [scales.reduced] tables")
+    for name, table in scales.items():
+        where = f"scales.{name}"
+        if name not in SCALES:
+            raise BanditlabError(f"scales: unknown scale {name!r} (allowed: {', '.join(SCALES)})")
+        if not isinstance(table, Mapping):
+            raise BanditlabError(f"{where}: expected a table")
+        if name == "full" and table:
+            raise BanditlabError(f"{where}: the full scale is the file as written; leave it empty")
+        bad = set(table) - _SCALE_KEYS
+        if bad:
+            raise BanditlabError(f"{where}: unknown field {sorted(bad)[0]!r} "
+                                 f"(allowed: {', '.join(sorted(_SCALE_KEYS))})")
+        for key in ("n_seeds", "run_length"):
+            if key in table and (not _is_int(table[key]) or table[key] < 1):
+                raise BanditlabError(f"{where}.{key}: expected an integer >= 1, "
+                                     f"got {table[key]!r}")
+        if "checkpoints" in table:
+            try:
+                validate_checkpoints(table["checkpoints"], table.get("run_length", 10**9))
+            except BanditlabError as exc:
+                raise BanditlabError(f"{where}.{exc}") from None
+        kept = {}
+        for key in ("envs", "agents"):
+            entries = data.get(key) if isinstance(data.get(key), list) else []
+            idx = (_select_entries(table[key], entries, f"{where}.{key}") if key in table
+                   else range(len(entries)))
+            kept[key] = [entries[i] for i in idx]
+        grid = table.get("grid", {})
+        if not isinstance(grid, Mapping):
+            raise BanditlabError(f"{where}.grid: expected a table of lists")
+        for axis, values in grid.items():
+            if not isinstance(values, list) or not values:
+                raise BanditlabError(f"{where}.grid.{axis}: expected a non-empty list of values")
+            if not any(isinstance(e, Mapping) and isinstance(e.get("grid"), Mapping)
+                       and axis in e["grid"] for e in kept["envs"] + kept["agents"]):
+                raise BanditlabError(f"{where}.grid.{axis}: no kept [[envs]] or [[agents]] "
+                                     f"entry sweeps {axis!r}")
+    return dict(scales)
+
+
+def check_plot(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the ``[plot]`` table of a parsed experiment file.
+
+    It names the default plot ``metric`` (a metric name) or ``kind`` (a regret kind,
+    plotted as ``pseudo_regret/<kind>``), and ``logx`` / ``symlog``.
+    """
+    plot = data.get("plot", {})
+    if not isinstance(plot, Mapping):
+        raise BanditlabError("plot: expected a table (metric or kind, logx, symlog)")
+    bad = set(plot) - _PLOT_KEYS
+    if bad:
+        raise BanditlabError(f"plot: unknown field {sorted(bad)[0]!r} "
+                             f"(allowed: {', '.join(sorted(_PLOT_KEYS))})")
+    if "metric" in plot and "kind" in plot:
+        raise BanditlabError("plot: give metric or kind, not both")
+    for key in ("metric", "kind"):
+        if key in plot and (not isinstance(plot[key], str) or not plot[key]):
+            raise BanditlabError(f"plot.{key}: expected a non-empty string")
+    for key in ("logx", "symlog"):
+        if key in plot and not isinstance(plot[key], bool):
+            raise BanditlabError(f"plot.{key}: expected true or false")
+    return dict(plot)
+
+
+def check_cost(data: Mapping[str, Any]) -> dict[str, float]:
+    """Check the ``[cost]`` table of a parsed experiment file.
+
+    It holds the measured ``rounds_per_s`` (one core) and ``task_s`` (fixed seconds per
+    task) that ``banditlab list experiments`` uses to estimate run times.
+    """
+    cost = data.get("cost", {})
+    if not isinstance(cost, Mapping) or set(cost) - _COST_KEYS:
+        raise BanditlabError(f"cost: expected a table with {', '.join(sorted(_COST_KEYS))}")
+    for key, low in (("rounds_per_s", 0.0), ("task_s", -1.0)):
+        v = cost.get(key, 1.0)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > low:
+            raise BanditlabError(f"cost.{key}: expected a number {'> 0' if low == 0 else '>= 0'}"
+                                 f", got {v!r}")
+    return dict(cost)
+
+
+def apply_scale(data: Mapping[str, Any], scale: str = "full", *, n_seeds: int | None = None,
+                run_length: int | None = None, source: str = "experiment") -> dict[str, Any]:
+    """The parsed file at a scale, with optional ``n_seeds`` / ``run_length`` overrides.
+
+    Pure data: nothing is imported or built. ``full`` is the file as written.
+
+    Raises:
+        BanditlabError: One line for an unknown or undeclared scale or a bad scale field.
+    """
+    import copy
+
+    if scale not in SCALES:
+        raise BanditlabError(f"scale: expected one of {', '.join(SCALES)}, got {scale!r}")
+    scales = check_scales(data)
+    out = copy.deepcopy(dict(data))
+    if scale != "full":
+        if scale not in scales:
+            declared = ", ".join(s for s in scales if s != "full") or "none"
+            raise BanditlabError(f"scale: {source} declares no {scale!r} scale (declared: "
+                                 f"{declared}; 'full' is the file as written)")
+        table = scales[scale]
+        for key in ("n_seeds", "run_length", "checkpoints"):
+            if key in table:
+                out[key] = table[key]
+        for key in ("envs", "agents"):
+            if key in table:
+                idx = _select_entries(table[key], out.get(key), f"scales.{scale}.{key}")
+                out[key] = [out[key][i] for i in idx]
+        for key in ("envs", "agents"):
+            for entry in out.get(key) or []:
+                if isinstance(entry, dict) and isinstance(entry.get("grid"), dict):
+                    for axis, values in table.get("grid", {}).items():
+                        if axis in entry["grid"]:
+                            entry["grid"][axis] = list(values)
+    if scale != "full":
+        out.pop("scales")  # checked above against the file as written
+    if n_seeds is not None:
+        out["n_seeds"] = n_seeds
+    if run_length is not None:
+        out["run_length"] = run_length
+    return out
+
+
+def load_experiment(path: str | Path, *,
+                    import_path: Sequence[str | os.PathLike] | None = None,
+                    scale: str = "full", n_seeds: int | None = None,
+                    run_length: int | None = None) -> Experiment:
     """Read and validate an experiment TOML file.
+
+    Args:
+        path: The TOML file.
+        import_path: Directories the file's ``imports`` may be found in besides installed
+            packages (``--import-path``). The file's own directory is not searched unless
+            it is listed here: no ``.py`` file next to the TOML runs implicitly.
+        scale: ``"smoke"``, ``"reduced"`` (as the file's ``[scales]`` table defines them)
+            or ``"full"`` (the file as written); see :func:`apply_scale`.
+        n_seeds: Override of ``n_seeds`` (after the scale).
+        run_length: Override of ``run_length`` (after the scale).
 
     Raises:
         BanditlabError: Missing file, malformed TOML (with its line), or an invalid field.
@@ -477,4 +843,5 @@ def load_experiment(path: str | Path) -> Experiment:
     except UnicodeDecodeError:
         raise BanditlabError(f"experiment file {p.name}: not UTF-8 text") from None
     data.setdefault("name", p.stem)
-    return Experiment.from_dict(data, source=p.name)
+    data = apply_scale(data, scale, n_seeds=n_seeds, run_length=run_length, source=p.name)
+    return Experiment.from_dict(data, source=p.name, import_path=import_path, source_path=p)

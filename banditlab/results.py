@@ -5,6 +5,9 @@ On disk (schema version :data:`SCHEMA_VERSION`)::
     <results_dir>/
         manifest.jsonl              one JSON line per committed (or failed) task
         tasks/<task_id>.parquet     the task's curves, long form
+        experiments.jsonl           one JSON line per experiment run into the directory
+        .lock                       held (``flock``) by the run writing the directory
+        run-<k>/                    only with ``new_run``: a changed experiment's own directory
 
 Each task file has the columns ``task_id`` (string), ``t`` (int64), ``metric``
 (string) and ``value`` (float64): one row per (checkpoint, metric). It is
@@ -12,18 +15,36 @@ written to a temporary name and renamed (atomic), then a manifest line carrying
 the task's metadata and the file's SHA-256 is appended and flushed: that line
 is the commit marker. A task without a valid manifest line, or whose file is
 missing or fails its checksum, is not committed; it is reported on load and
-recomputed by the next run, never silently read.
+recomputed by the next run, never silently read. Files are created with the
+user's umask (``0644`` under the usual ``022``).
+
+**Experiment identity.** A task id is a digest of everything that determines the
+task (env and agent configs, labels, run index, root seed, run length,
+checkpoints), so an edited experiment has new task ids. Each run records its
+experiment in ``experiments.jsonl``: its digest (over its task ids), its
+*generation* (1, 2, ... in the directory), its task ids with their run ids, its
+``imports`` and ``import_path``. Manifest lines name the experiment that wrote
+them. An experiment may reuse a directory when it *extends* the directory's
+current experiment (more seeds, agents or grid values: every current task is
+kept) or is a *subset* of it; a *changed* experiment (a task's configuration
+differs: horizon, kwargs, root seed, a renamed label, ...) is refused with one
+line naming ``new_run`` (``--new-run``), which writes it into a sub-directory
+``run-<k>`` instead. :func:`load_results` shows only the tasks of the current
+(latest) experiment unless ``all_tasks=True``. Nothing is ever deleted.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import hashlib
 import json
 import os
 import platform
-import tempfile
+import shutil
+import uuid
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +122,8 @@ class RunResult:
         versions: Library versions.
         totals: Whole-run scalars reported by ``oracle.run_totals()`` (e.g. SEA's
             sigma^2_{1:T}, Sigma^2_{1:T}, path length); metadata in the manifest.
+        imports: The experiment's ``imports`` (modules that registered its ids), so
+            that ``banditlab rerun`` can import them again.
         schema_version: :data:`SCHEMA_VERSION`.
     """
 
@@ -125,6 +148,7 @@ class RunResult:
     wall_time_s: float
     versions: dict[str, str] = field(default_factory=dict)
     totals: dict[str, float] = field(default_factory=dict)
+    imports: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -172,14 +196,68 @@ def _json_default(obj: Any) -> Any:
     return repr(obj)
 
 
+def _strerror(exc: OSError) -> str:
+    """The OS's short description of ``exc`` (``"No space left on device"``)."""
+    return os.strerror(exc.errno) if exc.errno else str(exc)
+
+
+def _append_line(path: Path, line: str, durable: bool) -> None:
+    """Append one newline-terminated line, cutting a torn last line first.
+
+    An incomplete last line left by an interrupted write (it commits nothing) is cut
+    first, with a warning, so that torn lines never end up in the middle of the file;
+    a failed write (disk full) is rolled back to the previous end of the file.
+    """
+    data = (line + "\n").encode("utf-8")
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            start = _last_line_start(fd, size)
+            warnings.warn(
+                f"results: {path.name} ended with an incomplete line (an interrupted write, "
+                f"{size - start} bytes); it is removed before appending",
+                stacklevel=3,
+            )
+            os.ftruncate(fd, start)
+            size = start
+        try:
+            view = memoryview(data)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+            if durable:
+                os.fsync(fd)
+        except BaseException:
+            os.ftruncate(fd, size)
+            raise
+    finally:
+        os.close(fd)
+
+
+def _last_line_start(fd: int, size: int) -> int:
+    """Offset just after the last newline before ``size`` (0 if there is none)."""
+    pos = size
+    while pos > 0:
+        lo = max(0, pos - (1 << 16))
+        chunk = os.pread(fd, pos - lo, lo)
+        i = chunk.rfind(b"\n")
+        if i >= 0:
+            return lo + i + 1
+        pos = lo
+    return 0
+
+
 class ResultStore:
     """Append-only task store in a results directory.
 
     Crash safety does not need ``fsync``: a killed process leaves either no file, a
     complete renamed file without a manifest line (recomputed), or a torn last manifest
-    line (ignored); after a power loss a listed file that did not reach the disk fails
-    its checksum and is recomputed. ``durable=True`` adds ``fsync`` calls so that
-    committed tasks also survive a power loss (about 10 ms per task on common disks).
+    line (ignored, and cut by the next append); after a power loss a listed file that
+    did not reach the disk fails its checksum and is recomputed. ``durable=True`` adds
+    ``fsync`` calls so that committed tasks also survive a power loss (about 10 ms per
+    task on common disks). A write that fails (disk full, directory made read-only)
+    raises ``OSError`` and leaves every committed task as it was.
 
     Args:
         root: The results directory (created on first write).
@@ -191,10 +269,119 @@ class ResultStore:
         self.durable = durable
         self.tasks_dir = self.root / "tasks"
         self.manifest_path = self.root / "manifest.jsonl"
+        self.experiments_path = self.root / "experiments.jsonl"
+        self.lock_path = self.root / ".lock"
+        self.experiment_digest: str | None = None  # written into manifest lines when set
+
+    @classmethod
+    def existing(cls, root: str | os.PathLike) -> ResultStore:
+        """The store of an existing results directory.
+
+        Raises:
+            BanditlabError: One line when the directory is missing or holds no results.
+        """
+        from banditlab.errors import BanditlabError
+
+        p = Path(root)
+        if not p.exists():
+            raise BanditlabError(f"results_dir: {str(p)!r} does not exist")
+        if not p.is_dir():
+            raise BanditlabError(f"results_dir: {str(p)!r} is not a directory")
+        if not (p / "manifest.jsonl").exists():
+            raise BanditlabError(
+                f"results_dir: {str(p)!r} holds no banditlab results (no manifest.jsonl)"
+            )
+        return cls(p)
 
     # ------------------------------------------------------------------ writing
     def _prepare(self) -> None:
         self.tasks_dir.mkdir(parents=True, exist_ok=True)
+
+    def check_writable(self, need_bytes: int = 1 << 16) -> None:
+        """Fail early: the directory exists or can be created, is writable, and has room.
+
+        Creates the directory, then writes and removes a probe file of ``need_bytes``
+        (about one task file and its manifest line).
+
+        Raises:
+            BanditlabError: One line naming the directory and the reason.
+        """
+        from banditlab.errors import BanditlabError
+
+        where = f"results_dir: {str(self.root)!r}"
+        if self.root.exists() and not self.root.is_dir():
+            raise BanditlabError(f"{where} exists and is not a directory")
+        existed = self.root.is_dir()
+        try:
+            self._prepare()
+        except OSError as exc:
+            what = "is not writable" if existed else "cannot be created"
+            raise BanditlabError(f"{where} {what} ({_strerror(exc)})") from None
+        try:
+            free = shutil.disk_usage(self.tasks_dir).free
+        except OSError:  # pragma: no cover - statvfs unsupported
+            free = None
+        if free is not None and free < need_bytes:
+            raise BanditlabError(
+                f"{where} has {free // 1024} KiB free; a task needs about "
+                f"{-(-need_bytes // 1024)} KiB (No space left on device)"
+            )
+        probe = self.tasks_dir / f".probe-{os.getpid()}-{uuid.uuid4().hex}"
+        try:
+            with open(probe, "wb") as f:
+                f.write(b"\0" * need_bytes)
+                f.flush()
+        except OSError as exc:
+            raise BanditlabError(f"{where} is not writable ({_strerror(exc)})") from None
+        finally:
+            try:
+                probe.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+    @contextlib.contextmanager
+    def lock(self):
+        """Hold the directory's write lock (``flock`` on ``.lock``) for the ``with`` block.
+
+        A second run into the same directory is refused at once instead of running
+        every task again. ``flock`` is advisory and local to a machine (no lock over
+        NFS between hosts); without ``fcntl`` (Windows) there is no lock.
+
+        Raises:
+            BanditlabError: One line when another process holds the lock.
+        """
+        from banditlab.errors import BanditlabError
+
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no flock on this platform
+            yield
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
+                raise BanditlabError(
+                    f"results_dir: another banditlab run ({holder}) is writing to "
+                    f"{str(self.root)!r}; wait for it to finish, or pass another --out"
+                ) from None
+            except OSError as exc:  # a file system without flock (some network mounts)
+                warnings.warn(f"results: cannot lock {str(self.root)!r} ({_strerror(exc)}); "
+                              "a concurrent run into it would not be detected", stacklevel=3)
+                yield
+                return
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on {platform.node()}\n".encode(), 0)
+            try:
+                yield
+            finally:
+                os.ftruncate(fd, 0)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     def write(self, result: RunResult) -> None:
         """Write the task file atomically, then commit it with a manifest line."""
@@ -212,8 +399,8 @@ class ResultStore:
             }
         )
         final = self.tasks_dir / f"{result.task_id}.parquet"
-        fd, tmp = tempfile.mkstemp(dir=self.tasks_dir, prefix=".tmp-", suffix=".parquet")
-        os.close(fd)
+        # Created by the writer with mode 0666 & ~umask (mkstemp would force 0600).
+        tmp = self.tasks_dir / f".tmp-{os.getpid()}-{uuid.uuid4().hex}.parquet"
         try:
             pq.write_table(table, tmp)
             if self.durable:
@@ -221,10 +408,12 @@ class ResultStore:
                     os.fsync(f.fileno())
             os.replace(tmp, final)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
         entry = result.metadata()
         entry.update(status="ok", file=f"tasks/{final.name}", sha256=_sha256_file(final))
+        if self.experiment_digest is not None:
+            entry["experiment"] = self.experiment_digest
         self._append(entry)
 
     def write_error(self, task_meta: Mapping[str, Any], error: str, tb: str) -> None:
@@ -232,40 +421,119 @@ class ResultStore:
         self._prepare()
         entry = dict(task_meta)
         entry.update(status="error", error=error, traceback=tb)
+        if self.experiment_digest is not None:
+            entry["experiment"] = self.experiment_digest
         self._append(entry)
 
     def _append(self, entry: Mapping[str, Any]) -> None:
         line = json.dumps(entry, default=_json_default, sort_keys=True, allow_nan=True)
-        with open(self.manifest_path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
-            f.flush()
-            if self.durable:
-                os.fsync(f.fileno())
+        _append_line(self.manifest_path, line, self.durable)
+
+    # ------------------------------------------------------------------ experiments
+    def experiments(self) -> list[dict[str, Any]]:
+        """The experiments run into this directory, oldest first (``experiments.jsonl``)."""
+        return _read_jsonl(self.experiments_path)
+
+    def current_task_ids(self) -> set[str] | None:
+        """Task ids of the current (latest) experiment.
+
+        ``None`` for a directory written before experiments were recorded (then
+        every task counts as current).
+        """
+        records = self.experiments()
+        return set(records[-1]["tasks"]) if records else None
+
+    def conflict(self, tasks: Mapping[str, str]) -> str | None:
+        """Why an experiment cannot reuse this directory, or ``None`` when it can.
+
+        It can when no task of it has a different configuration under a run id
+        already recorded here, and its tasks include the current experiment's tasks
+        (an extension) or lie among them (a subset).
+
+        Args:
+            tasks: The experiment's ``{task_id: run_id}``.
+        """
+        recorded: dict[str, str] = {}
+        for record in self.experiments():
+            recorded.update(record["tasks"])
+        for e in self.entries():
+            recorded.setdefault(e["task_id"], e.get("run_id", "?"))
+        if not recorded:
+            return None
+        run_ids: dict[str, set[str]] = {}
+        for tid, rid in recorded.items():
+            run_ids.setdefault(rid, set()).add(tid)
+        for tid, rid in tasks.items():
+            if tid not in recorded and rid in run_ids:
+                return f"task {rid!r} has a different configuration here"
+        current = self.current_task_ids()
+        if current is None:
+            current = set(recorded)
+        new = set(tasks)
+        if not (current <= new or new <= current):
+            gone = sorted(recorded[t] for t in current - new)
+            return (f"{len(gone)} of its {len(current)} current tasks are not in this "
+                    f"experiment, e.g. {gone[0]!r}")
+        return None
+
+    def record_experiment(self, name: str, tasks: Mapping[str, str],
+                          imports: Sequence[str] = (), import_path: Sequence[str] = (),
+                          plot: Mapping[str, Any] | None = None) -> str:
+        """Make an experiment the directory's current one; returns its digest.
+
+        A line is appended to ``experiments.jsonl`` unless the current record already
+        has these tasks, imports and plot defaults. Manifest lines written afterwards
+        carry the digest.
+
+        Args:
+            name: The experiment's name.
+            tasks: Its ``{task_id: run_id}``.
+            imports: Its ``imports``.
+            import_path: The directories its imports were resolved from.
+            plot: The file's ``[plot]`` defaults (read by ``banditlab plot``).
+        """
+        key = _digest_ids(tasks)
+        records = self.experiments()
+        last = records[-1] if records else {}
+        same = (last.get("experiment") == key and last.get("imports") == list(imports)
+                and (last.get("plot") or {}) == dict(plot or {}))
+        if not same:
+            record = {
+                "experiment": key,
+                "generation": len(records) + 1,
+                "name": name,
+                "n_tasks": len(tasks),
+                "tasks": dict(tasks),
+                "imports": list(imports),
+                "import_path": [str(p) for p in import_path],
+                "plot": dict(plot or {}),
+                "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                "versions": package_versions(),
+            }
+            self.root.mkdir(parents=True, exist_ok=True)
+            _append_line(self.experiments_path,
+                         json.dumps(record, default=_json_default, sort_keys=True), self.durable)
+        self.experiment_digest = key
+        return key
 
     # ------------------------------------------------------------------ reading
     def entries(self) -> list[dict[str, Any]]:
-        """Manifest entries in order; a torn last line (crash mid-append) is ignored."""
-        if not self.manifest_path.exists():
-            return []
-        out = []
-        with open(self.manifest_path, encoding="utf-8") as f:
-            for line in f:
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
-        return out
+        """Manifest entries in order.
 
-    def committed(self, verify: bool = True) -> dict[str, dict[str, Any]]:
+        A torn last line (a crash mid-append) is ignored; an invalid line anywhere
+        else is ignored with a warning naming its line number.
+        """
+        return _read_jsonl(self.manifest_path)
+
+    def committed(self, verify: bool = True,
+                  only: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
         """Valid committed tasks by task id (last ok entry wins).
 
         Args:
             verify: Check every file's SHA-256 against its manifest entry; a
                 missing or corrupted file is reported with a warning and left
                 out, so the next run recomputes it.
+            only: Restrict to these task ids (others are neither read nor verified).
         """
         ok: dict[str, dict[str, Any]] = {}
         for e in self.entries():
@@ -273,6 +541,9 @@ class ResultStore:
                 ok[e["task_id"]] = e
             elif e.get("status") == "error":
                 ok.pop(e["task_id"], None)
+        if only is not None:
+            keep = set(only)
+            ok = {tid: e for tid, e in ok.items() if tid in keep}
         if not verify:
             return ok
         valid = {}
@@ -298,6 +569,39 @@ class ResultStore:
         for e in self.entries():
             latest[e["task_id"]] = e
         return {k: v for k, v in latest.items() if v.get("status") == "error"}
+
+
+def _digest_ids(tasks: Iterable[str]) -> str:
+    """Digest of an experiment: SHA-256 over its sorted task ids (16 hex)."""
+    h = hashlib.sha256()
+    for tid in sorted(tasks):
+        h.update(tid.encode() + b"\n")
+    return h.hexdigest()[:16]
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Lines of a JSONL file; a torn last line is ignored, any other bad line warned about."""
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        lines = f.read().split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    out = []
+    for i, line in enumerate(lines):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            if i < len(lines) - 1:
+                warnings.warn(
+                    f"results: {path.name} line {i + 1} is torn or not valid JSON; it is "
+                    "ignored (a task it committed will be recomputed)",
+                    stacklevel=3,
+                )
+    return out
 
 
 class Results:
@@ -377,18 +681,26 @@ class Results:
         self.to_frame().to_csv(path, index=False)
 
 
-def load_results(results_dir: str | os.PathLike, *, verify: bool = True) -> Results:
-    """Load every committed task of a results directory.
+def load_results(results_dir: str | os.PathLike, *, verify: bool = True,
+                 all_tasks: bool = False) -> Results:
+    """Load the committed tasks of a results directory's current experiment.
 
     Args:
         results_dir: Directory written by :func:`banditlab.harness.run_experiment`.
         verify: Check file checksums (corrupted files are reported and left out).
+        all_tasks: Include tasks of earlier experiments run into the directory
+            (default: only those of the current, i.e. latest, experiment; see the
+            module docstring).
 
     Returns:
         A :class:`Results`; ``.to_frame()`` gives the tidy table.
+
+    Raises:
+        BanditlabError: One line when the directory does not exist or holds no results.
     """
-    store = ResultStore(results_dir)
-    return Results(store.committed(verify=verify), store.root)
+    store = ResultStore.existing(results_dir)
+    only = None if all_tasks else store.current_task_ids()
+    return Results(store.committed(verify=verify, only=only), store.root)
 
 
 def iter_frames(dirs: Iterable[str | os.PathLike]):

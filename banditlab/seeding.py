@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["canonical_json", "digest", "digest32", "task_seeds"]
+__all__ = ["canonical_json", "digest", "digest32", "run_seeds", "task_seeds"]
 
 
 def _canonical(obj: Any) -> Any:
@@ -82,3 +82,22 @@ def task_seeds(
         agent_ss.generate_state(2, dtype=np.uint32).view(np.uint64)[0] >> np.uint64(1)
     )
     return env_seed, agent_seed, {"env": list(env_key), "agent": list(agent_key)}
+
+
+def run_seeds(seed: int) -> tuple[int, int]:
+    """Env and agent seeds of a single run started with ``seed`` (outside an experiment).
+
+    They are the first 64-bit words of the two children of ``SeedSequence(seed)``,
+    shifted to 63 bits, so every agent run with the same ``seed`` faces the same
+    env noise.
+
+    Args:
+        seed: A non-negative integer.
+
+    Returns:
+        ``(env_seed, agent_seed)``.
+    """
+    ss = np.random.SeedSequence(seed)
+    env_ss, agent_ss = ss.spawn(2)
+    return (int(env_ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)),
+            int(agent_ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -56,7 +57,7 @@ def test_run_writes_results_and_plot_then_resumes(tmp_path, capsys):
         ('[[envs]]\nid = "banditlab/Bernoulli-v0"\n[[agents]]\nid = "UCB1-v0"\n'
          'kwargs = { alpha = "big" }\n', "alpha: expected a finite number > 0"),
         ('[[envs]]\nid = "banditlab/Bernoulli-v0"\nkwargs = { means = [0.5, 1.5] }\n'
-         '[[agents]]\nid = "UCB1-v0"\n', "means: every mean must lie in [0.0, 1.0]"),
+         '[[agents]]\nid = "UCB1-v0"\n', "means: every entry must be in [0, 1], got 1.5"),
         ('run_length = 0\n[[envs]]\nid = "banditlab/Bernoulli-v0"\n[[agents]]\nid = "UCB1-v0"\n',
          "run_length: expected an integer >= 1"),
         ('run_length = 2.5\n[[envs]]\nid = "banditlab/Bernoulli-v0"\n[[agents]]\n'
@@ -118,3 +119,215 @@ def test_rerun_reproduces_a_stored_task(tmp_path, capsys):
     capsys.readouterr()
     assert main(["rerun", tid[:12], "--results", str(out), "--backend", "python"]) == 0
     assert "identical to the stored curves" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- day-to-day CLI
+TWO_ENVS = (
+    'name = "two"\nn_seeds = 2\nrun_length = 300\n'
+    '[[envs]]\nid = "banditlab/Bernoulli10-v0"\n'
+    '[[envs]]\nid = "banditlab/AdversarialBandit-v0"\nkwargs = { schedule = "switch" }\n'
+    '[[agents]]\nid = "UCB1-v0"\n[[agents]]\nid = "Exp3-v0"\n'
+    '[scales.smoke]\nn_seeds = 1\nrun_length = 100\n'
+)
+
+
+def test_run_quickstart_with_overrides(tmp_path, monkeypatch, capsys):
+    """The issue's command: a shipped file shrunk from the command line, in its own directory."""
+    from banditlab.results import load_results
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "quickstart", "--n-seeds", "2", "--run-length", "500", "-j", "1",
+                 "--no-progress"]) == 0
+    assert "4 tasks: ran 4" in capsys.readouterr().out
+    out = tmp_path / "results" / "quickstart-T500"
+    assert (out / "regret.png").read_bytes()[:4] == b"\x89PNG"
+    entries = load_results(out).entries.values()
+    assert len(entries) == 4 and {e["run_length"] for e in entries} == {500}
+
+
+def test_scale_and_overrides(tmp_path, monkeypatch, capsys):
+    from banditlab.experiment import load_experiment
+    from banditlab.results import load_results
+
+    monkeypatch.chdir(tmp_path)
+    exp = tmp_path / "two.toml"
+    exp.write_text(TWO_ENVS)
+    assert len(load_experiment(exp).tasks()) == 8
+    smoke = load_experiment(exp, scale="smoke")
+    assert (smoke.n_seeds, smoke.run_length, len(smoke.tasks())) == (1, 100, 4)
+    assert load_experiment(exp, scale="smoke", n_seeds=3, run_length=50).tasks()[0].run_length == 50
+    assert main(["run", str(exp), "--scale", "smoke", "-j", "1", "--no-progress",
+                 "--no-plot", "--backend", "python"]) == 0
+    assert len(load_results(tmp_path / "results" / "two-smoke")) == 4
+    assert main(["run", str(exp), "--scale", "reduced", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("declares no 'reduced' scale (declared: smoke; 'full' is the file as "
+                        "written)") and len(err.splitlines()) == 1
+    assert main(["run", str(exp), "--n-seeds", "0", "--no-progress"]) == 2
+    assert "n_seeds: expected an integer >= 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ("[scales.tiny]\nn_seeds = 1\n", "scales: unknown scale 'tiny' (allowed: smoke, reduced"),
+        ("[scales.smoke]\nseeds = 1\n", "scales.smoke: unknown field 'seeds'"),
+        ("[scales.smoke]\nrun_length = 0\n", "scales.smoke.run_length: expected an integer >= 1"),
+        ("[scales.smoke]\nenvs = [2]\n", "scales.smoke.envs[0]: position 2 is outside 0..1"),
+        ("[scales.smoke]\nenvs = ['nope']\n", "scales.smoke.envs[0]: 'nope' matches 0 entries"),
+        ("[scales.smoke]\ngrid = { alpha = [1.0] }\n",
+         "scales.smoke.grid.alpha: no kept [[envs]] or [[agents]] entry sweeps 'alpha'"),
+        ("[scales.full]\nn_seeds = 1\n", "scales.full: the full scale is the file as written"),
+        ("[plot]\nkind = 'static'\nmetric = 'reward'\n", "plot: give metric or kind, not both"),
+        ("[plot]\ncolour = 'red'\n", "plot: unknown field 'colour'"),
+        ("[cost]\nrounds_per_s = 0\n", "cost.rounds_per_s: expected a number > 0"),
+    ],
+)
+def test_bad_scales_plot_and_cost_tables_get_one_line_errors(tmp_path, capsys, table, expected):
+    exp = tmp_path / "bad.toml"
+    exp.write_text(TWO_ENVS.split("[scales.smoke]")[0] + table)
+    assert main(["validate", str(exp)]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], lines
+    assert main(["run", str(exp), "--out", str(tmp_path / "res"), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and expected in err
+    assert not (tmp_path / "res").exists()
+
+
+def test_grid_scale_replaces_axis_values(tmp_path):
+    from banditlab.experiment import load_experiment
+
+    exp = tmp_path / "g.toml"
+    exp.write_text('n_seeds = 3\nrun_length = 100\n[[envs]]\nid = "banditlab/Bernoulli-v0"\n'
+                   '[[agents]]\nid = "UCB1-v0"\ngrid = { alpha = [0.5, 1.0, 2.0] }\n'
+                   '[[agents]]\nid = "Uniform-v0"\nlabel = "uni"\n'
+                   '[scales.smoke]\nagents = [0]\ngrid = { alpha = [1.0] }\nn_seeds = 1\n')
+    smoke = load_experiment(exp, scale="smoke")
+    assert [a.display for a in smoke.agents] == ["UCB1-v0(alpha=1.0)"]
+    assert len(load_experiment(exp).tasks()) == 12
+
+
+def test_validate_reports_ok_with_task_counts_and_runs_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "quickstart"]) == 0
+    assert capsys.readouterr().out.strip() == "ok: quickstart.toml: 16 tasks (smoke: 4, reduced: 8)"
+    exp = tmp_path / "two.toml"
+    exp.write_text(TWO_ENVS)
+    assert main(["validate", str(exp), "--scale", "smoke"]) == 0
+    assert capsys.readouterr().out.strip() == "ok: two.toml: 4 tasks at scale smoke"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TWO_ENVS.replace('id = "Exp3-v0"\n', 'id = "Exp3-v0"\nkwargs = { eta = -1 }\n'))
+    assert main(["validate", str(bad)]) == 1
+    (line,) = capsys.readouterr().out.strip().splitlines()
+    assert line.startswith("bad.toml (full, smoke): agents[1]") and "eta" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml", "two.toml"]
+
+
+def test_list_experiments_shows_every_shipped_file_with_cost_per_scale(capsys):
+    from importlib import resources
+
+    names = sorted(p.name[:-5] for p in resources.files("banditlab.benchmarks").iterdir()
+                   if p.name.endswith(".toml"))
+    assert main(["list", "experiments"]) == 0
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    for name in names:
+        (head,) = [x for x in lines if x.startswith(name + "  [")]
+        sizes = lines[lines.index(head) + 1]
+        assert sizes.lstrip().startswith("smoke: ") and " | reduced: " in sizes
+        parts = sizes.strip().split(" | ")
+        assert [p.split(":")[0] for p in parts] == ["smoke", "reduced", "full"], sizes
+        assert all(re.search(r", (<1 s|~[\d.]+ (s|min|h|days))$", p) for p in parts), sizes
+    assert "quickstart  [classic]  UCB1 vs uniform" in text
+    assert main(["list", "experiments", "--markdown"]) == 0
+    table = capsys.readouterr().out
+    assert table.count("\n| `") == len(names)
+
+
+def _frame_two_envs(tmp_path):
+    exp = tmp_path / "two.toml"
+    exp.write_text(TWO_ENVS)
+    out = tmp_path / "res"
+    assert main(["run", str(exp), "--out", str(out), "-j", "1", "--no-progress", "--no-plot",
+                 "--backend", "python"]) == 0
+    return out
+
+
+def _texts(ax) -> str:
+    return " ".join(t.get_text() for t in ax.texts).replace("\n", " ")
+
+
+def test_plot_defaults_to_each_envs_primary_kind_and_never_drops_a_panel(tmp_path, capsys):
+    from banditlab.plotting import plot_results
+
+    out = _frame_two_envs(tmp_path)
+    fig = plot_results(out)
+    axes = [a for a in fig.axes if a.get_visible()]
+    titles = [a.get_title() for a in axes]
+    assert len(axes) == 2 and "AdversarialBandit-v0" in titles[0] and "Bernoulli10" in titles[1]
+    labels = [a.get_ylabel().replace("\n", " ") for a in axes]
+    assert labels == ["expected regret (pseudo-regret) against the best action of each round",
+                      "expected regret (pseudo-regret) against the best arm"]
+    assert [a.get_xlabel() for a in axes] == ["rounds", "rounds"]
+    legend = fig.legends[0]
+    assert legend.get_title().get_text() == "mean ± 1.96 s.e."
+    # one metric for every panel: the Bernoulli env has no static regret and says so
+    fig = plot_results(out, kind="static")
+    adv, bern = (a for a in fig.axes if a.get_visible())
+    assert "against the best fixed action in hindsight" in adv.get_ylabel().replace("\n", " ")
+    assert "no pseudo_regret/static for this env (has: pseudo_regret/stochastic" in _texts(bern)
+    capsys.readouterr()
+    assert main(["plot", str(out), "--kind", "static", "--out", str(tmp_path / "s.png")]) == 0
+    assert main(["plot", str(out), "--metric", "regret/nothing"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("banditlab: error: metric: no env has regret/nothing (available: ")
+    with pytest.raises(SystemExit):
+        main(["plot", str(out), "--metric", "reward", "--kind", "static"])
+
+
+def test_experiment_file_names_its_default_plot_metric(tmp_path, monkeypatch):
+    import banditlab.plotting
+    from banditlab.cli import _recorded_plot_defaults
+    from banditlab.experiment import load_experiment
+
+    exp = tmp_path / "plotted.toml"
+    exp.write_text(TWO_ENVS.replace("[scales.smoke]", '[plot]\nkind = "static"\n[scales.smoke]'))
+    assert load_experiment(exp).plot == {"kind": "static"}
+    seen = []
+    real = banditlab.plotting.plot_experiment
+
+    def spy(df, metric=None, **kw):
+        seen.append((metric, kw["kind"]))
+        return real(df, metric, **kw)
+
+    monkeypatch.setattr(banditlab.plotting, "plot_experiment", spy)
+    out = tmp_path / "res"
+    assert main(["run", str(exp), "--out", str(out), "-j", "1", "--no-progress",
+                 "--backend", "python"]) == 0  # run plots with the file's default
+    assert _recorded_plot_defaults(out) == {"kind": "static"}
+    assert main(["plot", str(out)]) == 0  # so does plot, from the recorded experiment
+    assert main(["plot", str(out), "--metric", "reward"]) == 0  # the option wins
+    assert seen == [(None, "static"), (None, "static"), ("reward", None)]
+
+
+def test_episodic_envs_plot_against_episodes(tmp_path):
+    from banditlab.plotting import plot_results
+
+    out = tmp_path / "res"
+    assert main(["run", "advmdp_smoke", "--scale", "smoke", "--out", str(out), "-j", "1",
+                 "--backend", "python", "--no-progress", "--no-plot"]) == 0
+    (ax,) = [a for a in plot_results(out).axes if a.get_visible()]
+    assert ax.get_xlabel() == "episodes"
+    assert "against the best fixed action in hindsight" in ax.get_ylabel().replace("\n", " ")
+
+
+def test_metric_labels_are_words():
+    from banditlab.plotting import comparator_name, metric_label
+
+    assert metric_label("regret/gain").replace("\n", " ") == (
+        "realised regret against t·J* (the optimal gain)")
+    assert metric_label("pseudo_regret/stochastic", "per_round").replace("\n", " ") == (
+        "expected regret (pseudo-regret) against the best arm / t")
+    assert metric_label("reward") == "cumulative reward"
+    assert comparator_name("benchmark/greedy") == "the greedy benchmark policy (same seed)"

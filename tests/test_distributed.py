@@ -1,4 +1,4 @@
-"""Dask backend, sweeps and fault tolerance (issue 9), on a real LocalCluster on loopback."""
+"""Dask backend, sweeps and fault tolerance, on a real LocalCluster on loopback."""
 
 from __future__ import annotations
 

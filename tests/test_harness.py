@@ -15,7 +15,7 @@ from banditlab.harness import run, run_experiment
 from banditlab.registry import make_agent, make_env
 from banditlab.results import load_results
 from banditlab.seeding import task_seeds
-from banditlab.testing.parity import check_parity_coverage, parity_plan, small_env
+from banditlab.testing.parity import build_agent, check_parity_coverage, parity_plan, small_env
 
 _small_env = small_env
 PLAN = parity_plan()
@@ -43,8 +43,14 @@ def test_parity_coverage_per_family(capsys):
     for e in classic_envs:
         for a in classic_agents:
             assert (e, a) in covered or (e, a) in skipped, (e, a)
-    assert all(reason.split(":")[0] in ("action_space", "observation_space")
-               for _, _, reason in PLAN.skipped), PLAN.skipped
+    # Skips are space mismatches the agent reports, or an instance-bound oracle agent's
+    # registered instance not fitting (those agents are covered through oracle: pairs).
+    assert all(a in PLAN.instance_bound
+               or reason.split(":")[0] in ("action_space", "observation_space")
+               for _, a, reason in PLAN.skipped), PLAN.skipped
+    # Every kernel env is paired with each of its oracle's kernel benchmark policies.
+    assert ("banditlab/RiverSwim-v0", "oracle:optimal") in covered
+    assert ("banditlab/LSDLaforgue5-v0", "oracle:lp_rounding") in covered
     # Own-family pairs the old default-family layout never ran.
     for pair in [("banditlab/SEALogistic-v0", "OOMD-v0"), ("banditlab/RiverSwim-v0", "UCRL2-v0"),
                  ("banditlab/LSDLaforgue2-v0", "LSDUCBGreedy-v0")]:
@@ -74,7 +80,7 @@ def test_fused_path_equals_gymnasium_path(env_id, agent_id):
     results = {}
     for backend in ("python", "kernel"):
         env = _small_env(env_id, horizon=300)
-        results[backend] = run(env, make_agent(agent_id), seed=11, backend=backend)
+        results[backend] = run(env, build_agent(env, agent_id), seed=11, backend=backend)
     py, fused = results["python"], results["kernel"]
     assert py.backend == "python" and fused.backend == "kernel"
     assert sorted(py.curves) == sorted(fused.curves)
@@ -91,9 +97,9 @@ def test_regret_is_exact_against_direct_computation():
     env = make_env("banditlab/Bernoulli-v0", means=[0.3, 0.6, 0.5], horizon=500)
     r = run(env, "Uniform-v0", seed=4, backend="python", checkpoints=[100, 500])
     # Recompute by hand with the same seeds: pseudo-regret = sum(0.6 - means[a_t]).
-    from banditlab.harness import _derive_seeds
+    from banditlab.seeding import run_seeds
 
-    env_seed, agent_seed = _derive_seeds(4)
+    env_seed, agent_seed = run_seeds(4)
     env2 = make_env("banditlab/Bernoulli-v0", means=[0.3, 0.6, 0.5], horizon=500)
     agent = make_agent("Uniform-v0")
     env2.reset(seed=env_seed)
@@ -207,3 +213,158 @@ def test_run_rejects_bad_arguments():
         run("banditlab/Bernoulli-v0", "UCB1-v0", seed=-1)
     with pytest.raises(BanditlabError, match="checkpoints"):
         run("banditlab/Bernoulli-v0", "UCB1-v0", checkpoints=[0, 5])
+
+
+# --------------------------------------------------------------------------- comparators
+def test_checkpoint_layout_names_every_entry():
+    from banditlab.core import CheckpointLayout, EnvKernel
+
+    layout = CheckpointLayout(("static", "dynamic"), ("loss", "variance"))
+    assert len(layout) == 6
+    assert layout.names() == ("realised/static", "expected/static", "realised/dynamic",
+                              "expected/dynamic", "loss", "variance")
+    assert [layout.realised("static"), layout.expected("static")] == [0, 1]
+    assert [layout.realised("dynamic"), layout.expected("dynamic")] == [2, 3]
+    assert [layout.extra("loss"), layout.extra("variance")] == [4, 5]
+    assert layout.has_comparator("static") and not layout.has_comparator("stochastic")
+    with pytest.raises(KeyError, match="stochastic"):
+        layout.realised("stochastic")
+    with pytest.raises(KeyError, match="regret"):
+        layout.extra("regret")
+    k = EnvKernel((), None, None, None, None, ("alpha/opt",), ("x",))
+    assert k.layout().names() == ("realised/alpha/opt", "expected/alpha/opt", "x")
+
+
+@pytest.mark.parametrize("env_id", sorted(PLAN.kernel_envs))
+def test_kernel_checkpoint_agrees_with_the_oracle(env_id):
+    """The harness reads a kernel env's comparators from ``EnvKernel.checkpoint`` only; the
+    oracle's ``comparator`` (used by checkers and by users) must give the same values."""
+    env = _small_env(env_id, horizon=60).unwrapped
+    env.reset(seed=5)
+    env.action_space.seed(0)
+    layout = env.kernel.layout()
+    for t in range(1, 61):
+        env.step(env.action_space.sample())
+        if t in (1, 17, 60):
+            ck = env.kernel.checkpoint(env.state_, env.kernel.params)
+            assert len(ck) == len(layout)
+            for kind in layout.comparator_kinds:
+                real, exp = env.oracle.comparator(kind, t)
+                assert ck[layout.realised(kind)] == real, (kind, t)
+                if kind != env.oracle.primary_kind:
+                    assert ck[layout.expected(kind)] == exp, (kind, t)
+
+
+def test_python_path_of_a_kernel_env_reads_the_kernel_checkpoint(monkeypatch):
+    env = _small_env("banditlab/AdversarialBandit-v0", horizon=200)
+    reference = run(env, "Exp3-v0", seed=2, backend="python", checkpoints=[50, 200])
+
+    def refuse(self, kind, t):
+        raise AssertionError("oracle.comparator was called for a kernel env")
+
+    monkeypatch.setattr(type(env.unwrapped.oracle), "comparator", refuse)
+    for backend in ("python", "kernel"):
+        env = _small_env("banditlab/AdversarialBandit-v0", horizon=200)
+        r = run(env, "Exp3-v0", seed=2, backend=backend, checkpoints=[50, 200])
+        for metric, curve in reference.curves.items():
+            np.testing.assert_array_equal(curve, r.curves[metric], err_msg=metric)
+
+
+# --------------------------------------------------------------------------- protocol
+def test_optional_protocol_members_have_declared_defaults():
+    from banditlab.core import Agent, KernelEnv, Oracle
+
+    agent = Agent()
+    assert agent.diagnostics() == {} and agent.policy_table() is None
+    assert agent.registry_id is None
+    oracle = Oracle()
+    assert dict(oracle.run_totals()) == {} and oracle.policy_expected_reward(None) is None
+    assert KernelEnv.simulator is None
+    # A registered agent records its id; runs are labelled with it.
+    assert make_agent("UCB1-v0").registry_id == "UCB1-v0"
+    r = run(_small_env("banditlab/Bernoulli-v0", horizon=20), "UCB1-v0", checkpoints=[20])
+    assert r.agent_id == "UCB1-v0" and r.totals == {}
+
+
+# --------------------------------------------------------------------------- checked up front
+def test_plain_gymnasium_id_gets_a_one_line_error(tmp_path, capsys):
+    from banditlab.cli import main
+
+    with pytest.raises(BanditlabError, match="'CartPole-v1' is a plain Gymnasium environment"):
+        run("CartPole-v1", "Uniform-v0")
+    for extra in ("", "run_length = 20\n"):
+        exp = tmp_path / "cartpole.toml"
+        exp.write_text(f'n_seeds = 1\n{extra}[[envs]]\nid = "CartPole-v1"\n'
+                       '[[agents]]\nid = "Uniform-v0"\n')
+        out = tmp_path / "res"
+        assert main(["run", str(exp), "--out", str(out), "--no-progress"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1, err
+        assert "envs[0].id: 'CartPole-v1' is a plain Gymnasium environment" in err
+        assert not out.exists()
+
+
+def test_kernel_backend_is_checked_before_any_task(tmp_path):
+    exp = Experiment.from_dict({
+        "envs": [{"id": "banditlab/Bernoulli-v0"}],
+        "agents": [{"id": "UCB1-v0"}, {"id": "testing/Sleepy-v0", "label": "sleepy"}],
+        "imports": ["banditlab.testing.fault_injection"], "n_seeds": 2, "run_length": 50})
+    out = tmp_path / "res"
+    with pytest.raises(BanditlabError, match="env 'banditlab/Bernoulli-v0' with agent 'sleepy' "
+                                             "has no fused path") as info:
+        run_experiment(exp, out, backend="kernel", progress=False)
+    assert str(info.value).startswith("backend: ") and len(str(info.value).splitlines()) == 1
+    assert not out.exists()  # nothing ran, nothing was written
+    assert run_experiment(exp, out, backend="auto", progress=False).n_ran == 4
+
+
+def test_progress_bar_without_ipywidgets_is_plain_tqdm(monkeypatch):
+    import importlib.util
+
+    import tqdm.std
+
+    from banditlab import harness
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ipywidgets" else real(name, *a))
+    assert harness._tqdm() is tqdm.std.tqdm
+
+
+def test_notebook_shows_progress_without_warnings(tmp_path, monkeypatch):
+    """A notebook running an experiment with a progress bar, executed by the README's command."""
+    import shutil
+
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from banditlab.experiment import AgentConfig, EnvConfig, Experiment\n"
+        "from banditlab.harness import run_experiment\n"
+        "exp = Experiment([EnvConfig('banditlab/Bernoulli-v0')], [AgentConfig('UCB1-v0')],\n"
+        "                 n_seeds=2, run_length=50, name='progress')\n"
+        f"print(run_experiment(exp, {str(tmp_path / 'res')!r}, n_jobs=1, progress=True))\n")]
+    path = tmp_path / "progress.ipynb"
+    nbformat.write(nb, path)
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    if shutil.which("jupyter") and importlib_available("nbconvert"):
+        subprocess.run(["jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
+                        str(path)], check=True, capture_output=True, cwd=tmp_path)
+        done = nbformat.read(path, as_version=4)
+    else:
+        from nbclient import NotebookClient
+
+        done = nb
+        NotebookClient(done, timeout=600, kernel_name="python3").execute()
+    outputs = done.cells[0].outputs
+    text = "".join(o.get("text", "") for o in outputs) + json.dumps(
+        [o.get("data", {}) for o in outputs])
+    assert "error" not in {o.output_type for o in outputs}, outputs
+    assert "IProgress" not in text and "TqdmWarning" not in text, text
+    assert "2/2" in text  # the bar itself (text or widget) reached the end
+    assert "ran 2, skipped 0" in text
+
+
+def importlib_available(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None

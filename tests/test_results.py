@@ -116,3 +116,251 @@ def test_kill_midway_then_rerun_runs_only_missing_tasks(tmp_path):
     # The killed run used the Python loop, the rerun and the clean run the fused loop:
     # the tables are identical all the same.
     assert load_results(out).to_frame().equals(load_results(clean).to_frame())
+
+
+# --------------------------------------------------------------------------- experiment identity
+EDITABLE = """
+name = "edited"
+n_seeds = 2
+root_seed = 4
+run_length = 2000
+checkpoints = [500, 1000, 2000]
+
+[[envs]]
+id = "banditlab/Bernoulli-v0"
+
+[[agents]]
+id = "UCB1-v0"
+label = "UCB"
+
+[[agents]]
+id = "Uniform-v0"
+"""
+
+
+def _load(tmp_path, text, name="e.toml"):
+    from banditlab.experiment import load_experiment
+
+    path = tmp_path / name
+    path.write_text(text)
+    return load_experiment(path)
+
+
+def test_changed_experiment_into_the_same_dir_is_refused_in_one_line(tmp_path, capsys):
+    """The edit-and-rerun scenario: a shorter horizon, then a renamed label, into one --out."""
+    from banditlab.cli import main
+
+    out = tmp_path / "res"
+    exp_file = tmp_path / "e.toml"
+    exp_file.write_text(EDITABLE)
+    assert main(["run", str(exp_file), "--out", str(out), "-j", "1", "--no-progress",
+                 "--no-plot"]) == 0
+    before = load_results(out).to_frame()
+    capsys.readouterr()
+    for edited in (EDITABLE.replace("run_length = 2000", "run_length = 1000")
+                   .replace("2000]", "1000]"),
+                   EDITABLE.replace('label = "UCB"', 'label = "UCB1 (alpha=2)"')):
+        exp_file.write_text(edited)
+        assert main(["run", str(exp_file), "--out", str(out), "-j", "1", "--no-progress"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1, err
+        assert "holds results of a different experiment" in err and "--new-run" in err
+        # Nothing ran, nothing was deleted, the frame is exactly the old experiment's.
+        assert load_results(out).to_frame().equals(before)
+        assert not (out / "run-2").exists()
+    assert set(before.t) == {500, 1000, 2000} and set(before.agent_label) == {"UCB", "Uniform-v0"}
+
+
+def test_new_run_writes_a_changed_experiment_into_a_fresh_subdirectory(tmp_path):
+    out = tmp_path / "res"
+    first = _load(tmp_path, EDITABLE)
+    run_experiment(first, out, progress=False)
+    old = load_results(out).to_frame()
+    shorter = _load(tmp_path, EDITABLE.replace("run_length = 2000", "run_length = 1000")
+                    .replace("2000]", "1000]"), "f.toml")
+    summary = run_experiment(shorter, out, progress=False, new_run=True)
+    assert summary.results_dir == out / "run-2" and summary.n_ran == 4
+    new = load_results(out / "run-2").to_frame()
+    assert new.t.max() == 1000 and new.groupby("run_id").t.max().eq(1000).all()
+    assert load_results(out).to_frame().equals(old)  # old results untouched, never mixed
+    # The same changed experiment again finds its sub-directory and resumes there.
+    again = run_experiment(shorter, out, progress=False, new_run=True)
+    assert again.results_dir == out / "run-2" and again.n_ran == 0 and again.n_skipped == 4
+    # A third variant gets run-3; the top directory still accepts the original experiment.
+    renamed = _load(tmp_path, EDITABLE.replace('label = "UCB"', 'label = "ucb"'), "g.toml")
+    assert run_experiment(renamed, out, progress=False, new_run=True).results_dir == (
+        out / "run-3")
+    assert run_experiment(first, out, progress=False).n_skipped == 4
+
+
+def test_extending_reuses_and_a_subset_shows_only_its_tasks(tmp_path):
+    out = tmp_path / "res"
+    base = _load(tmp_path, EDITABLE)
+    run_experiment(base, out, progress=False)
+    more = _load(tmp_path, EDITABLE.replace("n_seeds = 2", "n_seeds = 3")
+                 + '\n[[agents]]\nid = "EpsilonGreedy-v0"\n', "more.toml")
+    s = run_experiment(more, out, progress=False)
+    assert (s.n_skipped, s.n_ran) == (4, 5)
+    assert len(load_results(out)) == 9
+    # A subset (fewer seeds) reuses the directory; loading shows the current experiment only.
+    fewer = _load(tmp_path, EDITABLE.replace("n_seeds = 2", "n_seeds = 1"), "fewer.toml")
+    s = run_experiment(fewer, out, progress=False)
+    assert (s.n_skipped, s.n_ran) == (2, 0)
+    frame = load_results(out).to_frame()
+    assert set(frame.seed_index) == {0} and set(frame.agent_label) == {"UCB", "Uniform-v0"}
+    assert len(load_results(out, all_tasks=True)) == 9
+    records = ResultStore(out).experiments()
+    assert [r["generation"] for r in records] == [1, 2, 3]
+    assert [r["n_tasks"] for r in records] == [4, 9, 2]
+    import json
+
+    lines = [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines()]
+    assert {e["experiment"] for e in lines} == {records[0]["experiment"],
+                                                records[1]["experiment"]}
+
+
+def test_plot_and_rerun_follow_the_current_experiment(tmp_path, capsys):
+    from banditlab.cli import main
+
+    out = tmp_path / "res"
+    run_experiment(_load(tmp_path, EDITABLE), out, progress=False)
+    old_ids = set(load_results(out).entries)
+    fewer = _load(tmp_path, EDITABLE.replace("n_seeds = 2", "n_seeds = 1"), "fewer.toml")
+    run_experiment(fewer, out, progress=False)
+    gone = sorted(old_ids - set(load_results(out).entries))[0]
+    capsys.readouterr()
+    assert main(["rerun", gone[:12], "--results", str(out)]) == 2
+    assert "earlier experiment" in capsys.readouterr().err
+    assert main(["rerun", gone[:12], "--results", str(out), "--all"]) == 0
+    assert "identical" in capsys.readouterr().out
+    assert main(["plot", str(out), "--all", "--out", str(tmp_path / "all.png")]) == 0
+
+
+def test_legacy_directory_without_experiment_records_still_loads(tmp_path):
+    out = tmp_path / "res"
+    exp = _load(tmp_path, EDITABLE)
+    run_experiment(exp, out, progress=False)
+    (out / "experiments.jsonl").unlink()
+    assert len(load_results(out)) == 4  # everything counts as current
+    s = run_experiment(exp, out, progress=False)
+    assert s.n_skipped == 4
+    changed = _load(tmp_path, EDITABLE.replace("root_seed = 4", "root_seed = 5"), "f.toml")
+    from banditlab.core import BanditlabError
+
+    with pytest.raises(BanditlabError, match="different experiment"):
+        run_experiment(changed, out, progress=False)
+
+
+# --------------------------------------------------------------------------- small but real
+def test_files_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        exp = Experiment([EnvConfig("banditlab/Bernoulli-v0")], [AgentConfig("UCB1-v0")],
+                         n_seeds=1, run_length=50)
+        run_experiment(exp, tmp_path / "a", progress=False)
+        os.umask(0o077)
+        run_experiment(exp, tmp_path / "b", progress=False)
+    finally:
+        os.umask(old)
+    for root, mode in ((tmp_path / "a", 0o644), (tmp_path / "b", 0o600)):
+        files = [root / "manifest.jsonl", root / "experiments.jsonl",
+                 *(root / "tasks").glob("*.parquet")]
+        assert len(files) == 3
+        for f in files:
+            assert f.stat().st_mode & 0o777 == mode, (f, oct(f.stat().st_mode))
+
+
+def test_torn_manifest_line_in_the_middle_is_named_in_a_warning(tmp_path):
+    exp = Experiment([EnvConfig("banditlab/Bernoulli-v0")], [AgentConfig("UCB1-v0")],
+                     n_seeds=3, run_length=100)
+    run_experiment(exp, tmp_path, progress=False)
+    manifest = tmp_path / "manifest.jsonl"
+    lines = manifest.read_text().splitlines()
+    lines[1] = lines[1][: len(lines[1]) // 2]
+    manifest.write_text("\n".join(lines) + "\n")
+    with pytest.warns(UserWarning, match=r"manifest.jsonl line 2 is torn"):
+        assert len(load_results(tmp_path)) == 2
+    # A torn *last* line (a crash mid-append) is ignored quietly, and cut by the next append.
+    manifest.write_text("\n".join(lines[:1] + lines[2:]) + '\n{"task_id": "x", "sta')
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(ResultStore(tmp_path).committed()) == 2
+    with pytest.warns(UserWarning, match="incomplete line"):
+        summary = run_experiment(exp, tmp_path, progress=False)
+    assert summary.n_ran == 1
+    assert all(line.startswith("{") and line.endswith("}")
+               for line in manifest.read_text().splitlines())
+
+
+def test_missing_results_directory_messages(tmp_path, capsys):
+    from banditlab.cli import main
+    from banditlab.core import BanditlabError
+
+    missing = tmp_path / "nope"
+    with pytest.raises(BanditlabError, match="results_dir: .* does not exist"):
+        load_results(missing)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BanditlabError, match="holds no banditlab results"):
+        load_results(tmp_path / "empty")
+    for argv in (["plot", str(missing)], ["rerun", "abc", "--results", str(missing)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "does not exist" in err, err
+
+
+def test_manifest_records_imports(tmp_path):
+    import json
+
+    exp = Experiment.from_dict({"envs": [{"id": "banditlab/Bernoulli-v0"}],
+                                "agents": [{"id": "testing/Sleepy-v0",
+                                            "kwargs": {"sleep_s": 0.0}}],
+                                "n_seeds": 1, "run_length": 30,
+                                "imports": ["banditlab.testing.fault_injection"]})
+    run_experiment(exp, tmp_path, progress=False)
+    (entry,) = [json.loads(x) for x in (tmp_path / "manifest.jsonl").read_text().splitlines()]
+    assert entry["imports"] == ["banditlab.testing.fault_injection"]
+    assert ResultStore(tmp_path).experiments()[0]["imports"] == entry["imports"]
+
+
+def _start_cli_run(exp_file, out, cwd):
+    return subprocess.Popen(_cli("run", str(exp_file), "--out", str(out), "-j", "1",
+                                 "--no-progress", "--no-plot"),
+                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_concurrent_runs_into_one_directory_do_no_double_work(tmp_path):
+    exp_file = tmp_path / "slow.toml"
+    exp_file.write_text("""
+name = "sleepy"
+n_seeds = 6
+run_length = 3000
+imports = ["banditlab.testing.fault_injection"]
+[[envs]]
+id = "banditlab/Bernoulli-v0"
+[[agents]]
+id = "testing/Sleepy-v0"
+kwargs = { sleep_s = 0.05, every = 100 }
+""")  # 1.5 s per task: the second run starts while the first is busy
+    out = tmp_path / "res"
+    first = _start_cli_run(exp_file, out, tmp_path)
+    manifest = out / "manifest.jsonl"
+    deadline = time.time() + 120
+    while not (manifest.exists() and manifest.read_text().count("\n") >= 1):
+        assert first.poll() is None and time.time() < deadline, first.communicate()
+        time.sleep(0.05)
+    second = _start_cli_run(exp_file, out, tmp_path)  # while the first holds the lock
+    out2, err2 = second.communicate(timeout=120)
+    out1, err1 = first.communicate(timeout=300)
+    assert first.returncode == 0, err1
+    assert second.returncode == 2 and len(err2.strip().splitlines()) == 1, err2
+    assert "another banditlab run (pid" in err2 and "is writing to" in err2
+    import json
+
+    ids = [json.loads(x)["task_id"] for x in manifest.read_text().splitlines()]
+    assert len(ids) == len(set(ids)) == 6  # every task exactly once
+    third = subprocess.run(_cli("run", str(exp_file), "--out", str(out), "-j", "1",
+                                "--no-progress", "--no-plot"),
+                           cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert "ran 0, skipped 6" in third.stdout  # the lock was released
