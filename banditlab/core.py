@@ -8,8 +8,8 @@ Vocabulary (shared by every family):
 
 * **Reward is what agents maximise.** Loss-framed problems return
   ``reward = -loss`` and report ``info["loss"]``.
-* **``info`` is for the harness only.** Agents never receive it.
-* **Ground truth lives in ``env.unwrapped.oracle``** (an :class:`Oracle`), which
+* ``info`` **is for the harness only.** Agents never receive it.
+* **Ground truth lives in** ``env.unwrapped.oracle`` (an :class:`Oracle`), which
   agents never see.
 * **Two run kinds**: ``"continuing"`` (one Gymnasium episode is one run; the env
   truncates exactly at ``run_length`` and never terminates) and ``"episodic"``
@@ -64,7 +64,7 @@ __all__ = [
 INFO_T = "t"
 """Steps completed in the run (continuing) or in the episode (episodic), after this step."""
 INFO_EPISODE = "episode_index"
-"""Index of the current episode (episodic envs only), from 0 (not ``"episode"``: reserved)."""
+"""Index of the current episode (episodic envs only), from 0 (``"episode"`` is reserved)."""
 INFO_EXPECTED_REWARD = "expected_reward"
 """Noise-free reward of the action taken, given everything fixed before the action."""
 INFO_OPTIMAL_EXPECTED_REWARD = "optimal_expected_reward"
@@ -86,7 +86,7 @@ RESERVED_INFO_KEYS = ("episode", "_episode", "final_obs", "final_info", "final_o
 ``final_obs``/``final_info`` (``final_observation`` before Gymnasium 1.0) and a boolean
 ``_<key>`` beside every batched key (:data:`RESERVED_INFO_PREFIX`)."""
 RESERVED_INFO_PREFIX = "_"
-"""Prefix of the per-key masks vector envs add to ``info``: no env key may start with it."""
+"""Prefix of the per-key masks vector envs add to ``info``; no env key may start with it."""
 
 RUN_KINDS = ("continuing", "episodic")
 

@@ -370,7 +370,7 @@ class SGBS(ActiveAgent):
     contradicts its own sign on about 24 % of the queried questions (15 % on average over
     the table), and SGBS identifies only ≈ 0.50 of the 100 persons at T = 20 against 0.42 for
     uniform querying (β ∈ [0.05, 0.4] makes no difference). We therefore let a hypothesis
-    *abstain* at x when |p_{h,x} − ½| < ``margin``: it is counted in neither w⁺ nor w⁻ and its
+    *abstain* at x when ``|p_{h,x} − ½| < margin``: it is counted in neither w⁺ nor w⁻ and its
     weight is multiplied by √(β(1−β)) whatever the answer (neutral between agreeing and
     disagreeing). With the default margin 0.3 (73 % of the entries are confident) the
     contradiction rate on queried questions falls to ≈ 10 % and the identification rate at
@@ -389,7 +389,7 @@ class SGBS(ActiveAgent):
     Args:
         beta: Assumed noise rate in (0, 1/2), or None (default): for ``table`` the
             data-derived noise rate of the confident entries, mean of min(p, 1−p) over the
-            entries with |p − ½| ≥ margin (≈ 0.085 on the shipped 20 Questions table, clipped to
+            entries with ``|p − ½| ≥ margin`` (≈ 0.085 on the shipped 20 Questions table, clipped to
             [0.01, 0.45]); for ``thresholds`` 0.3.
         margin: Abstention margin in [0, 1/2), or None (default): 0.3 for ``table``, 0 for
             ``thresholds``.
@@ -552,7 +552,7 @@ class InfoGainGreedy(ActiveAgent):
 class SequentialHalving(ActiveAgent):
     """Sequential halving (Karnin, Koren & Somekh 2013) for fixed-budget best-arm identification.
 
-    ⌈log2 n⌉ rounds; round r pulls each surviving arm ⌊T / (|S_r| ⌈log2 n⌉)⌋ times (at least
+    ⌈log2 n⌉ rounds; round r pulls each surviving arm ``⌊T / (|S_r| ⌈log2 n⌉)⌋`` times (at least
     once while budget remains), then keeps the better half by cumulative empirical mean
     (a small deviation from the original, which uses only the round's fresh samples).
     Leftover budget goes round robin to the last survivors; the decision is their best mean.

@@ -147,9 +147,9 @@ def masked_choice(logits, lo, hi, sample, rng):
 
 
 ARCH_FLAT = 0
-"""Architecture code: one MLP over the whole ``stats`` observation, n_q + n_h outputs."""
+"""Architecture code of one MLP over the whole ``stats`` observation, n_q + n_h outputs."""
 ARCH_ARMS = 1
-"""Architecture code: one MLP shared by all arms over per-arm features, one output [I]."""
+"""Architecture code of one MLP shared by all arms over per-arm features, one output [I]."""
 ARCHES = {"flat": ARCH_FLAT, "arms": ARCH_ARMS}
 N_ARM_FEATURES = 8
 """Width of the per-arm feature vector of the ``arms`` architecture (see :func:`arm_features`)."""

@@ -32,7 +32,7 @@ SEA_TAGS = {
 """Tags of every SEA agent (continuous actions, checked on ``SEAQuadratic-v0``)."""
 
 SEA_ORACLE_TAGS = {**SEA_TAGS, "oracle": True, "needs_oracle": True}
-"""Tags of the SEA oracle agents: they take the env's live oracle as the ``oracle``
+"""Tags of the SEA oracle agents, which take the env's live oracle as the ``oracle``
 hyperparameter and are built through ``SEAOracle.benchmark_policies()``."""
 
 POSITIVE = Interval("real", 0, None, closed="neither")

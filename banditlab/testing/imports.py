@@ -32,7 +32,7 @@ __all__ = ["ALLOWED_EDGES", "ImportGraph", "import_graph", "find_cycles", "main"
 #: located separately from ``banditlab/`` itself.
 ROOT_PACKAGES = ("banditlab", "banditlab.envs", "banditlab.agents")
 
-#: Edges exempt from the no-cycle rule: registration loading (see the module docstring).
+#: Edges exempt from the no-cycle rule (registration loading, see the module docstring).
 ALLOWED_EDGES = frozenset({
     ("banditlab.registry", "banditlab.envs"),
     ("banditlab.registry", "banditlab.agents"),

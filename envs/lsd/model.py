@@ -36,7 +36,7 @@ __all__ = [
 
 #: Observation encodings; the kernels take the index (``enc``) into this tuple.
 OBS_ENCODINGS = ("signed_played_positive", "signed_played_negative", "delay")
-#: Initial states: every arm idle ``tau_max`` rounds, or every arm as if just played.
+#: Initial states (every arm idle ``tau_max`` rounds, or every arm as if just played).
 INIT_STATES = ("idle_max", "all_delay_one")
 
 

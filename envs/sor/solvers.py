@@ -68,7 +68,8 @@ __all__ = [
 ]
 
 SSOR_ORDERS = ("upper_first", "lower_first")
-#: Integer code of each SSOR factor order passed to the kernels ("none": no preconditioner).
+#: Integer code of each SSOR factor order passed to the kernels ("none" means no
+#: preconditioner).
 ORDER_CODE = {"upper_first": 0, "lower_first": 1, "none": 2}
 
 #: SOR/SSOR relaxation parameter: the open interval (0, 2).
