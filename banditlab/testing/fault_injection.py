@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import time
 
-import gymnasium as gym
 import numpy as np
 
-from banditlab.core import Agent, BanditlabError
+from banditlab.core import Agent
 from banditlab.registry import register_agent
+from banditlab.validation import Interval, require_discrete_actions
 
 __all__ = ["ExplodingAgent", "SleepyUniform"]
 
@@ -28,16 +28,15 @@ class ExplodingAgent(Agent):
     """
 
     _tags = {"learns": False, "families": ("classic",)}
+    _parameter_constraints = {"fail_at": Interval("int", 1)}
 
     def __init__(self, fail_at: int = 10, fail_seed: int = 1):
         self.fail_at = fail_at
         self.fail_seed = fail_seed
 
     def _validate_params(self, action_space, observation_space) -> None:
-        if not isinstance(action_space, gym.spaces.Discrete):
-            raise BanditlabError("action_space: needs Discrete actions")
-        if not isinstance(self.fail_at, int) or self.fail_at < 1:
-            raise BanditlabError(f"fail_at: expected an integer >= 1, got {self.fail_at!r}")
+        super()._validate_params(action_space, observation_space)
+        require_discrete_actions(action_space)
 
     def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
         """Start counting rounds."""
@@ -66,13 +65,19 @@ class SleepyUniform(Agent):
     """
 
     _tags = {"learns": False, "families": ("classic",)}
+    _parameter_constraints = {"sleep_s": Interval("real", 0), "every": Interval("int", 1)}
 
     def __init__(self, sleep_s: float = 0.01, every: int = 100):
         self.sleep_s = sleep_s
         self.every = every
 
+    def _validate_params(self, action_space, observation_space) -> None:
+        super()._validate_params(action_space, observation_space)
+        require_discrete_actions(action_space)
+
     def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
-        """Seed the generator."""
+        """Validate and seed the generator."""
+        self._validate_params(action_space, observation_space)
         self.rng_ = np.random.default_rng(seed)
         self.n_ = int(action_space.n)
         self.t_ = 0
