@@ -34,14 +34,23 @@ workers need banditlab installed in the same version.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
 from banditlab.core import BanditlabError
 from banditlab.experiment import Task, import_modules
+from banditlab.interrupts import (
+    RunInterrupted,
+    TaskInterrupted,
+    interrupt_guard,
+    stop_requested,
+    worker_init,
+)
 from banditlab.loops import run_task
 
 __all__ = [
@@ -85,8 +94,12 @@ def run_unit(tasks: Sequence[Task], backend: str) -> list[Outcome]:
                  if os.path.isdir(d)]  # a Dask worker may not have the client's directories
         import_modules(modules, paths)
     for task in tasks:
+        if stop_requested():  # Ctrl-C: the unit returns the tasks finished so far
+            break
         try:
             out.append(("ok", run_task(task, backend)))
+        except TaskInterrupted:
+            break
         except Exception as exc:  # noqa: BLE001 - recorded in the manifest, sweep continues
             out.append(("error", (task, f"{type(exc).__name__}: {exc}", traceback.format_exc())))
     return out
@@ -133,45 +146,118 @@ class SerialExecutor:
     n_workers = 1
 
     def __call__(self, units: Sequence[Sequence[Task]], backend: str, commit: Commit) -> None:
-        """Run and commit each unit in order."""
+        """Run and commit each unit in order.
+
+        Raises:
+            RunInterrupted: After committing the tasks finished before a Ctrl-C.
+        """
         for unit in units:
             commit(run_unit(unit, backend))
+            if stop_requested():
+                raise RunInterrupted()
 
 
 class ProcessExecutor:
-    """Runs units in local worker processes.
+    """Runs units in local worker processes and in the calling process.
+
+    ``n_workers`` processes work: the calling process and ``n_workers - 1`` pool
+    workers. Units are queued to the pool in order; while workers start (a new
+    pool imports banditlab first) and whenever it is idle, the calling process
+    takes the last unit still queued and runs it itself. A sweep too small to
+    repay starting workers therefore runs at the speed of a serial run, and a
+    large one uses every worker: ``-j N`` is not slower than ``-j 1``.
 
     Workers fork from a ``forkserver`` process that has imported banditlab, the
     built-in registrations and ``preload`` once (fast start, no threads inherited
-    from the calling process).
+    from the calling process). The pool is kept for later calls in this process
+    with the same size and ``preload``, and shut down at exit. Workers die with the
+    calling process, even when it is killed (:func:`banditlab.interrupts.worker_init`).
 
     Args:
-        n_workers: Worker processes.
+        n_workers: Processes working on units, the calling process included (>= 2).
         preload: Further modules the server imports (an experiment's ``imports``).
     """
+
+    _pools: dict[tuple[int, tuple[str, ...]], ProcessPoolExecutor] = {}
 
     def __init__(self, n_workers: int, preload: Sequence[str] = ()):
         self.n_workers = n_workers
         self.preload = tuple(preload)
+        self._pool: ProcessPoolExecutor | None = None
 
-    def __call__(self, units: Sequence[Sequence[Task]], backend: str, commit: Commit) -> None:
-        """Submit every unit to the pool and commit outcomes as units complete."""
+    def _get_pool(self) -> ProcessPoolExecutor:
         import multiprocessing as mp
 
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["banditlab.execution", "banditlab.envs",
-                                    "banditlab.agents", *self.preload])
-        pool = ProcessPoolExecutor(max_workers=self.n_workers, mp_context=ctx)
+        key = (self.n_workers - 1, self.preload)
+        pool = self._pools.get(key)
+        if pool is None or getattr(pool, "_broken", False) or getattr(pool, "_shutdown_thread",
+                                                                        False):
+            ctx = mp.get_context("forkserver")
+            ctx.set_forkserver_preload(["banditlab.execution", "banditlab.envs",
+                                        "banditlab.agents", *self.preload])
+            pool = ProcessPoolExecutor(max_workers=max(1, self.n_workers - 1), mp_context=ctx,
+                                       initializer=worker_init, initargs=(os.getpid(),))
+            self._pools[key] = pool
+        return pool
+
+    def worker_pids(self) -> list[int]:
+        """Pids of the live worker processes (Ctrl-C is forwarded to them)."""
+        pool = self._pool
+        procs = getattr(pool, "_processes", None) or {}
+        return [p.pid for p in list(procs.values()) if p.pid is not None]
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        for key, p in list(self._pools.items()):
+            if p is pool:
+                del self._pools[key]
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(Exception):
+                proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def __call__(self, units: Sequence[Sequence[Task]], backend: str, commit: Commit) -> None:
+        """Run every unit in the pool or in this process; commit outcomes as units complete.
+
+        Raises:
+            RunInterrupted: After a Ctrl-C, once the running units have returned the
+                tasks they finished (units not started are cancelled).
+        """
+        pool = self._pool = self._get_pool()
         try:
             futures = [pool.submit(run_unit, unit, backend) for unit in units]
-            for fut in as_completed(futures):
-                commit(fut.result())
+            pending = set(futures)
+            unit_of = dict(zip(futures, units, strict=True))
+            stealable = list(futures)  # the calling process takes units from the end
+            cancelled = False
+            while pending:
+                finished = {f for f in pending if f.done()}
+                for fut in finished:
+                    if not fut.cancelled():
+                        commit(fut.result())
+                pending -= finished
+                if stop_requested():
+                    if not cancelled:
+                        for fut in pending:
+                            fut.cancel()
+                        cancelled = True
+                elif stealable:
+                    fut = stealable.pop()
+                    if fut.cancel():  # still queued: run it here
+                        pending.discard(fut)
+                        commit(run_unit(unit_of[fut], backend))
+                        if stop_requested():
+                            continue
+                    continue
+                if pending:
+                    wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            if cancelled or stop_requested():
+                raise RunInterrupted()
         except BaseException:
-            # A failed commit (disk full) or an interrupt: units not started yet are
-            # dropped instead of being run for nothing.
-            pool.shutdown(wait=True, cancel_futures=True)
+            # An interrupt (the workers' stop flags are set), a failed commit (disk
+            # full), a second Ctrl-C or a broken pool: stop the workers at once and
+            # start a new pool next time; nothing half-written stays (atomic store).
+            self._discard(pool)
             raise
-        pool.shutdown(wait=True)
 
 
 class DaskExecutor:
@@ -228,18 +314,28 @@ def run_units_dask(
         commit: Called in the client with each unit's outcomes (writes the task store).
         retries: Extra attempts of a unit whose worker failed.
     """
-    from distributed import as_completed as dask_as_completed
+    from distributed import wait as dask_wait
 
     client, owned = _dask_client(scheduler)
     try:
-        futures = [
+        pending = {
             client.submit(run_unit, list(unit), backend, retries=retries, pure=False,
                           key=f"banditlab-unit-{unit[0].task_id}-{len(unit)}")
             for unit in units
             if unit
-        ]
-        for future in dask_as_completed(futures):
-            commit(future.result())
+        }
+        while pending:
+            if stop_requested():
+                # Units already returned are committed; the others are cancelled on the
+                # cluster and recomputed on resume (same seeds, same results).
+                client.cancel(list(pending))
+                raise RunInterrupted()
+            try:
+                done, pending = dask_wait(pending, timeout=0.25, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                continue
+            for future in done:
+                commit(future.result())
     finally:
         if owned:
             client.close()
@@ -285,4 +381,13 @@ def execute_tasks(
         preload: Modules local workers import first.
     """
     executor = make_executor(n_jobs, scheduler, preload, n_tasks=len(tasks))
-    executor(work_units(tasks, executor.n_workers), backend, commit)
+    with interrupt_guard(forward=getattr(executor, "worker_pids", None)):
+        executor(work_units(tasks, executor.n_workers), backend, commit)
+
+
+@atexit.register
+def _shutdown_pools() -> None:
+    for pool in list(ProcessExecutor._pools.values()):
+        with contextlib.suppress(Exception):
+            pool.shutdown(wait=True, cancel_futures=True)
+    ProcessExecutor._pools.clear()

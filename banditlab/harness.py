@@ -35,6 +35,7 @@ from typing import Any
 from banditlab.core import BanditlabError
 from banditlab.execution import Outcome, execute_tasks
 from banditlab.experiment import AgentConfig, EnvConfig, Experiment
+from banditlab.interrupts import RunInterrupted
 from banditlab.loops import BACKENDS, fused_path_available, run, run_task
 from banditlab.results import ResultStore, load_results
 
@@ -99,6 +100,8 @@ def run_experiment(
         A :class:`RunSummary`.
 
     Raises:
+        RunInterrupted: On Ctrl-C, after committing every task that finished (a
+            ``KeyboardInterrupt`` saying how many tasks are saved; rerun to resume).
         BanditlabError: One line, before any task runs, for a bad argument, a backend
             that cannot run some pair, an unusable results directory, another run
             holding its lock, or a different experiment in it; during the run, for a
@@ -133,31 +136,33 @@ def run_experiment(
                       dynamic_ncols=True)
 
         def commit(outcomes: list[Outcome]) -> None:
+            # One file for the unit's finished tasks, then one manifest line per task.
             nonlocal n_ran
-            for status, payload in outcomes:
-                run_id = payload.run_id if status == "ok" else payload[0].run_id
-                try:
-                    if status == "ok":
-                        store.write(payload)
-                        n_ran += 1
-                    else:
-                        task, msg, tb = payload
-                        store.write_error(task.metadata(), msg, tb)
-                        errors.append((task.run_id, msg))
-                except OSError as exc:
-                    n_ok = len(done) + n_ran
-                    raise BanditlabError(
-                        f"results_dir: writing task {run_id!r} to {str(store.root)!r} failed "
-                        f"({_strerror(exc)}); the {n_ok} tasks committed before it are intact: "
-                        "fix the directory (free space) and run again to continue"
-                    ) from None
-                bar.update(1)
+            oks = [payload for status, payload in outcomes if status == "ok"]
+            failed = [payload for status, payload in outcomes if status != "ok"]
+            try:
+                store.write_many(oks)
+                n_ran += len(oks)
+                bar.update(len(oks))
+                for task, msg, tb in failed:
+                    store.write_error(task.metadata(), msg, tb)
+                    errors.append((task.run_id, msg))
+                    bar.update(1)
+            except OSError as exc:
+                n_ok = len(done) + n_ran
+                raise BanditlabError(
+                    f"results_dir: writing {len(outcomes)} task(s) to {str(store.root)!r} "
+                    f"failed ({_strerror(exc)}); the {n_ok} tasks committed before them are "
+                    "intact: fix the directory (free space) and run again to continue"
+                ) from None
 
         try:
             # No ``preload`` of the experiment's imports into the forkserver (it would import
             # them with the current directory on sys.path): each worker imports them through
             # ``import_modules`` in ``run_unit``, like this process did.
             execute_tasks(todo, commit, backend=backend, n_jobs=n_jobs, scheduler=scheduler)
+        except RunInterrupted:
+            raise RunInterrupted(len(done) + n_ran, len(tasks), str(store.root)) from None
         finally:
             bar.close()
     return RunSummary(store.root, len(tasks), len(tasks) - len(todo), n_ran, errors,
@@ -194,7 +199,8 @@ def _check_kernel_backend(experiment: Experiment) -> None:
             if not fused_path_available(env, agent):
                 env.close()
                 raise BanditlabError(
-                    f"backend: 'kernel' needs a continuing KernelEnv and a KernelAgent, but env "
+                    "backend: 'kernel' needs a continuing KernelEnv (or an episodic env with "
+                    "an episodic kernel) and a KernelAgent, but env "
                     f"{e.display!r} with agent {a.display!r} has no fused path (use --backend "
                     "auto, which falls back to the Gymnasium loop, or python)"
                 )
@@ -252,7 +258,8 @@ def run_many(
 
     Args:
         envs: Env ids or ``(id, kwargs)`` pairs.
-        agents: Agent ids, ``(id, kwargs)`` pairs or ``(id, kwargs, label)`` triples.
+        agents: Agent ids, ``(id, kwargs)`` pairs or ``(id, kwargs, label)`` triples (a
+            label must start with the agent's own :meth:`~banditlab.core.Agent.label`).
         n_seeds: Runs per pair.
         root_seed: Root entropy.
         run_length: Optional override of every env's run length.

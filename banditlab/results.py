@@ -4,17 +4,19 @@ On disk (schema version :data:`SCHEMA_VERSION`)::
 
     <results_dir>/
         manifest.jsonl              one JSON line per committed (or failed) task
-        tasks/<task_id>.parquet     the task's curves, long form
+        tasks/<name>.parquet        curves of the tasks of one work unit, long form
         experiments.jsonl           one JSON line per experiment run into the directory
         .lock                       held (``flock``) by the run writing the directory
         run-<k>/                    only with ``new_run``: a changed experiment's own directory
 
-Each task file has the columns ``task_id`` (string), ``t`` (int64), ``metric``
-(string) and ``value`` (float64): one row per (checkpoint, metric). It is
-written to a temporary name and renamed (atomic), then a manifest line carrying
-the task's metadata and the file's SHA-256 is appended and flushed: that line
-is the commit marker. A task without a valid manifest line, or whose file is
-missing or fails its checksum, is not committed; it is reported on load and
+Each task file holds the tasks of one work unit (a single task's file is named
+after its task id), with the columns ``task_id`` (string), ``t`` (int64),
+``metric`` (string) and ``value`` (float64): one row per (task, checkpoint,
+metric). It is written to a temporary name and renamed (atomic), then one
+manifest line per task, carrying the task's metadata and the file's SHA-256, is
+appended in one write: a task's line is its commit marker. A task without a
+valid manifest line, or whose file is missing or fails its checksum, is not
+committed; it is reported on load and
 recomputed by the next run, never silently read. Files are created with the
 user's umask (``0644`` under the usual ``022``).
 
@@ -384,21 +386,46 @@ class ResultStore:
             os.close(fd)
 
     def write(self, result: RunResult) -> None:
-        """Write the task file atomically, then commit it with a manifest line."""
+        """Write one task (see :meth:`write_many`)."""
+        self.write_many([result])
+
+    def write_many(self, results: Sequence[RunResult]) -> None:
+        """Write tasks as one Parquet file atomically, then commit each with a manifest line.
+
+        The file is written to a temporary name and renamed; then one manifest line
+        per task (naming the file and its SHA-256) is appended in a single write. A
+        crash before the append leaves an unlisted file (its tasks are recomputed); a
+        torn append commits the tasks whose lines are complete. A work unit of many
+        tasks costs one file, not one per task (see :meth:`Results.to_frame` for
+        reading such files).
+
+        Args:
+            results: Results of distinct tasks.
+        """
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        if not results:
+            return
         self._prepare()
-        cols = result.to_long_arrays()
+        task_ids, ts, metrics, values = [], [], [], []
+        for result in results:
+            cols = result.to_long_arrays()
+            task_ids.append(np.full(len(cols["t"]), result.task_id, dtype=object))
+            ts.append(cols["t"])
+            metrics.append(cols["metric"])
+            values.append(cols["value"])
         table = pa.table(
             {
-                "task_id": pa.array([result.task_id] * len(cols["t"]), pa.string()),
-                "t": pa.array(cols["t"], pa.int64()),
-                "metric": pa.array(cols["metric"].tolist(), pa.string()),
-                "value": pa.array(cols["value"], pa.float64()),
+                "task_id": pa.array(np.concatenate(task_ids), pa.string()),
+                "t": pa.array(np.concatenate(ts), pa.int64()),
+                "metric": pa.array(np.concatenate(metrics), pa.string()),
+                "value": pa.array(np.concatenate(values), pa.float64()),
             }
         )
-        final = self.tasks_dir / f"{result.task_id}.parquet"
+        name = (f"{results[0].task_id}.parquet" if len(results) == 1
+                else f"batch-{uuid.uuid4().hex}.parquet")
+        final = self.tasks_dir / name
         # Created by the writer with mode 0666 & ~umask (mkstemp would force 0600).
         tmp = self.tasks_dir / f".tmp-{os.getpid()}-{uuid.uuid4().hex}.parquet"
         try:
@@ -410,11 +437,16 @@ class ResultStore:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        entry = result.metadata()
-        entry.update(status="ok", file=f"tasks/{final.name}", sha256=_sha256_file(final))
-        if self.experiment_digest is not None:
-            entry["experiment"] = self.experiment_digest
-        self._append(entry)
+        digest = _sha256_file(final)
+        lines = []
+        for result in results:
+            entry = result.metadata()
+            entry.update(status="ok", file=f"tasks/{final.name}", sha256=digest)
+            if self.experiment_digest is not None:
+                entry["experiment"] = self.experiment_digest
+            lines.append(json.dumps(entry, default=_json_default, sort_keys=True,
+                                    allow_nan=True))
+        _append_line(self.manifest_path, "\n".join(lines), self.durable)
 
     def write_error(self, task_meta: Mapping[str, Any], error: str, tb: str) -> None:
         """Record a task that raised (it will be retried by the next run)."""
@@ -525,8 +557,9 @@ class ResultStore:
         """
         return _read_jsonl(self.manifest_path)
 
-    def committed(self, verify: bool = True,
-                  only: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+    def committed(self, verify: bool = True, only: Iterable[str] | None = None,
+                  entries: Sequence[Mapping[str, Any]] | None = None,
+                  ) -> dict[str, dict[str, Any]]:
         """Valid committed tasks by task id (last ok entry wins).
 
         Args:
@@ -534,9 +567,10 @@ class ResultStore:
                 missing or corrupted file is reported with a warning and left
                 out, so the next run recomputes it.
             only: Restrict to these task ids (others are neither read nor verified).
+            entries: The manifest entries, when the caller has read them already.
         """
         ok: dict[str, dict[str, Any]] = {}
-        for e in self.entries():
+        for e in self.entries() if entries is None else entries:
             if e.get("status") == "ok":
                 ok[e["task_id"]] = e
             elif e.get("status") == "error":
@@ -547,20 +581,23 @@ class ResultStore:
         if not verify:
             return ok
         valid = {}
+        digests: dict[str, str | None] = {}  # one check per file (a file holds a unit's tasks)
         for tid, e in ok.items():
-            path = self.root / e["file"]
-            if not path.exists():
-                warnings.warn(f"results: task file {e['file']} is missing; it will be recomputed",
-                              stacklevel=2)
-                continue
-            if _sha256_file(path) != e["sha256"]:
-                warnings.warn(
-                    f"results: task file {e['file']} fails its checksum (corrupted or "
-                    "truncated); it is ignored and will be recomputed",
-                    stacklevel=2,
-                )
-                continue
-            valid[tid] = e
+            name = e["file"]
+            if name not in digests:
+                path = self.root / name
+                digests[name] = _sha256_file(path) if path.exists() else None
+                if digests[name] is None:
+                    warnings.warn(f"results: task file {name} is missing; its tasks will be "
+                                  "recomputed", stacklevel=2)
+                elif digests[name] != e["sha256"]:
+                    warnings.warn(
+                        f"results: task file {name} fails its checksum (corrupted or "
+                        "truncated); its tasks are ignored and will be recomputed",
+                        stacklevel=2,
+                    )
+            if digests[name] is not None and digests[name] == e["sha256"]:
+                valid[tid] = e
         return valid
 
     def errors(self) -> dict[str, dict[str, Any]]:
@@ -612,9 +649,14 @@ class Results:
         root: The results directory.
     """
 
-    def __init__(self, entries: Mapping[str, Mapping[str, Any]], root: Path):
+    def __init__(self, entries: Mapping[str, Mapping[str, Any]], root: Path,
+                 superseded_files: Iterable[str] = (), exact_files: Iterable[str] = ()):
         self.entries = dict(entries)
         self.root = Path(root)
+        self.superseded_files = set(superseded_files)
+        """Files that also hold rows of tasks committed again in another file (``--force``)."""
+        self.exact_files = set(exact_files) - self.superseded_files
+        """Files holding only tasks committed to them (read without a row filter)."""
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -642,7 +684,10 @@ class Results:
         Columns: ``task_id, run_id, env_id, env_label, agent_id, agent_label, seed_index,
         t, metric, value``; sorted by ``env_label, agent_label, seed_index, metric, t``
         (then ``task_id``), so the row order never depends on the order tasks finished.
-        All task files are read in one ``pyarrow.dataset`` call.
+        The task files are read in one ``pyarrow.dataset`` call and the rows are put in
+        order by whole task blocks (each task's rows are stored in ``(metric, t)``
+        order), so loading stays linear in the number of rows
+        (``benchmarks/bench_store.py`` times 10^5 tasks).
         """
         import pandas as pd
         import pyarrow.dataset as ds
@@ -651,34 +696,115 @@ class Results:
             return pd.DataFrame({c: [] for c in FRAME_COLUMNS})
         import pyarrow as pa
 
-        files = [str(self.root / e["file"]) for e in self.entries.values()]
         schema = pa.schema([("task_id", pa.string()), ("t", pa.int64()),
                             ("metric", pa.string()), ("value", pa.float64())])
-        table = ds.dataset(files, format="parquet", schema=schema).to_table()
-        frame = table.to_pandas()
-        meta = pd.DataFrame(
-            [
-                {
-                    "task_id": tid,
-                    "run_id": e["run_id"],
-                    "env_id": e["env_id"],
-                    "env_label": e.get("env_label", e["env_id"]),
-                    "agent_id": e["agent_id"],
-                    "agent_label": e["agent_label"],
-                    "seed_index": int(e["seed_index"]),
-                }
-                for tid, e in self.entries.items()
-            ]
-        )
-        frame = frame.merge(meta, on="task_id", how="left")
-        frame = frame[list(FRAME_COLUMNS)]
-        return frame.sort_values(
-            ["env_label", "agent_label", "seed_index", "metric", "t", "task_id"], kind="stable"
-        ).reset_index(drop=True)
+        by_file: dict[str, list[str]] = {}
+        for tid, e in self.entries.items():
+            by_file.setdefault(e["file"], []).append(tid)
+        # A file holds the tasks of one work unit: keep the rows of tasks committed to
+        # it (it may also hold tasks of another experiment, or tasks rerun since).
+        exact = sorted(f for f in by_file if f in self.exact_files)
+        bulk = sorted(f for f in by_file if f not in self.superseded_files
+                      and f not in self.exact_files)
+        tables = []
+        if exact:
+            tables.append(ds.dataset([str(self.root / f) for f in exact], format="parquet",
+                                     schema=schema).to_table())
+        if bulk:
+            keep = ds.field("task_id").isin(pa.array(list(self.entries), pa.string()))
+            tables.append(ds.dataset([str(self.root / f) for f in bulk], format="parquet",
+                                     schema=schema).to_table(filter=keep))
+        for name in sorted(set(by_file) & self.superseded_files):
+            keep = ds.field("task_id").isin(pa.array(by_file[name], pa.string()))
+            tables.append(ds.dataset(str(self.root / name), format="parquet",
+                                     schema=schema).to_table(filter=keep))
+        table = pa.concat_tables(tables)
+        return _tidy_frame(table, self.entries)
 
     def to_csv(self, path: str | os.PathLike) -> None:
         """Export the tidy frame as CSV."""
         self.to_frame().to_csv(path, index=False)
+
+
+def _tidy_frame(table, entries: Mapping[str, Mapping[str, Any]]):
+    """The sorted tidy frame from the task rows (``task_id, t, metric, value``) and entries."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = list(entries)
+    meta = {
+        "task_id": ids,
+        "run_id": [entries[t]["run_id"] for t in ids],
+        "env_id": [entries[t]["env_id"] for t in ids],
+        "env_label": [entries[t].get("env_label", entries[t]["env_id"]) for t in ids],
+        "agent_id": [entries[t]["agent_id"] for t in ids],
+        "agent_label": [entries[t]["agent_label"] for t in ids],
+    }
+    seed_index = np.array([int(entries[t]["seed_index"]) for t in ids], dtype=np.int64)
+    # Row -> entry index, metric -> rank among the metric names (sorted as Python sorts).
+    row_task = pc.index_in(table["task_id"], value_set=pa.array(ids, pa.string()))
+    row_task = row_task.to_numpy(zero_copy_only=False).astype(np.int64)
+    metric_enc = pc.dictionary_encode(table["metric"]).combine_chunks()
+    names = metric_enc.dictionary.to_pylist()
+    rank_of = np.argsort(np.argsort(np.array(names, dtype=object)))
+    metric_codes = metric_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    row_metric = rank_of[metric_codes] if len(names) else metric_codes
+    row_t = table["t"].to_numpy()
+    # Entry order: (env_label, agent_label, seed_index, task_id).
+    entry_order = np.lexsort((np.array(ids, dtype=object), seed_index,
+                             np.array(meta["agent_label"], dtype=object),
+                             np.array(meta["env_label"], dtype=object)))
+    perm = _block_permutation(row_task, row_metric, row_t, entry_order, meta, seed_index)
+    if perm is None:  # tasks sharing (env, agent, seed) labels, or rows out of order
+        entry_rank = np.empty(len(ids), dtype=np.int64)
+        entry_rank[entry_order] = np.arange(len(ids))
+        group = np.unique(np.stack([np.unique(np.array(meta["env_label"], dtype=object),
+                                              return_inverse=True)[1],
+                                    np.unique(np.array(meta["agent_label"], dtype=object),
+                                              return_inverse=True)[1],
+                                    seed_index]), axis=1, return_inverse=True)[1].ravel()
+        perm = np.lexsort((entry_rank[row_task], row_t, row_metric, group[row_task]))
+    rows = pa.array(row_task[perm])
+    perm = pa.array(perm)
+    columns = {name: pa.array(values, pa.string()).take(rows) for name, values in meta.items()}
+    columns["seed_index"] = pa.array(seed_index).take(rows)
+    columns["t"] = table["t"].take(perm)
+    columns["metric"] = table["metric"].take(perm)
+    columns["value"] = table["value"].take(perm)
+    frame = pa.table({c: columns[c] for c in FRAME_COLUMNS}).to_pandas()
+    return frame if len(frame) else pd.DataFrame({c: [] for c in FRAME_COLUMNS})
+
+
+def _block_permutation(row_task, row_metric, row_t, entry_order, meta, seed_index):
+    """Row order by whole task blocks, or ``None`` when that order is not the sorted one.
+
+    Each task's rows must be one contiguous block, in ``(metric, t)`` order (how tasks
+    are written), and no two tasks may share ``(env_label, agent_label, seed_index)``
+    (otherwise their rows interleave in the sorted frame).
+    """
+    n = row_task.shape[0]
+    if n == 0:
+        return np.arange(0)
+    key = list(zip(meta["env_label"], meta["agent_label"], seed_index.tolist(), strict=True))
+    if len(set(key)) != len(key):
+        return None
+    starts = np.flatnonzero(np.r_[True, row_task[1:] != row_task[:-1]])
+    block_task = row_task[starts]
+    if np.unique(block_task).shape[0] != block_task.shape[0]:
+        return None  # a task's rows are not contiguous
+    same = row_task[1:] == row_task[:-1]
+    ordered = (row_metric[1:] > row_metric[:-1]) | (
+        (row_metric[1:] == row_metric[:-1]) & (row_t[1:] > row_t[:-1]))
+    if not np.all(ordered | ~same):
+        return None
+    lengths = np.diff(np.r_[starts, n])
+    position = np.empty(len(meta["run_id"]), dtype=np.int64)
+    position[entry_order] = np.arange(len(entry_order))
+    order = np.argsort(position[block_task], kind="stable")
+    starts, lengths = starts[order], lengths[order]
+    offsets = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+    return np.arange(n) + offsets
 
 
 def load_results(results_dir: str | os.PathLike, *, verify: bool = True,
@@ -700,7 +826,19 @@ def load_results(results_dir: str | os.PathLike, *, verify: bool = True,
     """
     store = ResultStore.existing(results_dir)
     only = None if all_tasks else store.current_task_ids()
-    return Results(store.committed(verify=verify, only=only), store.root)
+    entries = store.entries()
+    committed = store.committed(verify=verify, only=only, entries=entries)
+    superseded, foreign = set(), set()
+    for e in entries:
+        if e.get("status") != "ok":
+            continue
+        held = committed.get(e["task_id"])
+        if held is None:
+            foreign.add(e["file"])  # holds a task that is not loaded
+        elif held["file"] != e["file"]:
+            superseded.add(e["file"])  # holds an older copy of a loaded task
+    exact = {e["file"] for e in committed.values()} - foreign - superseded
+    return Results(committed, store.root, superseded, exact)
 
 
 def iter_frames(dirs: Iterable[str | os.PathLike]):

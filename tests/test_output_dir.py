@@ -177,7 +177,7 @@ def _clean_frame(tmp_path, exp):
 
 def _check_stopped_then_resumed(out, exp, err, resume, clean):
     assert len(err.splitlines()) == 1, err
-    assert "No space left on device" in err and "committed before it are intact" in err
+    assert "No space left on device" in err and "committed before them are intact" in err
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # committed tasks verify; no torn manifest line
         partial = load_results(out)
@@ -198,7 +198,7 @@ def test_disk_full_during_a_run_stops_with_one_line_and_keeps_committed_tasks(
     """A real small tmpfs (root): the run fills it, stops, and resumes once there is room."""
     if not IS_ROOT:
         pytest.skip("needs a tmpfs (root); the monkeypatched variant below runs everywhere")
-    fs = request.getfixturevalue("tmpfs")("small", "size=160k")
+    fs = request.getfixturevalue("tmpfs")("small", "size=96k")
     exp_path = _exp_file(tmp_path, 50)
     clean = _clean_frame(tmp_path, load_experiment(exp_path))
     out = fs / "res"
@@ -217,22 +217,23 @@ def test_disk_full_simulated_in_the_writer(tmp_path, monkeypatch, capsys):
     exp_path = _exp_file(tmp_path, 50)
     clean = _clean_frame(tmp_path, load_experiment(exp_path))
     out = tmp_path / "res"
-    real_write = ResultStore.write
+    real_write = ResultStore.write_many
     calls = {"n": 0}
 
-    def failing_write(self, result):
+    def failing_write(self, results):
         calls["n"] += 1
-        if calls["n"] > 7:
+        if calls["n"] > 1:  # the second work unit's write
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real_write(self, result)
+        real_write(self, results)
 
-    monkeypatch.setattr(ResultStore, "write", failing_write)
+    monkeypatch.setattr(ResultStore, "write_many", failing_write)
     assert main(["run", str(exp_path), "--out", str(out), "-j", "1", "--no-progress",
                  "--no-plot"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "the 7 tasks committed before it are intact" in err
+    assert "the 25 tasks committed before them are intact" in err  # one unit of 100 / 4
     _check_stopped_then_resumed(out, load_experiment(exp_path), err,
-                                lambda: monkeypatch.setattr(ResultStore, "write", real_write),
+                                lambda: monkeypatch.setattr(ResultStore, "write_many",
+                                                            real_write),
                                 clean)
 
 

@@ -33,7 +33,8 @@ id = "Uniform-v0"
 
 
 def test_frame_schema_and_values(tmp_path):
-    exp = Experiment([EnvConfig("banditlab/Bernoulli-v0")], [AgentConfig("UCB1-v0", {}, "ucb")],
+    exp = Experiment([EnvConfig("banditlab/Bernoulli-v0")],
+                     [AgentConfig("UCB1-v0", {}, "UCB1 (ucb)")],
                      n_seeds=2, run_length=100, checkpoints=[10, 50, 100])
     run_experiment(exp, tmp_path, progress=False)
     res = load_results(tmp_path)
@@ -131,7 +132,7 @@ id = "banditlab/Bernoulli-v0"
 
 [[agents]]
 id = "UCB1-v0"
-label = "UCB"
+label = "UCB1 (main)"
 
 [[agents]]
 id = "Uniform-v0"
@@ -159,7 +160,7 @@ def test_changed_experiment_into_the_same_dir_is_refused_in_one_line(tmp_path, c
     capsys.readouterr()
     for edited in (EDITABLE.replace("run_length = 2000", "run_length = 1000")
                    .replace("2000]", "1000]"),
-                   EDITABLE.replace('label = "UCB"', 'label = "UCB1 (alpha=2)"')):
+                   EDITABLE.replace('label = "UCB1 (main)"', 'label = "UCB1 (alpha=2)"')):
         exp_file.write_text(edited)
         assert main(["run", str(exp_file), "--out", str(out), "-j", "1", "--no-progress"]) == 2
         err = capsys.readouterr().err.strip()
@@ -168,7 +169,8 @@ def test_changed_experiment_into_the_same_dir_is_refused_in_one_line(tmp_path, c
         # Nothing ran, nothing was deleted, the frame is exactly the old experiment's.
         assert load_results(out).to_frame().equals(before)
         assert not (out / "run-2").exists()
-    assert set(before.t) == {500, 1000, 2000} and set(before.agent_label) == {"UCB", "Uniform-v0"}
+    assert set(before.t) == {500, 1000, 2000}
+    assert set(before.agent_label) == {"UCB1 (main)", "Uniform"}
 
 
 def test_new_run_writes_a_changed_experiment_into_a_fresh_subdirectory(tmp_path):
@@ -187,7 +189,8 @@ def test_new_run_writes_a_changed_experiment_into_a_fresh_subdirectory(tmp_path)
     again = run_experiment(shorter, out, progress=False, new_run=True)
     assert again.results_dir == out / "run-2" and again.n_ran == 0 and again.n_skipped == 4
     # A third variant gets run-3; the top directory still accepts the original experiment.
-    renamed = _load(tmp_path, EDITABLE.replace('label = "UCB"', 'label = "ucb"'), "g.toml")
+    renamed = _load(tmp_path, EDITABLE.replace('label = "UCB1 (main)"',
+                                               'label = "UCB1 (renamed)"'), "g.toml")
     assert run_experiment(renamed, out, progress=False, new_run=True).results_dir == (
         out / "run-3")
     assert run_experiment(first, out, progress=False).n_skipped == 4
@@ -207,7 +210,7 @@ def test_extending_reuses_and_a_subset_shows_only_its_tasks(tmp_path):
     s = run_experiment(fewer, out, progress=False)
     assert (s.n_skipped, s.n_ran) == (2, 0)
     frame = load_results(out).to_frame()
-    assert set(frame.seed_index) == {0} and set(frame.agent_label) == {"UCB", "Uniform-v0"}
+    assert set(frame.seed_index) == {0} and set(frame.agent_label) == {"UCB1 (main)", "Uniform"}
     assert len(load_results(out, all_tasks=True)) == 9
     records = ResultStore(out).experiments()
     assert [r["generation"] for r in records] == [1, 2, 3]
@@ -364,3 +367,77 @@ kwargs = { sleep_s = 0.05, every = 100 }
                                 "--no-progress", "--no-plot"),
                            cwd=tmp_path, capture_output=True, text=True, check=True)
     assert "ran 0, skipped 6" in third.stdout  # the lock was released
+
+
+# --------------------------------------------------------------------------- batched files
+def _reference_frame(results):
+    """The tidy frame computed the plain way: read every row, merge metadata, sort."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    from banditlab.results import FRAME_COLUMNS
+
+    schema = pa.schema([("task_id", pa.string()), ("t", pa.int64()), ("metric", pa.string()),
+                        ("value", pa.float64())])
+    parts = []
+    for tid, e in results.entries.items():  # each task's rows from the file it is committed to
+        rows = ds.dataset(str(results.root / e["file"]), format="parquet",
+                          schema=schema).to_table().to_pandas()
+        parts.append(rows[rows.task_id == tid])
+    frame = pd.concat(parts, ignore_index=True)
+    meta = pd.DataFrame([{"task_id": tid, "run_id": e["run_id"], "env_id": e["env_id"],
+                          "env_label": e["env_label"], "agent_id": e["agent_id"],
+                          "agent_label": e["agent_label"], "seed_index": int(e["seed_index"])}
+                         for tid, e in results.entries.items()])
+    frame = frame.merge(meta, on="task_id", how="left")[list(FRAME_COLUMNS)]
+    return frame.sort_values(["env_label", "agent_label", "seed_index", "metric", "t",
+                              "task_id"], kind="stable").reset_index(drop=True)
+
+
+def _fake_result(task_id: str, seed_index: int, scale: float, label: str = "a"):
+    from banditlab.results import RunResult
+
+    t = np.array([5, 10, 20], dtype=np.int64)
+    return RunResult(
+        task_id=task_id, run_id=f"e__{label}__{seed_index}", env_id="banditlab/Bernoulli-v0",
+        env_kwargs={}, env_label="e", agent_id="UCB1-v0", agent_label=label, agent_params={},
+        seed_index=seed_index, root_seed=0, spawn_keys={}, env_seed=0, agent_seed=0,
+        run_kind="continuing", run_length=20, t=t,
+        curves={"reward": scale * t.astype(float), "regret/x": scale * np.sqrt(t)},
+        backend="kernel", wall_time_s=0.0)
+
+
+def test_a_work_unit_is_one_file_and_the_frame_equals_the_reference(tmp_path):
+    exp = Experiment([EnvConfig("banditlab/Bernoulli-v0")],
+                     [AgentConfig("UCB1-v0"), AgentConfig("Uniform-v0")], n_seeds=6,
+                     run_length=100)
+    run_experiment(exp, tmp_path, progress=False, n_jobs=1)
+    res = load_results(tmp_path)
+    files = {e["file"] for e in res.entries.values()}
+    assert len(res) == 12 and len(files) == 4  # 12 tasks in units of 3 (4 units per worker)
+    assert all(f.startswith("tasks/batch-") for f in files)
+    assert res.to_frame().equals(_reference_frame(res))
+
+
+def test_frame_of_rerun_tasks_and_shared_labels_equals_the_reference(tmp_path):
+    store = ResultStore(tmp_path)
+    first = [_fake_result(f"{i:064x}", i, 1.0) for i in range(4)]
+    store.write_many(first)
+    store.write_many([_fake_result(f"{1:064x}", 1, 3.0)])  # task 1 rerun: a newer file wins
+    # Two tasks sharing (env, agent, seed) labels: their rows interleave in the sorted frame.
+    store.write_many([_fake_result(f"{9:064x}", 2, 5.0), _fake_result(f"{8:064x}", 7, 2.0,
+                                                                         label="b")])
+    res = load_results(tmp_path)
+    assert len(res) == 6 and len(res.superseded_files) == 1
+    frame = res.to_frame()
+    assert frame.equals(_reference_frame(res))
+    one = frame[frame.task_id == f"{1:064x}"]
+    assert len(one) == 6 and one[one.metric == "reward"].value.tolist() == [15.0, 30.0, 60.0]
+    # Corrupting the shared file drops exactly the tasks committed to it.
+    victim = tmp_path / res.entries[f"{0:064x}"]["file"]
+    victim.write_bytes(victim.read_bytes()[:100])
+    with pytest.warns(UserWarning, match="checksum"):
+        left = load_results(tmp_path)
+    assert sorted(left.entries) == sorted([f"{1:064x}", f"{9:064x}", f"{8:064x}"])
+    assert left.to_frame().equals(_reference_frame(left))

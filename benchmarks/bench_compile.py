@@ -1,0 +1,67 @@
+"""Compile once per machine: cold and warm start of one (env, agent) pair per family.
+
+Each measurement is a fresh Python process that imports banditlab, builds the env and
+the agent and runs 100 rounds on the fused path (or the Gymnasium path where the
+family has no fused pair), timed from process start to the end of the run. **Cold**:
+empty Numba and banditlab caches (``NUMBA_CACHE_DIR`` and ``BANDITLAB_CACHE_DIR``
+point to a new directory), so every kernel and the pair's fused loop compile.
+**Warm**: a second process with the same caches, which loads everything from disk.
+The import of banditlab alone is reported for reference.
+
+Run:  python benchmarks/bench_compile.py
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+PAIRS = {
+    "classic": ("banditlab/Bernoulli10-v0", "UCB1-v0"),
+    "lsd": ("banditlab/LSDLaforgue5-v1", "LSDUCBGreedy-v0"),
+    "amdp": ("banditlab/RiverSwim-v0", "UCRL2-v1"),
+    "sea": ("banditlab/SEAQuadratic-v0", "OOMD-v0"),
+    "sor": ("banditlab/SORSequence-v1", "RelaxTsallisINF-v1"),
+}
+
+PROBE = """
+import sys, time
+from banditlab.harness import run
+from banditlab.experiment import Experiment, AgentConfig, EnvConfig
+env_id, agent_id = sys.argv[1], sys.argv[2]
+exp = Experiment([EnvConfig(env_id)], [AgentConfig(agent_id)], n_seeds=1, run_length=100)
+task = exp.tasks()[0]
+from banditlab.loops import run_task
+res = run_task(task)
+print(res.backend)
+"""
+
+
+def _timed(args: list[str], env: dict) -> tuple[float, str]:
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True,
+                         check=True)
+    return time.perf_counter() - start, out.stdout.strip().splitlines()[-1] if out.stdout else ""
+
+
+def main() -> None:
+    print("cold / warm process time (import + build + compile or load + 100 rounds), seconds")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, NUMBA_CACHE_DIR=os.path.join(tmp, "numba"),
+                   BANDITLAB_CACHE_DIR=os.path.join(tmp, "banditlab"))
+        imp, _ = _timed(["-c", "import banditlab.envs, banditlab.agents"], env)
+        print(f"  import banditlab (envs, agents): {imp:.2f}")
+        for family, (env_id, agent_id) in PAIRS.items():
+            env = dict(env, NUMBA_CACHE_DIR=os.path.join(tmp, family, "numba"),
+                       BANDITLAB_CACHE_DIR=os.path.join(tmp, family, "banditlab"))
+            cold, backend = _timed(["-c", PROBE, env_id, agent_id], env)
+            warm, _ = _timed(["-c", PROBE, env_id, agent_id], env)
+            print(f"  {family:8s} {agent_id:22s} on {env_id:30s} cold {cold:6.2f}  "
+                  f"warm {warm:5.2f}  ({backend} path)")
+
+
+if __name__ == "__main__":
+    main()
