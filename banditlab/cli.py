@@ -1,6 +1,7 @@
 """The ``banditlab`` command line.
 
-Commands: ``run``, ``plot``, ``list``, ``validate``, ``check``, ``rerun``, ``bench``. Heavy
+Commands: ``run``, ``reproduce``, ``plot``, ``list``, ``validate``, ``check``, ``rerun``,
+``bench``. Heavy
 imports (Numba, Gymnasium, pandas) happen inside the commands, so
 ``banditlab --help`` answers immediately and compiles nothing.
 """
@@ -15,22 +16,9 @@ __all__ = ["main", "build_parser", "experiments_markdown"]
 
 
 def _resolve_experiment_path(name: str) -> Path:
-    p = Path(name)
-    if p.is_file():
-        return p
-    from importlib import resources
+    from banditlab.experiment import find_experiment
 
-    bundled = resources.files("banditlab.benchmarks") / f"{name}.toml"
-    if bundled.is_file():
-        return Path(str(bundled))
-    from banditlab.core import BanditlabError
-
-    names = sorted(x.name[:-5] for x in resources.files("banditlab.benchmarks").iterdir()
-                   if x.name.endswith(".toml"))
-    raise BanditlabError(
-        f"EXPERIMENT: {name!r} is neither a file nor a bundled experiment "
-        f"(bundled: {', '.join(names)})"
-    )
+    return find_experiment(name)
 
 
 def _cmd_run(args) -> int:
@@ -203,28 +191,30 @@ _COST_NOTE = ("Times: estimated for one core as tasks x task_s + rounds / rounds
 
 def _experiment_rows() -> list[dict]:
     """Name, families, description and (tasks, rounds, seconds) per scale of each shipped file."""
+    return [_experiment_row(path) for path in _bundled_experiments()]
+
+
+def _experiment_row(path: Path) -> dict:
+    """The row of :func:`_experiment_rows` of one file."""
     import tomllib
 
     from banditlab.experiment import SCALES, apply_scale
 
-    rows = []
-    for path in _bundled_experiments():
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        cost = data.get("cost") or {}
-        sizes, families = {}, set()
-        for scale in SCALES:
-            if scale != "full" and scale not in (data.get("scales") or {}):
-                continue
-            tasks, rounds, fams = _size(apply_scale(data, scale, source=path.name))
-            families |= fams
-            seconds = None
-            if "rounds_per_s" in cost:
-                seconds = (tasks * float(cost.get("task_s", 0.0))
-                           + rounds / float(cost["rounds_per_s"]))
-            sizes[scale] = (tasks, rounds, seconds)
-        rows.append({"name": data.get("name", path.stem), "families": sorted(families),
-                     "description": data.get("description", ""), "sizes": sizes})
-    return rows
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    cost = data.get("cost") or {}
+    sizes, families = {}, set()
+    for scale in SCALES:
+        if scale != "full" and scale not in (data.get("scales") or {}):
+            continue
+        tasks, rounds, fams = _size(apply_scale(data, scale, source=path.name))
+        families |= fams
+        seconds = None
+        if "rounds_per_s" in cost:
+            seconds = (tasks * float(cost.get("task_s", 0.0))
+                       + rounds / float(cost["rounds_per_s"]))
+        sizes[scale] = (tasks, rounds, seconds)
+    return {"name": data.get("name", path.stem), "families": sorted(families),
+            "description": data.get("description", ""), "sizes": sizes}
 
 
 def _experiments_text() -> str:
@@ -254,6 +244,60 @@ def experiments_markdown() -> str:
         out.append(f"| `{row['name']}` | {', '.join(row['families'])} | {row['description']} "
                    f"| {tasks} | {times} |")
     return "\n".join(out) + "\n"
+
+
+def _papers_text() -> str:
+    """``banditlab reproduce --list``: each paper, its experiments and cost per scale."""
+    from banditlab.core import BanditlabError
+    from banditlab.papers import PAPERS, paper_experiments
+
+    lines = []
+    for key, p in PAPERS.items():
+        paths = paper_experiments(key)
+        lines.append(f"{key}  [{p.family}]  {p.citation}")
+        lines.append("    experiments: " + (", ".join(x.stem for x in paths) or "none yet"))
+        rows = []
+        for path in paths:
+            try:
+                rows.append(_experiment_row(path))
+            except BanditlabError as exc:
+                lines.append(f"    {path.stem}: no estimate ({exc})")
+        parts = []
+        for scale in ("smoke", "reduced", "full"):
+            sizes = [row["sizes"].get(scale) for row in rows]
+            if not sizes or any(s is None for s in sizes):
+                continue
+            tasks = sum(s[0] for s in sizes)
+            seconds = (None if any(s[2] is None for s in sizes)
+                       else sum(s[2] for s in sizes))
+            parts.append(f"{scale}: {tasks} tasks" + ("" if seconds is None
+                                                      else f", {_duration(seconds)}"))
+        if parts:
+            lines.append("    " + " | ".join(parts))
+    lines.append(_COST_NOTE + " Reproduce one with: banditlab reproduce PAPER --scale smoke")
+    return "\n".join(lines) + "\n"
+
+
+def _cmd_reproduce(args) -> int:
+    from banditlab.core import BanditlabError
+
+    if args.list:
+        if args.paper is not None:
+            raise BanditlabError("PAPER: give a paper or --list, not both")
+        print(_papers_text(), end="")
+        return 0
+    if args.paper is None:
+        from banditlab.papers import PAPERS
+
+        raise BanditlabError(f"PAPER: name a paper ({', '.join(PAPERS)}) or pass --list")
+    from banditlab.reproduce import reproduce
+
+    summary = reproduce(args.paper, args.scale, args.out, n_jobs=args.jobs,
+                        backend=args.backend, new_run=args.new_run,
+                        progress=not args.no_progress)
+    for err in summary.errors:
+        print(f"banditlab: error: {err}", file=sys.stderr)
+    return 1 if summary.errors else 0
 
 
 def _cmd_validate(args) -> int:
@@ -417,6 +461,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_import_path(r)
     r.set_defaults(func=_cmd_run)
 
+    rp = sub.add_parser("reproduce", help="run a paper's shipped experiments at a scale, plot "
+                                          "them and report their claims")
+    rp.add_argument("paper", nargs="?", help="paper key (see --list), e.g. laforgue2022")
+    rp.add_argument("--list", action="store_true",
+                    help="list the papers with their citation, experiments and cost per scale")
+    rp.add_argument("--scale", choices=("smoke", "reduced", "full"), default="smoke",
+                    help="size declared in each file's [scales] table (default smoke)")
+    rp.add_argument("--out", help="output directory (default "
+                                  "banditlab-reproductions/<paper>/<scale>); one "
+                                  "sub-directory per experiment, resumable")
+    rp.add_argument("-j", "--jobs", type=int, default=-1,
+                    help="worker processes (default: all cores; 1 = serial)")
+    rp.add_argument("--backend", choices=("auto", "kernel", "python"), default="auto")
+    rp.add_argument("--new-run", action="store_true",
+                    help="if an experiment's directory holds a different experiment, write "
+                         "into a fresh sub-directory run-<k> instead of refusing")
+    rp.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    rp.set_defaults(func=_cmd_reproduce)
+
     pl = sub.add_parser("plot", help="plot regret curves of a results directory")
     pl.add_argument("results", help="results directory")
     _add_metric_options(pl)
@@ -483,6 +546,10 @@ def main(argv: list[str] | None = None) -> int:
     except BanditlabError as exc:
         print(f"banditlab: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:  # RunInterrupted says what was saved
+        text = str(exc) if str(exc).startswith("interrupted") else "interrupted"
+        print(f"banditlab: {text}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

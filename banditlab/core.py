@@ -286,7 +286,7 @@ class CheckpointLayout:
 
 
 class EnvKernel(NamedTuple):
-    """Pure-function description of a continuing environment for the fused Numba path.
+    """Pure-function description of an environment for the fused Numba path.
 
     All functions are module-level ``@njit(cache=True)`` kernels. The Python
     class (:class:`KernelEnv`) calls the *same* kernels with the *same*
@@ -317,6 +317,30 @@ class EnvKernel(NamedTuple):
             the oracle must be listed.
         comparator_kinds: Kinds whose comparators ``checkpoint`` returns.
         extra_metrics: Cumulative family metrics ``checkpoint`` returns.
+        begin_episode: Episodic kernels only (``None`` for continuing ones):
+            ``begin_episode(state, params) -> None`` starts the next episode of the
+            run, what ``env.reset()`` without a seed does.
+        terminated: Episodic kernels only: ``terminated(state, params) -> bool``, read
+            after every step; ``True`` ends the episode (episodes never truncate).
+        policy_value: Episodic kernels only, optional:
+            ``policy_value(state, params, policy) -> float``, the exact expected reward
+            of the episode about to be played under ``policy`` (the array an agent
+            kernel's ``policy`` returns), the compiled form of
+            :meth:`Oracle.policy_expected_reward` (which must return the same number).
+
+    **Episodic kernels.** An episodic env (``run_kind == "episodic"``) is a plain
+    ``gym.Env`` (not a :class:`KernelEnv`) with a ``kernel`` attribute whose
+    ``begin_episode`` and ``terminated`` are set, and a ``state_`` attribute (the kernel
+    state) after ``reset(seed)``; its ``reset``/``step`` call these kernels. The harness
+    then runs whole episodes in compiled code (:mod:`banditlab._fused`): after the env's
+    ``reset(seed=...)`` it calls ``begin_episode`` before every episode but the first,
+    ``observe`` (which may return a view of a state buffer, valid until the step after
+    the next), ``step`` and ``terminated``. ``init`` is called by the env's own
+    ``reset(seed)`` only; ``step`` draws from the env's ``noise_rng_``. ``checkpoint``
+    holds the ``extra_metrics``; with
+    ``comparator_kinds == ()`` the comparators come from ``oracle.comparator`` on both
+    paths. A simulator handed to agents tagged ``needs_simulator`` exposes ``handle_``
+    (a NamedTuple its agent kernels read) and ``rng_`` (the env's simulator stream).
     """
 
     params: tuple
@@ -326,6 +350,9 @@ class EnvKernel(NamedTuple):
     checkpoint: Callable
     comparator_kinds: tuple[str, ...] = ()
     extra_metrics: tuple[str, ...] = ()
+    begin_episode: Callable | None = None
+    terminated: Callable | None = None
+    policy_value: Callable | None = None
 
     def layout(self) -> CheckpointLayout:
         """The :class:`CheckpointLayout` of :attr:`checkpoint`'s output."""
@@ -344,12 +371,26 @@ class AgentKernel(NamedTuple):
             kernel observation (a float64 array), ``t`` the current round from 1,
             ``rng`` the agent's generator. Discrete actions are ``int64``.
         update: ``update(state, hparams, obs, action, reward, next_obs) -> None``.
+        begin_episode: Episodic agents (``None``: nothing to do):
+            ``begin_episode(state, hparams, sim, sim_rng, rng) -> None``, called before the
+            first ``select`` of every episode (and possibly again before later ones, so it
+            must do nothing when the episode's policy is already computed); ``sim`` is the
+            simulator's ``handle_`` and ``sim_rng`` its ``rng_`` for agents tagged
+            ``needs_simulator``, ``None`` otherwise.
+        end_episode: Episodic agents: ``end_episode(state, hparams, rng) -> None``, the
+            end-of-episode learning step, after the ``update`` of the terminating step.
+        policy: Agents tagged ``exposes_policy``: ``policy(state, hparams) -> array``, the
+            policy table of the current episode (after ``begin_episode``) in the form the
+            env kernel's ``policy_value`` reads; :meth:`Agent.policy_table` returns a copy.
     """
 
     hparams: tuple
     init: Callable
     select: Callable
     update: Callable
+    begin_episode: Callable | None = None
+    end_episode: Callable | None = None
+    policy: Callable | None = None
 
 
 def spawn_env_streams(np_random: np.random.Generator) -> tuple[np.random.Generator, ...]:
@@ -366,6 +407,23 @@ def spawn_env_streams(np_random: np.random.Generator) -> tuple[np.random.Generat
     return tuple(np_random.spawn(4))
 
 
+_TRANSIENT_ATTRS = frozenset({"_kernel_callers"})
+"""Per-process caches (compiled entry points) left out when an env or agent is pickled."""
+
+
+def _generator_caller(obj: Any, kernel: Callable) -> Any:
+    """The cached :class:`~banditlab._entry.GeneratorCaller` of ``kernel`` on ``obj``."""
+    callers = obj.__dict__.get("_kernel_callers")
+    if callers is None:
+        callers = obj.__dict__["_kernel_callers"] = {}
+    caller = callers.get(id(kernel))
+    if caller is None or caller.kernel is not kernel:
+        from banditlab._entry import GeneratorCaller
+
+        caller = callers[id(kernel)] = GeneratorCaller(kernel)
+    return caller
+
+
 class PicklableMappingsMixin:
     """Pickle read-only ``MappingProxyType`` attributes (e.g. ``known_constants``) as dicts.
 
@@ -375,7 +433,7 @@ class PicklableMappingsMixin:
     """
 
     def __getstate__(self):
-        state = self.__dict__.copy()
+        state = {k: v for k, v in self.__dict__.items() if k not in _TRANSIENT_ATTRS}
         proxies = [k for k, v in state.items() if isinstance(v, MappingProxyType)]
         for key in proxies:
             state[key] = dict(state[key])
@@ -455,7 +513,9 @@ class KernelEnv(PicklableMappingsMixin, gym.Env):
             )
         kaction = self._validate_action(action)
         pre = self._pre_step_info(kaction)
-        reward, expected, optimal = self.kernel.step(
+        # Same kernel, same generator; called through a compiled entry point that
+        # passes the generator cheaply (banditlab._entry).
+        reward, expected, optimal = _generator_caller(self, self.kernel.step)(
             self.state_, self.kernel.params, kaction, self.noise_rng_
         )
         self.t_ += 1
@@ -572,8 +632,23 @@ class Agent:
     * Optional members with defaults: :meth:`diagnostics` (scalars the harness
       records as ``agent/<name>`` at every checkpoint) and :meth:`policy_table`
       (for agents tagged ``exposes_policy``).
+    * **Names that cannot lie.** Every concrete agent class declares
+      :attr:`display_name` (no default): the published algorithm's name when the
+      class implements it *as published* (e.g. ``"UCRL2"``, ``"Tsallis-INF"``),
+      otherwise a name of our own that does not claim a paper's name alone. A class
+      that departs from a published algorithm declares :attr:`deviation` (a short
+      phrase, e.g. ``"exhaustive block planner"``) and its docstring has a
+      ``Deviations:`` section (what differs, why, measured effect and the command
+      that measured it). Opt-in variants selected by a hyperparameter override
+      :meth:`variant_tags`. :meth:`label` combines them; experiment files and plots
+      show it (a label written in an experiment file must start with it). The
+      conformance kit checks the declarations (``check_agent_display_name``).
     """
 
+    display_name: ClassVar[str]
+    """Name shown in tables and legends; declared by every concrete agent class (no default)."""
+    deviation: ClassVar[str | None] = None
+    """Short phrase naming how the class departs from the published algorithm, or ``None``."""
     registry_id: str | None = None
     """Id the agent was built from (set by :func:`banditlab.registry.make_agent`)."""
     _tags: ClassVar[Mapping[str, Any]] = {}
@@ -659,6 +734,40 @@ class Agent:
         """Learn from one round of feedback."""
         raise NotImplementedError
 
+    def variant_tags(self) -> tuple[str, ...]:
+        """Short phrases for the opt-in variant options that are on (default: none).
+
+        Override when a hyperparameter selects a variant of the algorithm, e.g. return
+        ``("pole guard",)`` when ``pole_guard=True``. Called on unreset agents (built
+        from an experiment entry's kwargs, where ``"@known:<name>"`` references are
+        still strings), so it must read hyperparameters only.
+
+        Returns:
+            The phrases in a fixed order; ``()`` when the defaults are in use.
+        """
+        return ()
+
+    def label(self) -> str:
+        """``display_name``, or ``"display_name [deviation, tag, ...]"``.
+
+        The parts in brackets are :attr:`deviation` (when set) followed by
+        :meth:`variant_tags`.
+
+        Raises:
+            BanditlabError: When the class declares no non-empty ``display_name``.
+        """
+        name = getattr(type(self), "display_name", None)
+        if not isinstance(name, str) or not name.strip():
+            where = f" ({self.registry_id})" if self.registry_id else ""
+            raise BanditlabError(
+                f"display_name: agent class {type(self).__module__}.{type(self).__qualname__}"
+                f"{where} declares no display_name; add display_name: ClassVar[str] = "
+                "\"<algorithm name>\" to the class (see banditlab.core.Agent)"
+            )
+        parts = [] if self.deviation is None else [str(self.deviation)]
+        parts += [str(tag) for tag in self.variant_tags()]
+        return f"{name} [{', '.join(parts)}]" if parts else name
+
     def diagnostics(self) -> Mapping[str, float]:
         """Scalars describing the learned state, recorded as ``agent/<name>`` (optional).
 
@@ -682,6 +791,10 @@ class Agent:
             The policy, or ``None`` (the default) when the agent exposes none.
         """
         return None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Instance state for pickling and copying, without per-process caches."""
+        return {k: v for k, v in self.__dict__.items() if k not in _TRANSIENT_ATTRS}
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -737,7 +850,8 @@ class KernelAgent(Agent):
     def act(self, observation):
         """Select an action with the kernel's ``select``."""
         kobs = KernelEnv.obs_to_kernel_obs(observation)
-        a = self.kernel_.select(self.state_, self.kernel_.hparams, kobs, self.t_ + 1, self.rng_)
+        a = _generator_caller(self, self.kernel_.select)(
+            self.state_, self.kernel_.hparams, kobs, self.t_ + 1, self.rng_)
         return self.kernel_action_to_action(a)
 
     def update(self, observation, action, reward, next_observation, terminated) -> None:

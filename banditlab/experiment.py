@@ -16,7 +16,7 @@ and checkpoint grid. Example (``banditlab/benchmarks/quickstart.toml``)::
 
     [[agents]]
     id = "UCB1-v0"
-    label = "UCB1"              # optional display name
+    label = "UCB1 (tuned)"      # optional: must start with the agent's own label()
     kwargs = { alpha = 2.0 }    # "@known:<name>" and "@run_length" are bound per env
     grid = { alpha = [0.5, 1.0, 2.0] }   # optional sweep: one agent per value
 
@@ -27,7 +27,11 @@ and checkpoint grid. Example (``banditlab/benchmarks/quickstart.toml``)::
     [plot]                      # optional default plot metric (kind or metric)
     kind = "stochastic"
 
-Everything is validated before anything runs; each error is one line naming
+    [[claims]]                  # optional: what it shows (banditlab.claims); with a
+    id = "ucb1_below_uniform"   # top-level paper = "<key>" naming the paper it reproduces
+
+Agent labels are derived from the agents (:meth:`Experiment.resolve_labels`). Everything
+is validated before anything runs; each error is one line naming
 the field and what is allowed. The order is: every field that needs no registry
 (types, values, labels, module names in ``imports``), then ``imports``, then ids,
 kwargs and bindings.
@@ -42,6 +46,7 @@ results directory records the imports, so ``banditlab rerun`` imports them again
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import itertools
@@ -56,6 +61,7 @@ from typing import Any
 
 import numpy as np
 
+from banditlab.claims import check_claim_references, parse_claims
 from banditlab.core import BanditlabError
 from banditlab.results import SCHEMA_VERSION
 from banditlab.seeding import digest, task_seeds
@@ -66,12 +72,14 @@ __all__ = [
     "Experiment",
     "Task",
     "load_experiment",
+    "find_experiment",
     "import_modules",
     "check_module_names",
     "require_banditlab_env",
     "default_checkpoints",
     "validate_checkpoints",
     "SCALES",
+    "CUSTOM_SCALE",
     "apply_scale",
     "check_scales",
     "check_plot",
@@ -79,7 +87,7 @@ __all__ = [
 ]
 
 _TOP_KEYS = {"name", "n_seeds", "root_seed", "run_length", "checkpoints", "imports", "envs",
-             "agents", "description", "scales", "plot", "cost"}
+             "agents", "description", "scales", "plot", "cost", "paper", "claims"}
 _ENV_KEYS = {"id", "kwargs", "grid", "label"}
 _AGENT_KEYS = {"id", "kwargs", "label", "grid"}
 
@@ -267,16 +275,41 @@ class EnvConfig:
 
 @dataclass(frozen=True)
 class AgentConfig:
-    """An agent of an experiment: a registered id (or ``oracle:<name>``) and hyperparameters."""
+    """An agent of an experiment: a registered id (or ``oracle:<name>``) and hyperparameters.
+
+    Attributes:
+        id: A registered agent id, or ``oracle:<name>`` (a benchmark policy of the env's
+            oracle).
+        kwargs: Hyperparameters (``"@known:<name>"`` and ``"@run_length"`` are bound per env).
+        label: Optional label written by the user; it must start with the agent's own
+            label (:meth:`banditlab.core.Agent.label`), e.g. ``"UCRL2 (delta=0.1)"``.
+        suffix: ``"<param>=<value>,..."`` of a grid point (shown after the label).
+        derived: The agent's own label, filled in by :meth:`Experiment.resolve_labels`.
+        entry: Position of the ``[[agents]]`` entry it came from (for messages).
+    """
 
     id: str
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     label: str | None = None
+    suffix: str = ""
+    derived: str | None = field(default=None, compare=False)
+    entry: int | None = field(default=None, compare=False)
 
     @property
     def display(self) -> str:
-        """The label, or the id with its non-default kwargs."""
-        return self.label or self.id
+        """The label shown in results and plots: the given or derived label, then the grid point.
+
+        Raises:
+            BanditlabError: When neither a label is given nor the agent's label derived
+                yet (:meth:`Experiment.resolve_labels` derives it).
+        """
+        base = self.label or self.derived
+        if base is None:
+            raise BanditlabError(
+                f"agent {self.id!r}: its label is not derived yet (call "
+                "Experiment.resolve_labels() or Experiment.validate() first)"
+            )
+        return f"{base} ({self.suffix})" if self.suffix else base
 
 
 @dataclass(frozen=True)
@@ -355,7 +388,12 @@ def _parse_entries(raw: Any, field_name: str, what: str, allowed: set[str], conf
         if "grid" in entry:
             for kw, combo in _expand_grid(kwargs, entry["grid"], where):
                 suffix = ",".join(f"{k}={v}" for k, v in combo.items())
-                out.append(config_cls(entry["id"], kw, f"{label or entry['id']}({suffix})"))
+                if config_cls is AgentConfig:
+                    out.append(AgentConfig(entry["id"], kw, label, suffix, entry=i))
+                else:
+                    out.append(config_cls(entry["id"], kw, f"{label or entry['id']}({suffix})"))
+        elif config_cls is AgentConfig:
+            out.append(AgentConfig(entry["id"], dict(kwargs), label, entry=i))
         else:
             out.append(config_cls(entry["id"], dict(kwargs), label))
     return out
@@ -381,6 +419,14 @@ class Experiment:
             for ``imports`` implicitly).
         plot: The file's ``[plot]`` table (default plot ``metric`` or regret ``kind``,
             ``logx``, ``symlog``); not part of any task's identity.
+        paper: Key of the paper the experiment reproduces (:mod:`banditlab.papers`), or
+            ``None``.
+        claims: The file's ``[[claims]]`` (:class:`banditlab.claims.Claim`); not part of
+            any task's identity.
+        scale: The scale the experiment was loaded at (``"full"`` unless
+            :func:`load_experiment` applied one); claims are checked at it. ``"custom"``
+            when ``n_seeds`` or ``run_length`` overrides were applied: no claim is checked
+            then (claims are written for the declared scales).
     """
 
     envs: list[EnvConfig]
@@ -394,21 +440,26 @@ class Experiment:
     import_path: list[str] = field(default_factory=list)
     source: str | None = None
     plot: dict[str, Any] = field(default_factory=dict)
+    paper: str | None = None
+    claims: list[Any] = field(default_factory=list)
+    scale: str = "full"
 
     # ------------------------------------------------------------------ constructors
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "experiment",
                   import_path: Sequence[str | os.PathLike] | None = None,
-                  source_path: str | os.PathLike | None = None) -> Experiment:
+                  source_path: str | os.PathLike | None = None,
+                  scale: str = "full") -> Experiment:
         """Build and validate an experiment from a mapping (a parsed TOML file).
 
         Nothing is imported before every field that needs no registry is valid.
 
         Args:
-            data: The parsed file.
+            data: The parsed file (at ``scale``: see :func:`apply_scale`).
             source: Name used in messages (the file name).
             import_path: Directories the user allows ``imports`` to come from.
             source_path: The file ``data`` was read from.
+            scale: The scale ``data`` is at (claims are checked at it).
 
         Raises:
             BanditlabError: One line naming the first invalid field.
@@ -425,6 +476,9 @@ class Experiment:
         check_scales(data)
         check_cost(data)
         plot = check_plot(data)
+        if scale not in (*SCALES, CUSTOM_SCALE):
+            raise BanditlabError(f"scale: expected one of {', '.join(SCALES)}, got {scale!r}")
+        paper, claims = parse_claims(data)
         envs = _parse_entries(data.get("envs"), "envs", "env", _ENV_KEYS, EnvConfig)
         agents = _parse_entries(data.get("agents"), "agents", "agent", _AGENT_KEYS, AgentConfig)
         exp = cls(
@@ -439,6 +493,9 @@ class Experiment:
             import_path=[str(d) for d in (import_path or ())],
             source=None if source_path is None else str(source_path),
             plot=plot,
+            paper=paper,
+            claims=claims,
+            scale=scale,
         )
         exp.validate()
         return exp
@@ -478,16 +535,109 @@ class Experiment:
             cls = load_entry_point(spec.entry_point)
             check_kwargs(cls.__init__, a.kwargs, f"agents[{i}].kwargs ({a.id})")
         # Build every (env, agent) once: env kwargs, bindings and hyperparameters are
-        # checked now, before any task runs.
+        # checked now, before any task runs (and oracle policies give their labels).
+        checkpoints = {}
+        oracle_labels: dict[int, dict[str, str]] = {}
         for e in self.envs:
             env = self.make_env(e)
+            checkpoints[e.display] = validate_checkpoints(self.checkpoints, int(env.run_length))
             for i, a in enumerate(self.agents):
                 agent = self.make_agent(a, env, where=f"agents[{i}]")
+                if a.id.startswith("oracle:") and a.derived is None:
+                    oracle_labels.setdefault(i, {}).setdefault(agent.label(), e.display)
                 try:
                     agent._validate_params(env.action_space, env.observation_space)
                 except BanditlabError as exc:
                     raise BanditlabError(f"agents[{i}] ({a.id}) on {e.id}: {exc}") from None
             env.close()
+        self.resolve_labels(oracle_labels)
+        check_claim_references(self, checkpoints)
+
+    def resolve_labels(self, oracle_labels: Mapping[int, Mapping[str, str]] | None = None
+                       ) -> None:
+        """Derive every agent's label from the agent itself; check the labels written by users.
+
+        The label of an ``[[agents]]`` entry is :meth:`banditlab.core.Agent.label` of the
+        agent built from the entry's id and kwargs (``__init__`` only stores them, so
+        ``"@known:<name>"`` references stay strings); for ``oracle:<name>`` it is the label
+        of the benchmark policy every env's oracle maps the name to (they must agree). A
+        label written in the entry must be the derived label or start with it followed by
+        a space (``"UCRL2 (delta=0.1)"``). Grid points add ``" (<param>=<value>,...)"``.
+        Labels must be distinct. Idempotent; :meth:`validate` and :meth:`tasks` call it.
+
+        Args:
+            oracle_labels: For ``oracle:`` entries already built on every env (by
+                :meth:`validate`): entry position to ``{label: env label}``; the envs are
+                built here otherwise.
+
+        Raises:
+            BanditlabError: One line for an agent class without ``display_name``, a
+                written label that does not start with the derived one, oracle policies
+                whose labels differ across envs, or two agents with the same label.
+        """
+        if all(a.derived is not None for a in self.agents):
+            return
+        from banditlab.registry import make_agent
+
+        oracle_labels = {i: dict(v) for i, v in (oracle_labels or {}).items()}
+        pending = [i for i, a in enumerate(self.agents) if a.derived is None
+                   and a.id.startswith("oracle:") and i not in oracle_labels]
+        if pending:
+            for e in self.envs:
+                env = self.make_env(e)
+                try:
+                    for i in pending:
+                        agent = self.make_agent(self.agents[i], env, where=self._where(i))
+                        oracle_labels.setdefault(i, {}).setdefault(agent.label(), e.display)
+                finally:
+                    env.close()
+        resolved = []
+        for i, a in enumerate(self.agents):
+            where = self._where(i)
+            if a.derived is not None:
+                resolved.append(a)
+                continue
+            if a.id.startswith("oracle:"):
+                labels = oracle_labels[i]
+                if len(labels) > 1:
+                    shown = "; ".join(f"{lab!r} on {env}" for lab, env in labels.items())
+                    raise BanditlabError(
+                        f"{where}.id: {a.id!r} names different policies on the experiment's "
+                        f"envs ({shown}); split the experiment by env")
+                derived = next(iter(labels))
+            else:
+                try:
+                    agent = make_agent(a.id, **dict(a.kwargs))
+                except BanditlabError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - one line naming the entry
+                    raise BanditlabError(f"{where}: building {a.id!r} to derive its label "
+                                         f"raised {type(exc).__name__}: {exc}") from None
+                derived = agent.label()
+            if a.label is not None and not (a.label == derived
+                                            or a.label.startswith(derived + " ")):
+                hint = (" followed by a space" if a.label.startswith(derived) else "")
+                raise BanditlabError(f"{where}.label: {a.label!r} must start with the agent's "
+                                     f"label {derived!r}{hint}")
+            resolved.append(dataclasses.replace(a, derived=derived))
+        labels = [a.display for a in resolved]
+        dup = sorted({x for x in labels if labels.count(x) > 1})
+        if dup:
+            first = [i for i, x in enumerate(labels) if x == dup[0]]
+            same = [(resolved[i].id, digest(dict(resolved[i].kwargs))) for i in first[:2]]
+            if same[0] == same[1]:
+                raise BanditlabError(f"agents: duplicate agent {dup[0]!r} ({self._where(first[0])} "
+                                     f"and {self._where(first[1])})")
+            raise BanditlabError(
+                f"agents: {self._where(first[0])} and {self._where(first[1])} share the label "
+                f"{dup[0]!r}; give them distinct labels starting with it, e.g. "
+                f"'{dup[0]} (<what differs>)'")
+        self.agents = resolved
+
+    def _where(self, i: int) -> str:
+        """``agents[<entry>]`` of the expanded agent ``i`` (its ``[[agents]]`` position)."""
+        a = self.agents[i]
+        return f"agents[{a.entry if a.entry is not None else i}]"
 
     def run_imports(self) -> None:
         """Import ``imports`` with :func:`import_modules`.
@@ -514,14 +664,11 @@ class Experiment:
             raise BanditlabError(
                 f"envs: two envs share the label {dup_env!r}; give them distinct labels"
             )
-        labels = [a.display for a in self.agents]
-        dup = {x for x in labels if labels.count(x) > 1}
-        if dup and len({(a.id, digest(dict(a.kwargs))) for a in self.agents}) < len(self.agents):
-            raise BanditlabError(f"agents: duplicate agent {sorted(dup)[0]!r}")
-        if dup:
-            raise BanditlabError(
-                f"agents: two agents share the label {sorted(dup)[0]!r}; give them distinct labels"
-            )
+        for i, a in enumerate(self.agents):
+            if not isinstance(a, AgentConfig):
+                raise BanditlabError(f"agents[{i}]: expected an AgentConfig, got {a!r}")
+            if a.label is not None and (not isinstance(a.label, str) or not a.label.strip()):
+                raise BanditlabError(f"agents[{i}].label: expected a non-empty string")
         check_module_names(self.imports)
         if not isinstance(self.import_path, (list, tuple)):
             raise BanditlabError("import_path: expected a list of directories")
@@ -601,6 +748,7 @@ class Experiment:
 
     def tasks(self) -> list[Task]:
         """Every task with its bound hyperparameters, seeds and task id."""
+        self.resolve_labels()
         out = []
         for e in self.envs:
             env = self.make_env(e)
@@ -639,6 +787,8 @@ class Experiment:
 # ---------------------------------------------------------------------- scales, plot, cost
 #: Scale names of ``banditlab run --scale``; ``full`` is the file as written.
 SCALES = ("smoke", "reduced", "full")
+#: :attr:`Experiment.scale` after ``n_seeds`` / ``run_length`` overrides (no claim applies).
+CUSTOM_SCALE = "custom"
 _SCALE_KEYS = {"n_seeds", "run_length", "checkpoints", "envs", "agents", "grid"}
 _PLOT_KEYS = {"metric", "kind", "logx", "symlog"}
 _COST_KEYS = {"rounds_per_s", "task_s"}
@@ -814,6 +964,27 @@ def apply_scale(data: Mapping[str, Any], scale: str = "full", *, n_seeds: int | 
     return out
 
 
+def find_experiment(name: str | os.PathLike) -> Path:
+    """The experiment file ``name``: an existing file, else a shipped experiment's name.
+
+    Raises:
+        BanditlabError: One line listing the shipped experiments.
+    """
+    p = Path(name)
+    if p.is_file():
+        return p
+    from banditlab.papers import shipped_experiments
+
+    shipped = shipped_experiments()
+    for path in shipped:
+        if path.stem == str(name):
+            return path
+    raise BanditlabError(
+        f"EXPERIMENT: {str(name)!r} is neither a file nor a bundled experiment "
+        f"(bundled: {', '.join(x.stem for x in shipped)})"
+    )
+
+
 def load_experiment(path: str | Path, *,
                     import_path: Sequence[str | os.PathLike] | None = None,
                     scale: str = "full", n_seeds: int | None = None,
@@ -844,4 +1015,6 @@ def load_experiment(path: str | Path, *,
         raise BanditlabError(f"experiment file {p.name}: not UTF-8 text") from None
     data.setdefault("name", p.stem)
     data = apply_scale(data, scale, n_seeds=n_seeds, run_length=run_length, source=p.name)
-    return Experiment.from_dict(data, source=p.name, import_path=import_path, source_path=p)
+    custom = n_seeds is not None or run_length is not None
+    return Experiment.from_dict(data, source=p.name, import_path=import_path, source_path=p,
+                                scale=CUSTOM_SCALE if custom else scale)

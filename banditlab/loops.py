@@ -4,7 +4,8 @@ Two execution paths produce identical trajectories for the same seeds:
 
 * the **Python (Gymnasium) loop**, the reference, for any env and any agent;
 * the **fused Numba loop** (:mod:`banditlab._fused`), chosen by ``backend="auto"``
-  when the env is a :class:`~banditlab.core.KernelEnv` (continuing) and the agent a
+  when the env is a :class:`~banditlab.core.KernelEnv` (continuing) or an episodic env
+  with an episodic :class:`~banditlab.core.EnvKernel`, and the agent a
   :class:`~banditlab.core.KernelAgent`.
 
 Metrics (all cumulative up to round ``t``, recorded at checkpoints):
@@ -43,6 +44,7 @@ from banditlab.core import (
     Agent,
     BanditlabError,
     CheckpointLayout,
+    EnvKernel,
     KernelAgent,
     KernelEnv,
     Oracle,
@@ -54,6 +56,7 @@ from banditlab.experiment import (
     require_banditlab_env,
     validate_checkpoints,
 )
+from banditlab.interrupts import raise_if_stopped
 from banditlab.results import RunResult, package_versions
 from banditlab.seeding import run_seeds
 
@@ -68,13 +71,27 @@ def _kinds(env) -> list[str]:
     return [k for k, spec in oracle.regret_kinds.items() if not spec.paired]
 
 
+def _episodic_kernel(env) -> EnvKernel | None:
+    """The episodic :class:`~banditlab.core.EnvKernel` of an episodic env, or ``None``."""
+    env = getattr(env, "unwrapped", env)
+    kernel = getattr(env, "kernel", None)
+    if (getattr(env, "run_kind", None) == "episodic" and isinstance(kernel, EnvKernel)
+            and kernel.begin_episode is not None and kernel.terminated is not None):
+        return kernel
+    return None
+
+
 def _can_fuse(env, agent) -> bool:
-    """Whether the fused Numba loop can run ``agent`` on ``env`` (``backend="kernel"``)."""
-    return (
-        isinstance(env, KernelEnv)
-        and env.run_kind == "continuing"
-        and isinstance(agent, KernelAgent)
-    )
+    """Whether the fused Numba loop can run ``agent`` on ``env`` (``backend="kernel"``).
+
+    A continuing :class:`~banditlab.core.KernelEnv`, or an episodic env whose ``kernel``
+    has the episodic fields, with a :class:`~banditlab.core.KernelAgent`.
+    """
+    if not isinstance(agent, KernelAgent):
+        return False
+    if isinstance(env, KernelEnv):
+        return env.run_kind == "continuing"
+    return _episodic_kernel(env) is not None
 
 
 fused_path_available = _can_fuse
@@ -241,15 +258,17 @@ def _run_python_continuing(env, agent, cps, comparators, env_seed, agent_seed, r
         if t == cps[ci]:
             _record_checkpoint(agent, comparators, sums, t, extra_sums, rec)
             ci += 1
+            raise_if_stopped()
 
 
 def _run_fused(env, agent, cps, comparators, env_seed, agent_seed, rec):
-    from banditlab._fused import fused_run, fused_segment
+    from banditlab._fused import pair_loops
 
     env.reset(seed=env_seed)
     agent.reset(env.action_space, env.observation_space, seed=agent_seed,
                 simulator=_simulator_for(env, agent))
     ek, ak = env.kernel, agent.kernel_
+    loops = pair_loops(ek, ak)
     layout = comparators.layout
     obs = ek.observe(env.state_, ek.params)
 
@@ -262,8 +281,8 @@ def _run_fused(env, agent, cps, comparators, env_seed, agent_seed, rec):
 
     if not _overrides(agent, Agent, "diagnostics"):
         # Whole run in compiled code; checkpoint values read inside the loop.
-        sums, ck = fused_run(
-            ek.step, ek.observe, ek.checkpoint, ak.select, ak.update, env.state_, ek.params,
+        sums, ck = loops.fused_run(
+            *loops.kernel_args, env.state_, ek.params,
             agent.state_, ak.hparams, env.noise_rng_, agent.rng_, obs,
             np.ascontiguousarray(cps, dtype=np.int64), len(layout),
         )
@@ -275,22 +294,77 @@ def _run_fused(env, agent, cps, comparators, env_seed, agent_seed, rec):
         t_prev = 0
         for t_cp in cps:
             t_cp = int(t_cp)
-            obs = fused_segment(
-                ek.step, ek.observe, ak.select, ak.update, env.state_, ek.params, agent.state_,
+            obs = loops.fused_segment(
+                *loops.kernel_args, env.state_, ek.params, agent.state_,
                 ak.hparams, env.noise_rng_, agent.rng_, obs, t_prev + 1, t_cp, sums,
             )
             t_prev = t_cp
             agent.t_ = t_cp
             record(t_cp, sums, ek.checkpoint(env.state_, ek.params))
+            raise_if_stopped()
     agent.t_ = int(cps[-1])
     env.t_ = int(cps[-1])
 
 
-def _run_python_episodic(env, agent, cps, comparators, env_seed, agent_seed, rec):
-    oracle = env.oracle
-    exact_policy = agent.get_tags().get("exposes_policy") and _overrides(
-        oracle, Oracle, "policy_expected_reward"
+def _exact_policy(env, agent) -> bool:
+    """Whether episodes record the oracle's exact value of the agent's policy table."""
+    return bool(agent.get_tags().get("exposes_policy")) and _overrides(
+        env.oracle, Oracle, "policy_expected_reward"
     )
+
+
+def _run_fused_episodic(env, agent, cps, comparators, env_seed, agent_seed, rec):
+    """Episodes in compiled segments between checkpoints (the same order as the Python loop).
+
+    Comparators come from the oracle (or the kernel checkpoint) at each checkpoint as
+    on the Python path, extra metrics from ``EnvKernel.checkpoint``, diagnostics from the
+    agent. Python-side bookkeeping of the env outside its kernel state (e.g. an oracle's
+    current-episode index) is not advanced by the compiled loop.
+    """
+    from banditlab._fused import episodic_loops
+
+    env.reset(seed=env_seed)
+    simulator = _simulator_for(env, agent)
+    agent.reset(env.action_space, env.observation_space, seed=agent_seed, simulator=simulator)
+    ek, ak = env.kernel, agent.kernel_
+    loops = episodic_loops(ek, ak)
+    exact_policy = _exact_policy(env, agent)
+    if exact_policy and not loops.policy_value:
+        raise BanditlabError(
+            f"agent: {type(agent).__name__} is tagged exposes_policy but the fused path has no "
+            "exact policy value (AgentKernel.policy or EnvKernel.policy_value is missing); "
+            "use backend='python'"
+        )
+    sim = None if simulator is None else simulator.handle_
+    sim_rng = None if simulator is None else simulator.rng_
+    layout = ek.layout()
+    max_steps = int(getattr(env, "max_episode_steps", None) or 10**7)
+    sums = np.zeros(3)
+    k_prev = 0
+    t = 0
+    for k_cp in cps:
+        k_cp = int(k_cp)
+        t = loops.fused_episodes(
+            *loops.kernel_args, env.state_, ek.params, agent.state_, ak.hparams,
+            env.noise_rng_, agent.rng_, sim, sim_rng, k_prev + 1, k_cp, t, exact_policy,
+            max_steps, sums,
+        )
+        if t < 0:
+            raise RuntimeError(f"episode {-t} did not terminate within {max_steps} steps")
+        k_prev = k_cp
+        agent.t_ = t
+        ck = ek.checkpoint(env.state_, ek.params)
+        values = comparators.regret_values(sums, k_cp, comparators.kernel_values())
+        for name in layout.extra_metrics:
+            values[name] = float(ck[layout.extra(name)])
+        values.update(_diagnostics(agent))
+        rec.record(values)
+        raise_if_stopped()
+
+
+def _run_python_episodic(env, agent, cps, comparators, env_seed, agent_seed, rec):
+    exact_policy = _exact_policy(env, agent)
+    oracle = env.oracle
     sums = np.zeros(3)
     extra_sums = dict.fromkeys(env.extra_metrics, 0.0)
     obs, _ = env.reset(seed=env_seed)
@@ -319,6 +393,7 @@ def _run_python_episodic(env, agent, cps, comparators, env_seed, agent_seed, rec
         if k == cps[ci]:
             _record_checkpoint(agent, comparators, sums, k, extra_sums, rec)
             ci += 1
+            raise_if_stopped()
 
 
 def _simulator_for(env, agent):
@@ -394,14 +469,17 @@ def run(
     fusable = _can_fuse(env, agent)
     if backend == "kernel" and not fusable:
         raise BanditlabError(
-            "backend: 'kernel' needs a continuing KernelEnv and a KernelAgent; "
+            "backend: 'kernel' needs a continuing KernelEnv or an episodic env with an "
+            "episodic EnvKernel, and a KernelAgent; "
             f"got {type(env).__name__} and {type(agent).__name__}"
         )
     use_kernel = fusable and backend != "python"
     comparators = _Comparators(env, _kinds(env))
     rec = _Recorder(cps)
     start = time.perf_counter()
-    if use_kernel:
+    if use_kernel and env.run_kind == "episodic":
+        _run_fused_episodic(env, agent, cps, comparators, env_seed, agent_seed, rec)
+    elif use_kernel:
         _run_fused(env, agent, cps, comparators, env_seed, agent_seed, rec)
     elif env.run_kind == "episodic":
         _run_python_episodic(env, agent, cps, comparators, env_seed, agent_seed, rec)

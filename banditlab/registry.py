@@ -160,13 +160,42 @@ def agent_ids() -> list[str]:
 
 
 def agent_spec(id: str) -> AgentSpec:
-    """The :class:`AgentSpec` of ``id``, with close matches suggested when unknown."""
+    """The :class:`AgentSpec` of ``id``, with close matches suggested when unknown.
+
+    Raises:
+        BanditlabError: One line. For an id whose name is registered under other
+            versions: ``agent id 'UCRL2-v0': version v0 is not registered; use
+            'UCRL2-v1'`` (every registered version, newest first).
+    """
     _ensure_builtin()
     if id not in agent_registry:
         _load_plugin_group("banditlab.agents")
     if id not in agent_registry:
+        others = _other_versions(id, agent_registry)
+        if others:
+            version = id.rsplit("-", 1)[1]
+            use = " or ".join(repr(o) for o in others)
+            raise BanditlabError(
+                f"agent id {id!r}: version {version} is not registered; use {use}"
+            )
         raise BanditlabError(f"agent id: unknown agent {id!r}{_suggest(id, list(agent_registry))}")
     return agent_registry[id]
+
+
+_VERSIONED = re.compile(r"^(?P<name>.+)-v(?P<version>\d+)$")
+
+
+def _other_versions(id: str, registry: Mapping[str, Any]) -> list[str]:
+    """Registered ids with the same name as ``id`` and another version, newest first."""
+    m = _VERSIONED.match(id) if isinstance(id, str) else None
+    if m is None:
+        return []
+    found = []
+    for other in registry:
+        mo = _VERSIONED.match(other)
+        if mo is not None and mo["name"] == m["name"] and other != id:
+            found.append((int(mo["version"]), other))
+    return [o for _, o in sorted(found, reverse=True)]
 
 
 def check_kwargs(target: Any, kwargs: Mapping[str, Any], what: str) -> None:
@@ -244,13 +273,23 @@ def env_ids() -> list[str]:
 
 
 def env_spec(id: str):
-    """Gymnasium's ``EnvSpec`` for ``id``, with close matches suggested when unknown."""
+    """Gymnasium's ``EnvSpec`` for ``id``, with close matches suggested when unknown.
+
+    An id whose version is not registered while others are gets Gymnasium's message
+    (``... is deprecated. Please use 'banditlab/X-v1' instead.``) on one line.
+    """
     import gymnasium as gym
 
     _ensure_builtin()
     if id not in gym.registry:
         _load_plugin_group("banditlab.envs")
     if id not in gym.registry:
+        try:  # Gymnasium's own message for a deprecated or missing version, on one line
+            gym.spec(id)
+        except (gym.error.DeprecatedEnv, gym.error.VersionNotFound) as exc:
+            raise BanditlabError(f"env id {id!r}: {' '.join(str(exc).split())}") from None
+        except Exception:  # noqa: BLE001 - any other lookup failure: our message below
+            pass
         hint = _suggest(id, list(gym.registry))
         raise BanditlabError(f"env id: unknown environment {id!r}{hint}")
     return gym.registry[id]

@@ -8,6 +8,7 @@ neighbouring check still passes (so the failure is specific).
 
 import copy
 import functools
+import re
 import warnings
 
 import numpy as np
@@ -20,6 +21,7 @@ from banditlab.checks import agent_checker as ac
 from banditlab.checks import check_agent, check_env, run_checks
 from banditlab.checks import env_checker as ec
 from banditlab.core import (
+    Agent,
     AgentKernel,
     BanditlabError,
     BenchmarkPolicy,
@@ -570,6 +572,7 @@ def jit_only_zero_select(state, hparams, obs, t, rng):
 class JitDiffers(KernelAgent):
     """A kernel whose jitted select differs from its ``py_func``."""
 
+    display_name = "Jit differs (fixture)"
     _tags = {"learns": False}  # noqa: RUF012
 
     def __init__(self):
@@ -906,3 +909,85 @@ def test_broken_benchmark_policies(oracle_agent_id, oracle_cls, pattern):
     env = GenericTestEnv(oracle=oracle_cls(np.array([0.2, 0.8])))
     with pytest.raises(AssertionError, match=pattern):
         ec.check_benchmark_policies(env)
+
+
+# --------------------------------------------------------------------------- display names
+class Deviates(GenericTestAgent):
+    """A documented variant.
+
+    Deviations:
+        Plays like the generic agent; the deviation is only declared (fixture).
+    """
+
+    deviation = "fixture deviation"
+
+
+class UndocumentedDeviation(GenericTestAgent):
+    """Declares a deviation without documenting it."""
+
+    deviation = "fixture deviation"
+
+
+class UndeclaredDeviation(GenericTestAgent):
+    """Documents a deviation without declaring it.
+
+    Deviations:
+        Nothing would show it in the label.
+    """
+
+
+class TaggedVariant(GenericTestAgent):
+    """Opt-in variant selected by a hyperparameter.
+
+    Deviations:
+        ``boost=True`` is ours (fixture).
+    """
+
+    def __init__(self, boost=False):
+        self.boost = boost
+
+    def variant_tags(self):
+        return ("boost",) if self.boost else ()
+
+
+class BadTags(TaggedVariant):
+    """Returns a list.
+
+    Deviations:
+        Fixture.
+    """
+
+    def variant_tags(self):
+        return ["boost"]
+
+
+def test_display_name_and_deviation_declarations():
+    ac.check_agent_display_name(GenericTestAgent())
+    ac.check_agent_display_name(Deviates())
+    ac.check_agent_display_name(TaggedVariant)
+    assert Deviates().label() == "Generic test agent [fixture deviation]"
+    assert TaggedVariant(boost=True).label() == "Generic test agent [boost]"
+    assert TaggedVariant().label() == "Generic test agent"
+    both = type("Both", (TaggedVariant,), {"deviation": "ours", "__doc__": TaggedVariant.__doc__})
+    assert both(boost=True).label() == "Generic test agent [ours, boost]"
+
+    nameless = _without(GenericTestAgent, "Nameless", (Agent,), {"display_name"})
+    with pytest.raises(AssertionError, match="Nameless declares no display_name"):
+        ac.check_agent_display_name(nameless)
+    with pytest.raises(BanditlabError, match=r"^display_name: agent class .*Nameless declares no "
+                                             r"display_name; add display_name"):
+        nameless().label()
+    for value, pattern in (("", "non-empty"), (" UCB1", "stripped"), ("UCB1 [x]", "bracket")):
+        bad = type("BadName", (GenericTestAgent,), {"display_name": value})
+        expected = re.escape(f"display_name = {value!r} ") + ".*" + pattern
+        with pytest.raises(AssertionError, match=expected):
+            ac.check_agent_display_name(bad)
+    with pytest.raises(AssertionError, match="declares deviation = 'fixture deviation' but its "
+                                             "docstring has no 'Deviations:' section"):
+        ac.check_agent_display_name(UndocumentedDeviation)
+    with pytest.raises(AssertionError, match="has a 'Deviations:' section but the class declares "
+                                             "no `deviation`"):
+        ac.check_agent_display_name(UndeclaredDeviation)
+    with pytest.raises(AssertionError, match=r"variant_tags\(\) = \['boost'\] is not a tuple"):
+        ac.check_agent_display_name(BadTags)
+    assert ac.check_agent_display_name in ac.agent_checks(GenericTestAgent)

@@ -201,10 +201,13 @@ def test_grid_scale_replaces_axis_values(tmp_path):
     exp = tmp_path / "g.toml"
     exp.write_text('n_seeds = 3\nrun_length = 100\n[[envs]]\nid = "banditlab/Bernoulli-v0"\n'
                    '[[agents]]\nid = "UCB1-v0"\ngrid = { alpha = [0.5, 1.0, 2.0] }\n'
-                   '[[agents]]\nid = "Uniform-v0"\nlabel = "uni"\n'
+                   '[[agents]]\nid = "Uniform-v0"\nlabel = "Uniform (uni)"\n'
                    '[scales.smoke]\nagents = [0]\ngrid = { alpha = [1.0] }\nn_seeds = 1\n')
     smoke = load_experiment(exp, scale="smoke")
-    assert [a.display for a in smoke.agents] == ["UCB1-v0(alpha=1.0)"]
+    from banditlab.registry import make_agent
+
+    derived = make_agent("UCB1-v0", alpha=1.0).label()
+    assert [a.display for a in smoke.agents] == [f"{derived} (alpha=1.0)"]
     assert len(load_experiment(exp).tasks()) == 12
 
 

@@ -29,6 +29,43 @@ def test_unknown_ids_suggest_close_matches():
         make_env("banditlab/Gausian-v0")
 
 
+def test_unregistered_versions_name_the_registered_ones(monkeypatch):
+    """A dropped agent version names its successor(s); env versions get Gymnasium's message."""
+    import gymnasium as gym
+
+    monkeypatch.setitem(registry.agent_registry, "testing/Versioned-v2",
+                        registry.AgentSpec("testing/Versioned-v2",
+                                           "banditlab.agents.classic.ucb:UCB1"))
+    with pytest.raises(BanditlabError) as info:
+        make_agent("testing/Versioned-v0")
+    assert str(info.value) == ("agent id 'testing/Versioned-v0': version v0 is not registered; "
+                               "use 'testing/Versioned-v2'")
+    monkeypatch.setitem(registry.agent_registry, "testing/Versioned-v1",
+                        registry.AgentSpec("testing/Versioned-v1",
+                                           "banditlab.agents.classic.ucb:UCB1"))
+    with pytest.raises(BanditlabError) as info:
+        registry.agent_spec("testing/Versioned-v0")
+    assert str(info.value).endswith("use 'testing/Versioned-v2' or 'testing/Versioned-v1'")
+    with pytest.raises(BanditlabError, match="did you mean 'UCB1-v0'"):
+        make_agent("UCB-v0")  # a name with no registered version: close matches as before
+
+    gym.register("banditlab/VersionedTest-v1",
+                 entry_point="banditlab.envs.classic.stochastic:BernoulliBandit")
+    try:
+        for old, expected in (
+            ("banditlab/VersionedTest-v0", "is deprecated. Please use "
+                                           "`banditlab/VersionedTest-v1` instead."),
+            ("banditlab/VersionedTest-v5", "It provides versioned environments: [ `v1` ]."),
+        ):
+            with pytest.raises(BanditlabError) as info:
+                make_env(old)
+            message = str(info.value)
+            assert "\n" not in message and message.startswith(f"env id {old!r}: ")
+            assert message.endswith(expected), message
+    finally:
+        gym.registry.pop("banditlab/VersionedTest-v1")
+
+
 def test_unknown_kwargs_are_named():
     with pytest.raises(BanditlabError, match="unknown argument 'horizn'; did you mean 'horizon'"):
         make_env("banditlab/Bernoulli-v0", horizn=5)
@@ -84,7 +121,8 @@ def test_catalogue_groups_rows_by_declared_family():
     envs, agents = env_rows(), agent_rows()
     assert {r[3] for r in envs} <= set(known_families())
     assert {r[3] for r in agents} <= set(known_families())
-    assert dict((r[0], r[3]) for r in envs)["banditlab/LSDBandit-v0"] == "lsd"
+    lsd_env = next(r[0] for r in envs if r[0].startswith("banditlab/LSDBandit-v"))
+    assert dict((r[0], r[3]) for r in envs)[lsd_env] == "lsd"
     assert dict((r[0], r[3]) for r in agents)["UCB1-v0"] == "classic"
     env_part, agent_part = catalogue_markdown().split("### Agents", 1)
     for part, rows in ((env_part, envs), (agent_part, agents)):

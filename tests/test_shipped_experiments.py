@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from banditlab.cli import _size, main
+from banditlab.cli import _size
 from banditlab.experiment import SCALES, apply_scale, load_experiment
 
 BUNDLED = sorted(Path(str(p)) for p in resources.files("banditlab.benchmarks").iterdir()
@@ -39,15 +39,17 @@ def test_file_declares_description_scales_and_cost(path):
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=NAMES)
-def test_runs_at_smoke_scale_with_its_default_plot_metric(path, tmp_path, capsys):
+def test_runs_at_smoke_scale_with_its_default_plot_metric(path, smoke_reproduction):
+    """Run through its paper's smoke reproduction (every shipped file belongs to a paper)."""
     from banditlab.analysis import env_info, panel_metrics
+    from banditlab.papers import PAPERS
     from banditlab.results import load_results
 
-    out = tmp_path / "res"
-    rc = main(["run", path.stem, "--scale", "smoke", "--out", str(out), "-j", "1",
-               "--backend", "python", "--no-progress", "--no-plot"])
-    printed = capsys.readouterr()
-    assert rc == 0, printed.out + printed.err
+    key = tomllib.loads(path.read_text(encoding="utf-8")).get("paper")
+    assert key in PAPERS, f"{path.name}: declare its paper (one of {sorted(PAPERS)})"
+    root, rc, printed, _ = smoke_reproduction(key)
+    assert rc == 0, printed
+    out = root / path.stem
     smoke = load_experiment(path, scale="smoke")
     n_smoke = len(smoke.tasks())
     results = load_results(out)

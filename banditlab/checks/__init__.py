@@ -13,7 +13,9 @@ authors run them on their own envs and agents::
 
 Envs must declare a ``family`` and agents a ``families`` tag naming families
 declared with :func:`banditlab.registry.register_family` (``check_env_family``,
-``check_agent_families``); every benchmark policy of an env's oracle is built
+``check_agent_families``); agents declare a ``display_name`` and, with a ``Deviations:``
+docstring section, a ``deviation`` or ``variant_tags`` (``check_agent_display_name``);
+every benchmark policy of an env's oracle is built
 through the registry and played (``check_benchmark_policies``). Oracle agents
 (tag ``needs_oracle``) are built from the oracle of their check env and play that
 env. Envs also follow the conventions of Gymnasium's own wrappers and vector envs: no

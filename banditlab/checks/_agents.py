@@ -63,6 +63,7 @@ class UniformBox(KernelAgent):
     not registered.
     """
 
+    display_name = "Uniform box (check fixture)"
     _tags = {"learns": False, "action_kind": "continuous", "families": ()}
 
     def __init__(self):

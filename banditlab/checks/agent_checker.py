@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import math
 import pickle
 from collections.abc import Callable, Mapping
@@ -40,6 +41,7 @@ __all__ = [
     "AgentSubject",
     "agent_subject",
     "check_agent_families",
+    "check_agent_display_name",
     "check_default_constructible",
     "check_no_attributes_set_in_init",
     "check_get_params_clone",
@@ -80,6 +82,26 @@ FAMILIES_INVALID = (
     "{cls}: tag families = {families!r} {problem}. Most likely cause: the tag must be a "
     "non-empty tuple of families declared with banditlab.registry.register_family (known: "
     "{known}); a plain string or list, a typo, or a family package that is never imported."
+)
+DISPLAY_NAME_MISSING = (
+    "{cls} declares no display_name. Most likely cause: the class lacks `display_name: "
+    "ClassVar[str] = \"...\"` (there is no default); use the published algorithm's name only "
+    "when the class implements it as published, otherwise a name of our own."
+)
+DISPLAY_NAME_INVALID = (
+    "{cls}: {field} = {value!r} {problem}. Most likely cause: {cause}"
+)
+DEVIATION_UNDOCUMENTED = (
+    "{cls} {declares} but its docstring has no 'Deviations:' section. Most likely cause: a "
+    "variant of a published algorithm (a class-wide deviation or opt-in variants selected by "
+    "hyperparameters) must say in a 'Deviations:' section of its docstring what differs, "
+    "why, and the measured effect (with the command that measured it)."
+)
+DEVIATION_UNDECLARED = (
+    "{cls}'s docstring has a 'Deviations:' section but the class declares no `deviation` and "
+    "does not override variant_tags(). Most likely cause: a departure from the published "
+    "algorithm that its label would not show; set `deviation: ClassVar[str | None] = "
+    "\"<short phrase>\"` (or variant_tags() for opt-in options)."
 )
 ATTRIBUTES_IN_INIT = (
     "__init__ set {details}. Most likely cause: learned state or derived values created in "
@@ -437,6 +459,52 @@ def check_agent_families(agent: Any) -> None:
     assert not unknown, fmt(problem=f"names undeclared families {unknown}")
 
 
+def _has_deviations_section(cls: type) -> bool:
+    doc = inspect.getdoc(cls) or ""
+    return any(line.strip() == "Deviations:" for line in doc.splitlines())
+
+
+def check_agent_display_name(agent: Any) -> None:
+    """The class declares a non-empty ``display_name``; deviations are declared and documented.
+
+    A class whose docstring has a ``Deviations:`` section declares ``deviation`` or
+    overrides ``variant_tags`` (so :meth:`~banditlab.core.Agent.label` shows it), and a
+    class that declares either has the section. ``variant_tags()`` of the default agent
+    returns a tuple of non-empty strings.
+    """
+    s = _subject(agent)
+    cls = s.cls
+    name = getattr(cls, "display_name", None)
+    assert name is not None, DISPLAY_NAME_MISSING.format(cls=cls.__name__)
+    bad = functools.partial(DISPLAY_NAME_INVALID.format, cls=cls.__name__)
+    assert isinstance(name, str) and name.strip() == name and name, bad(
+        field="display_name", value=name, problem="is not a non-empty, stripped string",
+        cause="a placeholder or a stray space.")
+    assert not set("[]") & set(name), bad(
+        field="display_name", value=name, problem="contains a bracket",
+        cause="the deviation belongs in `deviation`; labels add it in brackets themselves.")
+    deviation = getattr(cls, "deviation", None)
+    assert deviation is None or (isinstance(deviation, str) and deviation.strip()), bad(
+        field="deviation", value=deviation, problem="is neither None nor a non-empty string",
+        cause="use None for a class that implements the published algorithm as published.")
+    overrides_tags = getattr(cls, "variant_tags", Agent.variant_tags) is not Agent.variant_tags
+    declares = [w for w, on in (("declares deviation = " + repr(deviation), deviation),
+                                ("overrides variant_tags()", overrides_tags)) if on]
+    documented = _has_deviations_section(cls)
+    if declares:
+        assert documented, DEVIATION_UNDOCUMENTED.format(cls=cls.__name__,
+                                                         declares=" and ".join(declares))
+    else:
+        assert not documented, DEVIATION_UNDECLARED.format(cls=cls.__name__)
+    if overrides_tags:
+        a = _make(s)
+        tags = a.variant_tags()
+        assert isinstance(tags, tuple) and all(isinstance(t, str) and t.strip() for t in tags), (
+            bad(field="variant_tags()", value=tags, problem="is not a tuple of non-empty strings",
+                cause="return a tuple of short phrases, () when no opt-in option is on."))
+        a.label()
+
+
 def check_default_constructible(agent: Any) -> None:
     """The registered id (or the class with no arguments) builds and plays on its check env.
 
@@ -732,22 +800,28 @@ def _harness_run():
 def check_kernel_matches_python(agent: Any) -> None:
     """Fused and Python harness paths agree bit for bit, at every step.
 
-    Applies to a :class:`KernelAgent` whose check env is a continuing :class:`KernelEnv`:
+    Applies to a :class:`KernelAgent` whose check env is a continuing :class:`KernelEnv`, or
+    an episodic env with an episodic kernel (rounds are episodes):
     ``harness.run(backend="kernel")`` must equal ``backend="python"``.
     """
     from banditlab.checks.env_checker import compare_run_results
+    from banditlab.loops import fused_path_available
 
     s = _subject(agent)
     env = s.env.make()
-    if not issubclass(s.cls, KernelAgent) or not isinstance(env, KernelEnv):
+    if not issubclass(s.cls, KernelAgent):
         return
-    if getattr(env, "run_kind", "continuing") != "continuing":
+    kind = getattr(env, "run_kind", "continuing")
+    if kind != ("continuing" if isinstance(env, KernelEnv) else "episodic"):
         return
     run = _harness_run()
     n = min(int(env.run_length), 200)
     grid = np.arange(1, n + 1, dtype=np.int64)
     ak, ap = _make(s), _make(s)
-    rk = run(_env_for(s, ak), ak, seed=19, run_length=n, checkpoints=grid, backend="kernel")
+    env_k = _env_for(s, ak)
+    if not fused_path_available(env_k, ak):  # an episodic env without an episodic kernel
+        return
+    rk = run(env_k, ak, seed=19, run_length=n, checkpoints=grid, backend="kernel")
     rp = run(_env_for(s, ap), ap, seed=19, run_length=n, checkpoints=grid, backend="python")
     d = compare_run_results(rk, rp)
     assert d is None, KERNEL_PYTHON_MISMATCH.format(details=d)
@@ -780,10 +854,14 @@ def check_kernel_reference(agent: Any) -> None:
                  (k.init.py_func(a.dims_, k.hparams, r2), r2))
     from banditlab.core import KernelEnv as _KE
 
+    # Episodic envs with an episodic kernel convert their own observations (e.g. dicts).
+    uenv = getattr(env, "unwrapped", env)
+    to_kobs = (_KE.obs_to_kernel_obs if isinstance(uenv, _KE)
+               else getattr(type(uenv), "obs_to_kernel_obs", _KE.obs_to_kernel_obs))
     for _ in range(N_STEPS):
         if sess.done:
             break
-        kobs = _KE.obs_to_kernel_obs(sess.obs)
+        kobs = to_kobs(sess.obs)
         t = a.t_ + 1
         sj, sp = copy.deepcopy(a.state_), copy.deepcopy(a.state_)
         rj, rp = copy.deepcopy(a.rng_), copy.deepcopy(a.rng_)
@@ -800,8 +878,8 @@ def check_kernel_reference(agent: Any) -> None:
         pre = sj
         uj, up = copy.deepcopy(pre), copy.deepcopy(pre)
         kact = a.action_to_kernel_action(act)
-        knext = _KE.obs_to_kernel_obs(sess.obs)
-        kprev = _KE.obs_to_kernel_obs(prev_obs)
+        knext = to_kobs(sess.obs)
+        kprev = to_kobs(prev_obs)
         k.update(uj, k.hparams, kprev, kact, float(reward), knext)
         k.update.py_func(up, k.hparams, kprev, kact, float(reward), knext)
         _ref_compare("update", uj, up)
@@ -849,6 +927,7 @@ def check_learns(agent: Any) -> None:
 # --------------------------------------------------------------------------- registry of checks
 _ALWAYS = (
     check_agent_families,
+    check_agent_display_name,
     check_default_constructible,
     check_no_attributes_set_in_init,
     check_get_params_clone,
@@ -866,7 +945,8 @@ def agent_checks(cls: type) -> list[Callable[[Any], None]]:
     """The checks that apply to agents of class ``cls``, in running order.
 
     Kernel checks apply to :class:`KernelAgent` subclasses (the fused-parity one
-    only when the ``check_env`` tag names a continuing :class:`KernelEnv`);
+    only when the ``check_env`` tag names a continuing :class:`KernelEnv` or an episodic
+    env, which it skips when the env has no episodic kernel);
     ``check_learns`` to agents tagged ``learns`` whose ``check_env`` is the
     default Bernoulli env.
     """
@@ -877,8 +957,10 @@ def agent_checks(cls: type) -> list[Callable[[Any], None]]:
     env_id = tags.get("check_env", DEFAULT_TAGS["check_env"])[0]
     if isinstance(cls, type) and issubclass(cls, KernelAgent):
         env_cls = entry_env_class(env_id)
-        if (isinstance(env_cls, type) and issubclass(env_cls, KernelEnv)
-                and getattr(env_cls, "run_kind", "continuing") == "continuing"):
+        if isinstance(env_cls, type) and (
+                (issubclass(env_cls, KernelEnv)
+                 and getattr(env_cls, "run_kind", "continuing") == "continuing")
+                or getattr(env_cls, "run_kind", None) == "episodic"):
             checks.append(check_kernel_matches_python)
         checks.append(check_kernel_reference)
     if tags.get("learns") and env_id == DEFAULT_TAGS["check_env"][0]:

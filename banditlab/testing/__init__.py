@@ -279,6 +279,7 @@ class GenericTestAgent(Agent):
             fixtures use it).
     """
 
+    display_name = "Generic test agent"
     _tags = {"learns": False, "families": ("classic",)}  # noqa: RUF012
     # Class-level defaults, so subclasses with their own __init__ need not call this one.
     reset_fn = act_fn = update_fn = init_fn = None
@@ -317,6 +318,7 @@ class GenericTestOracleAgent(Agent):
         oracle: The env's oracle (anything with an integer ``best_arm``).
     """
 
+    display_name = "Generic test oracle (best arm)"
     _tags = {"learns": True, "families": ("classic",), "needs_oracle": True,  # noqa: RUF012
              "oracle": True}
 

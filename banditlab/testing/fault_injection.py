@@ -27,6 +27,7 @@ class ExplodingAgent(Agent):
             (1: every run fails).
     """
 
+    display_name = "Exploding (test fixture)"
     _tags = {"learns": False, "families": ("classic",)}
     _parameter_constraints = {"fail_at": Interval("int", 1)}
 
@@ -64,6 +65,7 @@ class SleepyUniform(Agent):
         every: Rounds between sleeps.
     """
 
+    display_name = "Sleepy Uniform (test fixture)"
     _tags = {"learns": False, "families": ("classic",)}
     _parameter_constraints = {"sleep_s": Interval("real", 0), "every": Interval("int", 1)}
 

@@ -1,12 +1,14 @@
 """Which (env, agent) pairs the fused-vs-Gymnasium parity suite runs, built from declarations.
 
 Every env declares its ``family`` and every agent the ``families`` it runs on (its
-``families`` tag). A *kernel pair* is a continuing :class:`~banditlab.core.KernelEnv`
-and a :class:`~banditlab.core.KernelAgent` whose ``families`` include the env's
-family. A candidate pair whose spaces the agent rejects (its ``_validate_params``
-raises :class:`~banditlab.core.BanditlabError`, e.g. a linear agent on a context-free
-env) is *skipped*, and every skip is returned with its reason so the coverage report
-shows it.
+``families`` tag). A *kernel pair* is a *kernel env* (a continuing
+:class:`~banditlab.core.KernelEnv`, or an episodic env whose ``kernel`` is an
+:class:`~banditlab.core.EnvKernel` with the episodic fields) and a
+:class:`~banditlab.core.KernelAgent` whose ``families`` include the env's family. A
+candidate pair whose spaces the agent rejects (its ``_validate_params`` raises
+:class:`~banditlab.core.BanditlabError`, e.g. a linear agent on a context-free env), or
+whose agent needs a simulator the env does not provide, is *skipped*, and every skip is
+returned with its reason so the coverage report shows it.
 
 Benchmark (oracle) agents are bound to one instance (a payoff table, a policy) by their
 hyperparameters. Registered ones tagged ``oracle=True`` are paired only where their
@@ -28,18 +30,35 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from banditlab.core import BanditlabError, KernelAgent, KernelEnv
+from banditlab.core import BanditlabError, EnvKernel, KernelAgent, KernelEnv
 
-__all__ = ["ParityPlan", "parity_plan", "check_parity_coverage", "small_env", "build_agent"]
+__all__ = ["ParityPlan", "parity_plan", "check_parity_coverage", "small_env", "build_agent",
+           "is_kernel_env"]
 
 
 def small_env(env_id: str, horizon: int = 300):
-    """Build a registered env with a short horizon when its constructor takes one."""
+    """Build a registered env with a short horizon when its constructor takes one.
+
+    Episodic envs taking ``n_episodes`` get ``max(1, horizon // 10)`` episodes.
+    """
     from banditlab.registry import env_spec, load_entry_point, make_env
 
     cls = load_entry_point(env_spec(env_id).entry_point)
     params = inspect.signature(cls).parameters
-    return make_env(env_id, horizon=horizon) if "horizon" in params else make_env(env_id)
+    if "horizon" in params:
+        return make_env(env_id, horizon=horizon)
+    if "n_episodes" in params and getattr(cls, "run_kind", None) == "episodic":
+        return make_env(env_id, n_episodes=max(1, horizon // 10))
+    return make_env(env_id)
+
+
+def is_kernel_env(env) -> bool:
+    """Whether ``env`` is a continuing KernelEnv or an episodic env with an episodic kernel."""
+    if isinstance(env, KernelEnv):
+        return env.run_kind == "continuing"
+    kernel = getattr(env, "kernel", None)
+    return (getattr(env, "run_kind", None) == "episodic" and isinstance(kernel, EnvKernel)
+            and kernel.begin_episode is not None and kernel.terminated is not None)
 
 
 def build_agent(env: Any, agent_ref: str):
@@ -61,7 +80,7 @@ class ParityPlan:
         skipped: ``(env id, agent id, reason)`` for candidates the agent rejects (spaces,
             or for instance-bound oracle agents the registered instance).
         instance_bound: Registered kernel agents tagged ``oracle=True``.
-        kernel_envs: Family of every continuing kernel env, by id.
+        kernel_envs: Family of every kernel env (continuing or episodic), by id.
         kernel_agents: Home family (first of ``families``) of every kernel agent, by id.
         broken: Ids that could not be built with their registered defaults, with the error.
     """
@@ -121,7 +140,7 @@ def parity_plan(env_ids: list[str] | None = None, agent_ids: list[str] | None = 
         except Exception as exc:  # noqa: BLE001 - reported by the suite
             plan.broken[eid] = f"{type(exc).__name__}: {exc}"
             continue
-        if isinstance(env, KernelEnv) and env.run_kind == "continuing":
+        if is_kernel_env(env):
             family = getattr(type(env), "family", None)
             if not isinstance(family, str):
                 raise BanditlabError(f"env {eid!r}: declares no family (class attribute 'family')")
@@ -149,6 +168,11 @@ def parity_plan(env_ids: list[str] | None = None, agent_ids: list[str] | None = 
                 agent._validate_params(env.action_space, env.observation_space)
             except BanditlabError as exc:
                 plan.skipped.append((eid, aid, str(exc)))
+                continue
+            if tags.get("needs_simulator") and getattr(env, "simulator", None) is None:
+                plan.skipped.append((eid, aid, f"simulator: {type(agent).__name__} needs a "
+                                               f"simulator, which {type(env).__name__} does not "
+                                               "provide"))
                 continue
             plan.pairs.append((eid, aid))
             plan.pair_family[(eid, aid)] = plan.kernel_envs[eid]
