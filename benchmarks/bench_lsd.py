@@ -2,14 +2,18 @@
 
 Run ``python benchmarks/bench_lsd.py`` (add ``--e3`` for the planning-quality table,
 ``--quick`` for a smaller E3, ``--e4 T`` for the LP-UCB regret slope against its
-full-information counterpart at the E4 size k = 5, tau_max = 10). Prints measured figures
-side by side; nothing is asserted.
+full-information counterpart at the E4 size k = 5, tau_max = 10, ``--rounding`` for the
+LP-rounding planners against ``(1 - 1/e)`` of their LPs on LSD-E2 and every LSD-E3
+instance, ``--variants`` for the CombUCB1 / ISI-CombUCB1 variants on LSD-E1). Prints
+measured figures side by side; nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+import tomllib
+from importlib import resources
 
 import numpy as np
 
@@ -23,7 +27,7 @@ from banditlab.registry import make_agent, make_benchmark_policy
 
 def bench_fused(n_runs: int = 5) -> None:
     """Steps per second of UCB-greedy on LSD-E1 (T = 3600), fused vs Python loop."""
-    spec = ("banditlab/LSDLaforgue5-v0", {"horizon": 3600})
+    spec = ("banditlab/LSDLaforgue5-v1", {"horizon": 3600})
     agent = make_agent("LSDUCBGreedy-v0", obs_encoding="delay", tau_max=10)
     run(spec, agent, seed=0, backend="kernel")  # compile / load cache
     run(spec, agent, seed=0, backend="python")
@@ -101,27 +105,37 @@ def bench_block_planners(n_blocks: int = 40, seed: int = 0) -> None:
     """Block LP with greedy rounding vs exhaustive search on random UCB-like blocks.
 
     Blocks of LSD-E1 size (k = 5, L = 4, ISI-CombUCB1 with d = 3): time per planned block
-    and value of the rounded block relative to the exhaustive optimum, plus the LP's
+    of the exhaustive search, of the compiled LP rounding the agents use and of the HiGHS
+    reference, the rounded block's value relative to the exhaustive optimum, and the LP's
     relative excess over that optimum.
     """
     from banditlab.envs.lsd.blocks import best_block_index
-    from banditlab.envs.lsd.lp import block_lp, block_lp_round, block_sequence_value
+    from banditlab.envs.lsd.lp import (
+        block_lp,
+        block_lp_round,
+        block_lp_round_nb,
+        block_sequence_value,
+    )
 
     rng = np.random.default_rng(seed)
     blocks = [(rng.random((5, 4)), rng.random((5, 4))) for _ in range(n_blocks)]
     g = np.random.default_rng(0)
     best_block_index(*blocks[0], 4, g)  # compile / load cache
+    block_lp_round_nb(*blocks[0], 0.5)
     t0 = time.perf_counter()
     best = [block_sequence_value(best_block_index(fv, lv, 4, g), fv, lv) for fv, lv in blocks]
     t1 = time.perf_counter()
-    rounded = [block_sequence_value(block_lp_round(fv, lv), fv, lv) for fv, lv in blocks]
+    rounded = [block_sequence_value(block_lp_round_nb(fv, lv, 0.5), fv, lv) for fv, lv in blocks]
     t2 = time.perf_counter()
+    [block_lp_round(fv, lv) for fv, lv in blocks]
+    t3 = time.perf_counter()
     lp = [block_lp(fv, lv).value for fv, lv in blocks]
     ratio = np.array(rounded) / np.array(best)
     excess = np.array(lp) / np.array(best) - 1.0
     print(f"block k=5 L=4 ({n_blocks} random blocks): exhaustive {1e3 * (t1 - t0) / n_blocks:8.3f} "
-          f"ms/block, LP rounding {1e3 * (t2 - t1) / n_blocks:8.1f} ms/block; rounded/optimum "
-          f"mean {ratio.mean():.4f} min {ratio.min():.4f}; LP/optimum - 1 mean {excess.mean():.4f} "
+          f"ms/block, LP rounding {1e3 * (t2 - t1) / n_blocks:8.3f} ms/block compiled, "
+          f"{1e3 * (t3 - t2) / n_blocks:8.1f} ms/block HiGHS; rounded/optimum mean "
+          f"{ratio.mean():.4f} min {ratio.min():.4f}; LP/optimum - 1 mean {excess.mean():.4f} "
           f"max {excess.max():.4f}")
 
 
@@ -164,6 +178,75 @@ def e4_slope(horizon: int, n_seeds: int = 8, instances=(0, 1, 2), bonus_cs=(0.02
     print(table.to_string(index=False))
 
 
+def _mean_ci(x) -> tuple[float, float]:
+    x = np.asarray(x, dtype=np.float64)
+    return float(x.mean()), float(1.96 * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else 0.0
+
+
+def rounding_table(n_seeds: int = 10, rules=("max_mean", "uniform"), horizon: int = 2000,
+                   envs: str = "all") -> None:
+    """LP rounding against ``(1 - 1/e)`` of its own LP on LSD-E2 and the LSD-E3 instances.
+
+    One row per (instance, relaxation, conflict rule): the LP value, ``(1 - 1/e)`` LP,
+    and the mean expected reward per round over ``n_seeds`` rounding seeds with its 95%
+    CI (normal approximation), T = ``horizon``. ``envs="reduced"``: the E3 instances of
+    the reduced scale only.
+    """
+    from banditlab.registry import make_env
+
+    alpha = 1 - 1 / np.e
+    text = resources.files("banditlab.benchmarks").joinpath("lsd_e3.toml").read_text()
+    data = tomllib.loads(text)
+    entries = [(e["label"], e["id"], e["kwargs"]) for e in data["envs"]]
+    if envs == "reduced":
+        keep = set(data["scales"]["reduced"]["envs"])
+        entries = [e for e in entries if e[0] in keep]
+    entries = [("LSD-E2", "banditlab/LSDLaforgue2-v1", {})] + entries
+    print(f"LP rounding vs (1 - 1/e) LP, T={horizon}, {n_seeds} rounding seeds (mean ± 95% CI)")
+    print(f"{'instance':>24} {'relaxation':>10} {'rule':>8} {'LP':>7} {'(1-1/e)LP':>9} "
+          f"{'planner':>16} {'ratio':>6}")
+    worst: dict[str, float] = {}
+    for label, env_id, kw in entries:
+        kw = {k: v for k, v in kw.items() if k != "exact_state_cap"}
+        if label != "LSD-E2":
+            kw["exact_state_cap"] = 1
+        env = make_env(env_id, **kw, horizon=horizon)
+        for relaxation in ("recharging", "lsd"):
+            lp = env.oracle.lp_bound(relaxation).value
+            for rule in rules:
+                agent = make_agent("LSDLPRounding-v1", payoff_table=env.payoff_table.tolist(),
+                                   obs_encoding=env.obs_encoding, relaxation=relaxation,
+                                   conflict_rule=rule)
+                vals = [run(env, agent, seed=s).finals["expected_reward"] / horizon
+                        for s in range(n_seeds)]
+                m, h = _mean_ci(vals)
+                worst[rule] = min(worst.get(rule, np.inf), m / (alpha * lp))
+                flag = "" if m >= alpha * lp else "  below"
+                print(f"{label:>24} {relaxation:>10} {rule:>8} {lp:7.4f} {alpha * lp:9.4f} "
+                      f"{m:8.4f} ± {h:.4f} {m / lp:6.3f}{flag}", flush=True)
+    for rule, w in worst.items():
+        print(f"rule {rule}: smallest mean / ((1 - 1/e) LP) = {w:.3f}")
+
+
+def combucb_variants(n_seeds: int = 10, horizon: int = 3600) -> None:
+    """CombUCB1 / ISI-CombUCB1 on LSD-E1: the authors' defaults against the opt-in variants.
+
+    Mean reward per round over ``n_seeds`` seeds with its 95% CI (normal approximation).
+    """
+    spec = ("banditlab/LSDLaforgue5-v1", {"horizon": horizon})
+    variants = ({}, {"planner": "exhaustive"}, {"ucb_refresh": "per_block"},
+                {"planner": "exhaustive", "ucb_refresh": "per_block"})
+    print(f"LSD-E1, T={horizon}, {n_seeds} seeds: mean reward per round [95% CI]")
+    for agent_id in ("CombUCB1Block-v1", "ISICombUCB1-v1"):
+        for kw in variants:
+            agent = make_agent(agent_id, block=3, **kw)
+            t0 = time.perf_counter()
+            vals = [run(spec, agent, seed=s).finals["reward"] / horizon for s in range(n_seeds)]
+            m, h = _mean_ci(vals)
+            print(f"{agent.label():>52}: {m:.3f} [{m - h:.3f}, {m + h:.3f}] "
+                  f"({(time.perf_counter() - t0) / n_seeds:.1f} s/run)", flush=True)
+
+
 def main() -> None:
     """Entry point."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -171,7 +254,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller E3 grid")
     parser.add_argument("--e4", type=int, default=0, metavar="T",
                         help="also print the E4 LP-UCB regret slopes at horizon T")
+    parser.add_argument("--rounding", action="store_true",
+                        help="only the LP-rounding table on LSD-E2 and every LSD-E3 instance")
+    parser.add_argument("--variants", action="store_true",
+                        help="only the CombUCB1 / ISI-CombUCB1 variants on LSD-E1")
     args = parser.parse_args()
+    if args.rounding or args.variants:
+        if args.rounding:
+            rounding_table()
+        if args.variants:
+            combucb_variants()
+        return
     bench_fused()
     bench_exact()
     bench_block_planners()

@@ -19,12 +19,13 @@ from banditlab.harness import run
 from banditlab.registry import make_agent, make_env
 
 LSD_IDS = [
-    "banditlab/LSDBandit-v0",
-    "banditlab/LSDLaforgue5-v0",
-    "banditlab/LSDLaforgue2-v0",
-    "banditlab/LSDRecharging-v0",
-    "banditlab/LSDBlocking-v0",
-    "banditlab/LSDSeasonal-v0",
+    "banditlab/LSDBandit-v1",
+    "banditlab/LSDLaforgue5-v1",
+    "banditlab/LSDLaforgue2-v1",
+    "banditlab/LSDRecharging-v1",
+    "banditlab/LSDBlocking-v1",
+    "banditlab/LSDSeasonal-v1",
+    "banditlab/LSDMultiPull-v0",
 ]
 
 PRESET_KWARGS = [
@@ -128,7 +129,7 @@ def test_gaussian_noise_is_clipped_normal():
 
 
 def test_delay_presets_match_their_definition():
-    env = make_env("banditlab/LSDLaforgue5-v0")
+    env = make_env("banditlab/LSDLaforgue5-v1")
     p = laforgue5_delay_payoffs()
     # Play arm 1 every third round from delay 1: its delay at each pull is 3 -> 0.95.
     env.reset(seed=0)
@@ -142,7 +143,7 @@ def test_delay_presets_match_their_definition():
     for _ in range(8):
         env.step(0)
     assert env.step(2)[4]["expected_reward"] == 0.96
-    e2 = make_env("banditlab/LSDLaforgue2-v0")
+    e2 = make_env("banditlab/LSDLaforgue2-v1")
     assert e2.payoff_table.shape == (2, 2, 11)
     off_row = laforgue2_delay_payoffs()[1, [*range(1, 11), 10]]
     np.testing.assert_array_equal(e2.payoff_table[1, 1], off_row)
@@ -157,7 +158,7 @@ def test_blocking_preset_means():
 
 
 def test_pickle_mid_run_continues_identically():
-    env = make_env("banditlab/LSDBandit-v0")
+    env = make_env("banditlab/LSDBandit-v1")
     env.reset(seed=3)
     for a in [0, 1, 1, 2, 0]:
         env.step(a)
@@ -171,8 +172,8 @@ def test_pickle_mid_run_continues_identically():
 
 def test_fused_and_python_paths_agree():
     agent = make_agent("LSDUCBGreedy-v0", obs_encoding="delay")
-    a = run(("banditlab/LSDLaforgue5-v0", {"horizon": 400}), agent, seed=2, backend="kernel")
-    b = run(("banditlab/LSDLaforgue5-v0", {"horizon": 400}), agent, seed=2, backend="python")
+    a = run(("banditlab/LSDLaforgue5-v1", {"horizon": 400}), agent, seed=2, backend="kernel")
+    b = run(("banditlab/LSDLaforgue5-v1", {"horizon": 400}), agent, seed=2, backend="python")
     assert a.backend == "kernel" and b.backend == "python"
     for m in ("reward", "expected_reward", "regret/alpha/opt", "pseudo_regret/alpha/lp"):
         np.testing.assert_allclose(a.curves[m], b.curves[m], rtol=0, atol=1e-9)
@@ -231,7 +232,7 @@ def test_monotone_presets_validate():
 
 
 def test_observation_space_and_known_constants():
-    env = gym.make("banditlab/LSDLaforgue5-v0").unwrapped
+    env = gym.make("banditlab/LSDLaforgue5-v1").unwrapped
     assert env.known_constants["tau_max"] == 10 and env.known_constants["k"] == 5
     assert env.known_constants["obs_encoding"] == "delay"
     obs, _ = env.reset(seed=0)
@@ -244,7 +245,7 @@ def test_benchmark_policies_are_registered_ids_with_the_true_table():
     from banditlab.core import BenchmarkPolicy
     from banditlab.registry import agent_ids, make_benchmark_policy
 
-    env = make_env("banditlab/LSDLaforgue5-v0", horizon=50)
+    env = make_env("banditlab/LSDLaforgue5-v1", horizon=50)
     policies = env.oracle.benchmark_policies()
     assert set(policies) == set(env.oracle.planner_names())
     for name, policy in policies.items():
@@ -263,20 +264,107 @@ def test_benchmark_policies_are_registered_ids_with_the_true_table():
         ("LSDOracleGreedy-v0", {"payoff_table": None}, "payoff_table"),
         ("LSDOracleGreedy-v0", {"payoff_table": np.full((3, 3, 2), 0.5)}, "payoff_table"),
         ("LSDOracleGreedy-v0", {"payoff_table": np.full((2, 2, 2), 0.5)}, "action_space"),
-        ("LSDLPRounding-v0", {"relaxation": "x"}, "relaxation"),
-        ("LSDLPRounding-v0", {"conflict_rule": "x"}, "conflict_rule"),
+        ("LSDLPRounding-v1", {"relaxation": "x"}, "relaxation"),
+        ("LSDLPRounding-v1", {"conflict_rule": "x"}, "conflict_rule"),
         ("LSDOptimal-v0", {"init_state": "x"}, "init_state"),
         ("LSDBlockPlanner-v0", {"block": 0}, "block"),
         ("LSDRoundRobin-v0", {"obs_encoding": "x"}, "obs_encoding"),
-        ("LSDLPUCB-v0", {"isotonic": "x"}, "isotonic"),
-        ("LSDLPUCB-v0", {"payoff_table": np.full((3, 2, 4), 0.5)}, "payoff_table"),
+        ("LSDLPUCB-v1", {"isotonic": "x"}, "isotonic"),
+        ("LSDLPUCB-v1", {"payoff_table": np.full((3, 2, 4), 0.5)}, "payoff_table"),
     ],
 )
 def test_bad_planner_hyperparameters_one_line_error(agent_id, kwargs, param):
-    env = make_env("banditlab/LSDBandit-v0")  # k = 3, tau_max = 5
-    if agent_id != "LSDLPUCB-v0" and "payoff_table" not in kwargs:
+    env = make_env("banditlab/LSDBandit-v1")  # k = 3, tau_max = 5
+    if agent_id != "LSDLPUCB-v1" and "payoff_table" not in kwargs:
         kwargs = {**kwargs, "payoff_table": env.payoff_table.tolist()}
     with pytest.raises(BanditlabError) as err:
         make_agent(agent_id, **kwargs).reset(env.action_space, env.observation_space, seed=0)
     msg = str(err.value)
     assert msg.startswith(param) and "\n" not in msg
+
+
+# --------------------------------------------------------------------------- m pulls
+def reference_multi_rollout(table, actions, m, uniforms):
+    """Independent model of m pulls per round: the first m marked arms are pulled.
+
+    Returns per-round (expected reward, reward, pulled mask, last rewards) and the final
+    per-arm (kind, level) states (idle_max start).
+    """
+    k, _, tau = table.shape
+    state = [("off", tau) for _ in range(k)]
+    out = []
+    for act, u in zip(actions, uniforms, strict=True):
+        marked = [i for i in range(k) if act[i] == 1][:m]
+        mus = {i: table[i, 0 if state[i][0] == "on" else 1, state[i][1] - 1] for i in marked}
+        rews = {i: float(u[i] < mus[i]) for i in marked}
+        last = np.array([rews.get(i, 0.0) for i in range(k)])
+        mask = np.array([1 if i in marked else 0 for i in range(k)])
+        out.append((sum(mus.values()), sum(rews.values()), mask, last))
+        state = [(("on", min(lv + 1, tau)) if kd == "on" else ("on", 1)) if i in marked
+                 else (("off", min(lv + 1, tau)) if kd == "off" else ("off", 1))
+                 for i, (kd, lv) in enumerate(state)]
+    return out, state
+
+
+def test_several_pulls_per_round_match_an_independent_model():
+    rng = np.random.default_rng(5)
+    table = rng.uniform(0, 1, (4, 2, 3))
+    env = LSDBandit(payoff_table=table, m_pulls=2, horizon=120)
+    assert env.action_space.max_pulls == 2 and env.observation_space.shape == (8,)
+    obs, _ = env.reset(seed=7)
+    seeded, _ = gym.utils.seeding.np_random(7)
+    uniforms = spawn_env_streams(seeded)[1].random((120, 4))  # one draw per arm and step
+    actions = rng.integers(0, 2, (120, 4))  # any 0/1 vector: more than m, or none
+    actions[:5] = [[0, 0, 0, 0], [1, 1, 1, 1], [0, 1, 0, 1], [1, 0, 0, 0], [1, 1, 0, 0]]
+    want, state = reference_multi_rollout(table, actions, 2, uniforms)
+    for act, (mu, r, mask, last) in zip(actions, want, strict=True):
+        obs, reward, _, _, info = env.step(act.astype(np.int8))
+        assert info["expected_reward"] == pytest.approx(mu, abs=1e-12)
+        assert reward == r
+        np.testing.assert_array_equal(info["pulled"], mask)
+        np.testing.assert_array_equal(obs[4:], last)  # semi-bandit feedback
+    signed = [lev if kind == "on" else -lev for kind, lev in state]
+    np.testing.assert_array_equal(obs[:4], signed)
+    assert env.observation_space.contains(obs)
+
+
+@pytest.mark.parametrize("action", [[1, 0], [0, 2, 0, 0], [0.5, 0, 0, 1]])
+def test_several_pulls_bad_action_one_line_error(action):
+    env = LSDBandit(payoff_table=np.full((4, 2, 2), 0.5), m_pulls=2, horizon=10)
+    env.reset(seed=0)
+    with pytest.raises(BanditlabError) as err:
+        env.step(np.array(action))
+    assert str(err.value).startswith("action") and "\n" not in str(err.value)
+
+
+def test_several_pulls_exact_optimum_matches_brute_force():
+    from banditlab.envs.lsd.exact import build_graph, exact_finite_horizon, pull_sets
+
+    table = np.round(np.random.default_rng(2).uniform(0, 1, (3, 2, 2)), 2)
+    acts = pull_sets(3, 2)
+    assert acts.shape == (7, 3) and acts.sum(axis=1).max() == 2  # all sets of <= 2 arms
+    horizon = 5
+    got = exact_finite_horizon(build_graph(table, "idle_max", m=2), horizon)
+    # exhaustive search over every sequence of pull sets, on explicit per-arm states
+    def step(state, a):
+        mu = 0.0
+        new = []
+        for i, (kd, lv) in enumerate(state):
+            if acts[a, i]:
+                mu += table[i, 0 if kd == "on" else 1, lv - 1]
+                new.append(("on", min(lv + 1, 2)) if kd == "on" else ("on", 1))
+            else:
+                new.append(("off", min(lv + 1, 2)) if kd == "off" else ("off", 1))
+        return mu, tuple(new)
+
+    def opt(state, t, memo={}):  # noqa: B006 - memo across calls of one test
+        if t == 0:
+            return 0.0
+        key = (state, t)
+        if key not in memo:
+            memo[key] = max(mu + opt(nxt, t - 1) for mu, nxt in
+                            (step(state, a) for a in range(len(acts))))
+        return memo[key]
+
+    start = (("off", 2),) * 3
+    np.testing.assert_allclose(got, [opt(start, t) for t in range(horizon + 1)], atol=1e-12)

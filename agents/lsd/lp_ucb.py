@@ -19,21 +19,30 @@ counterpart* (from the paper's abstract). The mechanics here are **our design [I
    ``n_candidates`` schedules (one cycle and phase per arm) with the rounding kernel of
    :class:`~banditlab.agents.lsd.planners.LSDLPRounding`; keep the one whose simulated
    reward under the estimates is largest (a derandomisation [I] that removes most of
-   the rounding variance); conflicts by ``conflict_rule``, empty rounds filled greedily
-   on the estimates.
+   the rounding variance); conflicts by ``conflict_rule``; rounds without candidate are
+   filled only by arms the fill cannot hurt (see
+   :class:`~banditlab.agents.lsd.planners.LSDLPRounding`). The learner does not know
+   where the true off rows become constant, so a scheduled arm counts as safe only
+   ``tau_max`` rounds before its next candidate round (its full-information counterpart
+   uses the true table's plateaus, as ``LSDLPRounding`` does).
+
+With ``m > 1`` pulls per round (read off the env's
+:class:`~banditlab.envs.lsd.model.MultiPull` action space) the LP has capacity ``m``, the
+schedule plays up to ``m`` candidates per round and free slots stay empty unless a safe
+arm takes them; the per-arm rewards come from the second half of the observation
+(semi-bandit feedback).
 
 **Exploration constant and the E4 slope (measured).** At the E4 size (k = 5,
 ``tau_max = 10``: 100 (arm, side, level) pairs) the default ``bonus_c = 1.5`` keeps the
-learner in its exploration-dominated phase up to ``T ~ 1e5``: each pair needs about
-``c ln t / gap^2`` pulls before its bonus stops steering the LP, so the regret against the
-full-information counterpart grows almost linearly there (log-log slope over the last
-decade 0.93, bootstrap CI [0.75, 1.13], at ``T = 1e5``, 8 seeds, instance 0; the regret
-is then ~46% of the counterpart's reward). Unvisited pairs keep the value
-``1 + sqrt(c ln t)`` > 1 whatever ``c``, so every pair is still tried; with
-``bonus_c = 0.02`` the slope is clearly below 1 (0.47 [0.29, 0.65], 0.27 [0.16, 0.36] and
-0.57 [0.49, 0.65] on E4 instances 0, 1, 2 at ``T = 3e4``, 8 seeds; 0.56 [0.33, 0.89] on
-instance 0 at ``T = 1e5``; ``python benchmarks/bench_lsd.py --e4 30000``). The default
-stays 1.5 (the design value); the E4 experiment also runs 0.02.
+learner in its exploration-dominated phase: each pair needs about ``c ln t / gap^2`` pulls
+before its bonus stops steering the LP, so the regret against the full-information
+counterpart grows almost linearly (log-log slope over the last decade 0.94 [0.83, 1.02],
+0.89 [0.73, 1.04] and 0.85 [0.79, 0.90] on E4 instances 0, 1, 2 at ``T = 3e4``, 8 seeds,
+bootstrap CIs). Unvisited pairs keep the value ``1 + sqrt(c ln t)`` > 1 whatever ``c``, so
+every pair is still tried; with ``bonus_c = 0.02`` the slope is clearly below 1 (0.31
+[0.21, 0.42], 0.47 [0.29, 0.63] and 0.62 [0.54, 0.73]; ``python benchmarks/bench_lsd.py
+--e4 30000``). The default stays 1.5 (the design value); the E4 experiment also runs
+0.02.
 
 With ``payoff_table`` given, the agent skips estimation and plans with the true table
 at every epoch: that is its full-information counterpart (an oracle agent, also
@@ -44,29 +53,24 @@ low variance.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from banditlab.agents.lsd.planners import (
     CONFLICT_RULES,
     RoundingHParams,
+    fill_caps_of,
     lp_schedule_options,
-    planner_update,
     rounding_init,
     rounding_select,
+    rounding_select_multi,
     simulate_rounding,
 )
 from banditlab.core import Agent, BanditlabError, KernelEnv
 from banditlab.envs.lsd.lp import isotonic_nondecreasing, isotonic_nonincreasing
-from banditlab.envs.lsd.model import OBS_ENCODINGS, lsd_obs_counters, pair_of
-from banditlab.validation import (
-    Array,
-    Boolean,
-    Interval,
-    Options,
-    require_discrete_actions,
-)
+from banditlab.envs.lsd.model import OBS_ENCODINGS, lsd_obs_counters, pair_of, pulls_per_round
+from banditlab.validation import Array, Boolean, Interval, Options
 
 
 class LSDLPUCB(Agent):
@@ -78,7 +82,8 @@ class LSDLPUCB(Agent):
         first_epoch: Length of the first epoch (``None``: ``k * tau_max``).
         epoch_growth: Ratio of successive epoch lengths (> 1, default 2).
         bonus_c: Exploration constant (default 1.5).
-        conflict_rule: ``"uniform"`` (default) or ``"max_mean"``.
+        conflict_rule: ``"max_mean"`` (default) or ``"uniform"`` (see
+            :class:`~banditlab.agents.lsd.planners.LSDLPRounding`).
         isotonic: ``True`` (monotone upper envelope, default), ``"pava"`` (isotonic
             least-squares projection) or ``False``.
         n_candidates: Schedules sampled per epoch; the one with the largest simulated
@@ -90,7 +95,9 @@ class LSDLPUCB(Agent):
     are in the module docstring [M].
     """
 
-    _tags = {"families": ("lsd",), "check_env": ("banditlab/LSDBandit-v0", {"horizon": 200})}
+    display_name: ClassVar[str] = "Epoch LP-UCB"
+
+    _tags = {"families": ("lsd",), "check_env": ("banditlab/LSDBandit-v1", {"horizon": 200})}
     _parameter_constraints = {
         "tau_max": Interval("int", 1, None),
         "obs_encoding": Options(*OBS_ENCODINGS),
@@ -105,7 +112,7 @@ class LSDLPUCB(Agent):
 
     def __init__(self, tau_max: int = 10, obs_encoding: str = "signed_played_positive",
                  first_epoch: int | None = None, epoch_growth: float = 2.0,
-                 bonus_c: float = 1.5, conflict_rule: str = "uniform", isotonic: bool = True,
+                 bonus_c: float = 1.5, conflict_rule: str = "max_mean", isotonic: bool = True,
                  n_candidates: int = 16, payoff_table=None):
         self.tau_max = tau_max
         self.obs_encoding = obs_encoding
@@ -119,7 +126,8 @@ class LSDLPUCB(Agent):
 
     def _validate_params(self, action_space, observation_space) -> None:
         super()._validate_params(action_space, observation_space)
-        k = require_discrete_actions(action_space)
+        pulls_per_round(action_space)
+        k = int(action_space.n)
         if self.payoff_table is not None and np.shape(self.payoff_table) != (k, 2, self.tau_max):
             raise BanditlabError(
                 f"payoff_table: expected finite values of shape ({k}, 2, {self.tau_max}), "
@@ -132,6 +140,7 @@ class LSDLPUCB(Agent):
         self.rng_ = np.random.default_rng(seed)
         k, tau = int(action_space.n), int(self.tau_max)
         self.k_ = k
+        self.m_ = pulls_per_round(action_space)
         self.enc_ = np.int64(OBS_ENCODINGS.index(self.obs_encoding))
         self.counts_ = np.zeros((k, 2, tau))
         self.sums_ = np.zeros((k, 2, tau))
@@ -167,11 +176,16 @@ class LSDLPUCB(Agent):
 
     def _new_epoch(self, obs: np.ndarray) -> None:
         table = self.estimate_table()
-        probs, a_opt, b_opt, _ = lp_schedule_options(table, "lsd")
+        probs, a_opt, b_opt, _ = lp_schedule_options(table, "lsd", self.m_)
+        if self.payoff_table is None:
+            caps = np.full(self.k_, int(self.tau_max), dtype=np.int64)
+        else:
+            caps = fill_caps_of(table)
         self.hparams_ = RoundingHParams(table=table, enc=self.enc_, probs=probs, a_opt=a_opt,
-                                        b_opt=b_opt, rule=self.rule_)
+                                        b_opt=b_opt, rule=self.rule_, fill_caps=caps,
+                                        m=np.int64(self.m_))
         dims = np.array([self.k_, self.k_], dtype=np.int64)
-        streak, idle = lsd_obs_counters(obs, self.enc_)
+        streak, idle = lsd_obs_counters(obs[: self.k_], self.enc_)
         n_sim = int(min(self.epoch_len_, 50 * self.k_ * self.tau_max))
         best, best_val = None, -np.inf
         for _ in range(int(self.n_candidates)):
@@ -195,18 +209,35 @@ class LSDLPUCB(Agent):
         if t >= self.next_epoch_:
             self._new_epoch(obs)
         # The schedule's clock restarts at each epoch.
-        a = rounding_select(self.plan_state_, self.hparams_, obs, t - self.epoch_start_ + 1,
-                            self.rng_)
-        return int(a)
+        if self.m_ == 1:
+            a = rounding_select(self.plan_state_, self.hparams_, obs,
+                                t - self.epoch_start_ + 1, self.rng_)
+            return int(a)
+        act = rounding_select_multi(self.plan_state_, self.hparams_, obs,
+                                    t - self.epoch_start_ + 1, self.rng_)
+        return np.array(act, dtype=np.int8)
 
     def update(self, observation, action, reward, next_observation, terminated) -> None:
-        """Add the reward to the pair of ``action`` at the state before the pull."""
+        """Add each pulled arm's reward to its pair at the state before the pull.
+
+        One pull per round: ``reward``. Several: the pulled arms are those the next
+        observation shows on, with their rewards in its second half.
+        """
         obs = KernelEnv.obs_to_kernel_obs(observation)
-        streak, idle = lsd_obs_counters(obs, self.enc_)
-        side, lev = pair_of(streak[action], idle[action], np.int64(self.tau_max))
-        self.counts_[action, side, lev] += 1.0
-        self.sums_[action, side, lev] += float(reward)
-        planner_update(self.plan_state_, self.hparams_, obs, np.int64(action), float(reward), obs)
+        k = self.k_
+        streak, idle = lsd_obs_counters(obs[:k], self.enc_)
+        tau = np.int64(self.tau_max)
+        if self.m_ == 1:
+            side, lev = pair_of(streak[action], idle[action], tau)
+            self.counts_[action, side, lev] += 1.0
+            self.sums_[action, side, lev] += float(reward)
+        else:
+            nxt = KernelEnv.obs_to_kernel_obs(next_observation)
+            nstreak, _ = lsd_obs_counters(nxt[:k], self.enc_)
+            for i in np.flatnonzero(nstreak > 0):
+                side, lev = pair_of(streak[i], idle[i], tau)
+                self.counts_[i, side, lev] += 1.0
+                self.sums_[i, side, lev] += float(nxt[k + i])
         self.t_ += 1
 
     def diagnostics(self) -> dict[str, float]:

@@ -11,9 +11,10 @@ state keeps explicit ``streak``/``idle`` counters (int64 arrays, which avoid Num
 integer-unification casts); a signed state only appears in the observation, through
 ``obs_encoding``.
 
-Each step draws exactly one number from the noise stream whatever the action (one
-uniform for Bernoulli rewards, one standard normal for clipped Gaussian rewards), so
-agents run on the same env seed face common random numbers.
+Each step draws a fixed number of values from the noise stream whatever the action (one
+uniform for Bernoulli rewards, one standard normal for clipped Gaussian rewards; with
+``m_pulls > 1``, one per arm), so agents run on the same env seed face common random
+numbers.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ from banditlab.core import BanditlabError, EnvKernel, KernelEnv
 from banditlab.envs.lsd.model import (
     INIT_STATES,
     OBS_ENCODINGS,
+    MultiPull,
     delay_to_table,
     lsd_advance,
+    lsd_advance_multi,
     lsd_arm_mean,
     lsd_encode,
 )
@@ -79,11 +82,16 @@ class LSDState(NamedTuple):
         streak: int64[k], consecutive rounds each arm has been played (0 if idle).
         idle: int64[k], consecutive rounds each arm has been idle (0 if played last).
         t: int64[1], steps completed.
+        pulled: int64[k], 1 for the arms pulled in the last round (several pulls per round).
+        last_r: float64[k], each arm's reward in the last round (0 if not pulled; several
+            pulls per round).
     """
 
     streak: np.ndarray
     idle: np.ndarray
     t: np.ndarray
+    pulled: np.ndarray
+    last_r: np.ndarray
 
 
 class LSDParams(NamedTuple):
@@ -102,6 +110,7 @@ class LSDParams(NamedTuple):
         alpha_lp: float64, ``alpha`` times the LSD LP value (NaN above the LP size cap).
         has_opt: int64, 1 when ``alpha/opt`` is declared.
         has_lp: int64, 1 when ``alpha/lp`` is declared.
+        m: int64, pulls per round.
     """
 
     table: np.ndarray
@@ -115,6 +124,7 @@ class LSDParams(NamedTuple):
     alpha_lp: float
     has_opt: np.int64
     has_lp: np.int64
+    m: np.int64
 
 
 @njit(cache=True)
@@ -131,7 +141,8 @@ def lsd_init(params, rng):
             idle[i] = tau_max
         else:
             streak[i] = 1
-    return LSDState(streak, idle, np.zeros(1, dtype=np.int64))
+    return LSDState(streak, idle, np.zeros(1, dtype=np.int64), np.zeros(k, dtype=np.int64),
+                    np.zeros(k))
 
 
 @njit(cache=True)
@@ -168,9 +179,63 @@ def lsd_step(state, params, action, rng):
 
 
 @njit(cache=True)
+def lsd_step_multi(state, params, action, rng):
+    """Pull the arms marked in ``action`` (float64[k] 0/1), at most ``m`` of them.
+
+    The lowest-indexed marked arms are pulled when more than ``m`` are marked; an
+    all-zero action pulls nothing. One noise draw per arm, pulled or not (``k`` per
+    step). Each pulled arm pays at its state before the pull.
+
+    Returns:
+        ``(sum of rewards, sum of means, nan)``.
+    """
+    table = params.table
+    noise = params.noise
+    k = table.shape[0]
+    total = 0.0
+    total_mu = 0.0
+    n = 0
+    for i in range(k):
+        if noise == 0:
+            u = rng.random()
+            z = 0.0
+        else:
+            u = 0.0
+            z = rng.standard_normal()
+        state.last_r[i] = 0.0
+        state.pulled[i] = 0
+        if action[i] > 0.5 and n < params.m:
+            n += 1
+            mu = lsd_arm_mean(table, state.streak, state.idle, i)
+            if noise == 0:
+                r = 1.0 if u < mu else 0.0
+            else:
+                r = min(max(mu + params.sigma * z, 0.0), 1.0)
+            state.pulled[i] = 1
+            state.last_r[i] = r
+            total += r
+            total_mu += mu
+    lsd_advance_multi(state.streak, state.idle, state.pulled, params.tau_max)
+    state.t[0] += 1
+    return total, total_mu, np.nan
+
+
+@njit(cache=True)
 def lsd_observe(state, params):
     """The encoded state (float64[k]) in the env's ``obs_encoding``."""
     return lsd_encode(state.streak, state.idle, params.enc, params.tau_max)
+
+
+@njit(cache=True)
+def lsd_observe_multi(state, params):
+    """float64[2k]: the encoded state, then each arm's reward in the last round."""
+    k = state.streak.shape[0]
+    enc = lsd_encode(state.streak, state.idle, params.enc, params.tau_max)
+    out = np.empty(2 * k)
+    for i in range(k):
+        out[i] = enc[i]
+        out[k + i] = state.last_r[i]
+    return out
 
 
 @njit(cache=True)
@@ -442,19 +507,27 @@ class LSDBandit(KernelEnv):
     counter; every other arm's idle counter increments and its streak resets.
 
     ## Action Space
-    ``Discrete(k)`` (one pull per round; ``m_pulls > 1`` is not implemented in v0).
+    ``Discrete(k)`` with one pull per round. With ``m_pulls = m > 1`` (several plays per
+    round, as in Simchi-Levi et al. 2021 and Papadigenopoulos et al. 2022):
+    :class:`~banditlab.envs.lsd.model.MultiPull` ``(k, max_pulls=m)``, a ``MultiBinary(k)``
+    vector of the arms to pull. Every 0/1 vector is valid: at most ``m`` marked arms are
+    pulled (the lowest-indexed ones when more are marked) and an all-zero vector pulls
+    nothing; every pulled arm's counters move as for a single pull, every other arm idles.
 
     ## Observation Space
     ``Box(-tau_max, tau_max, (k,), int64)``: every arm's encoded state in
     ``obs_encoding``: ``"signed_played_positive"`` (``+streak`` when on, ``-idle`` when
     off), ``"signed_played_negative"`` (Laforgue et al.'s code convention) or ``"delay"``
     (``1`` if played last round, else ``min(idle + 1, tau_max)``; loses the streak length,
-    meant for delay-only presets).
+    meant for delay-only presets). With ``m_pulls > 1``: ``Box(float64, (2k,))``, the
+    encoded states followed by each arm's reward in the previous round (0 for arms not
+    pulled): semi-bandit feedback, since agents never see ``info``.
 
     ## Reward
     Bernoulli (one uniform per step) or ``("gaussian", sigma)``: ``clip(mu + sigma z, 0, 1)``
     with one standard normal per step (``expected_reward`` reports the unclipped ``mu``; the
-    clipping biases the realised mean near 0 and 1).
+    clipping biases the realised mean near 0 and 1). With ``m_pulls > 1``: one draw per arm
+    and step, and the reward is the sum over the pulled arms.
 
     ## Regret
     No per-step kind (per-round regret against "the best arm now" is not a valid
@@ -466,7 +539,9 @@ class LSDBandit(KernelEnv):
     ## Information
     ``t``, ``expected_reward``, ``expected_reward_vector`` (every arm's mean before the
     pull), ``greedy_action``, ``greedy_expected_reward`` (the myopic oracle, diagnostic
-    only), ``state_before``, ``state_after`` (encoded states).
+    only; with ``m_pulls > 1`` the 0/1 vector of the ``m`` largest means and their sum),
+    ``state_before``, ``state_after`` (encoded states); with ``m_pulls > 1`` also
+    ``pulled`` (0/1 vector of the arms actually pulled).
 
     ## Arguments
     * ``preset``: ``"table"`` (default), ``"recharging"`` (``delay_payoffs`` float[k, tau_max],
@@ -483,7 +558,7 @@ class LSDBandit(KernelEnv):
     * ``obs_encoding``: see Observation Space.
     * ``monotone``: if ``True``, reject tables whose on payoffs increase or off payoffs
       decrease.
-    * ``m_pulls``: pulls per round; only 1 in v0.
+    * ``m_pulls``: pulls per round ``m`` (default 1, at most ``k``).
     * ``horizon``: run length T (default 10 000).
     * ``alpha``: the ``alpha`` of ``alpha/opt`` and ``alpha/lp`` (default ``1 - 1/e``).
     * ``exact_state_cap``: largest reachable joint-state count for the exact optimum.
@@ -494,6 +569,10 @@ class LSDBandit(KernelEnv):
     Papadigenopoulos, Caramanis, Shakkottai (NeurIPS 2022); Basu et al. (NeurIPS 2019).
 
     ## Version History
+    * v1: the ``benchmark/lp_rounding``, ``benchmark/lsd_lp_rounding`` and
+      ``benchmark/lsd_lp_epochs`` comparators changed (the rounding planners no longer fill
+      rounds greedily, see :class:`~banditlab.agents.lsd.planners.LSDLPRounding`);
+      ``m_pulls > 1`` supported.
     * v0: initial version.
     """
 
@@ -526,23 +605,32 @@ class LSDBandit(KernelEnv):
         check_table_range(table)
         if v["monotone"]:
             check_monotone(table)
-        if v["m_pulls"] != 1:
-            raise BanditlabError(f"m_pulls: only 1 pull per round is implemented, got {m_pulls}")
+        if v["m_pulls"] > table.shape[0]:
+            raise BanditlabError(
+                f"m_pulls: at most the number of arms ({table.shape[0]}), got {m_pulls}")
+        m = int(v["m_pulls"])
         self.preset, self.noise = preset, noise
         self.init_state, self.obs_encoding = init_state, obs_encoding
-        self.monotone, self.m_pulls = v["monotone"], 1
+        self.monotone, self.m_pulls = v["monotone"], m
         self.horizon = self.run_length = v["horizon"]
         self.alpha = v["alpha"]
         self.payoff_table = table
         self.n_arms, self.tau_max = int(table.shape[0]), int(table.shape[2])
-        self.action_space = gym.spaces.Discrete(self.n_arms)
-        self.observation_space = gym.spaces.Box(-self.tau_max, self.tau_max,
-                                                shape=(self.n_arms,), dtype=np.int64)
+        if m == 1:
+            self.action_space = gym.spaces.Discrete(self.n_arms)
+            self.observation_space = gym.spaces.Box(-self.tau_max, self.tau_max,
+                                                    shape=(self.n_arms,), dtype=np.int64)
+        else:
+            self.action_space = MultiPull(self.n_arms, m)
+            k = self.n_arms
+            low = np.concatenate([np.full(k, -float(self.tau_max)), np.zeros(k)])
+            high = np.concatenate([np.full(k, float(self.tau_max)), np.ones(k)])
+            self.observation_space = gym.spaces.Box(low, high, dtype=np.float64)
         self.oracle = LSDOracle(table, init_state=init_state, obs_encoding=obs_encoding,
                                 horizon=self.horizon, alpha=self.alpha,
-                                exact_state_cap=v["exact_state_cap"])
+                                exact_state_cap=v["exact_state_cap"], m_pulls=m)
         self.known_constants = MappingProxyType(
-            {"k": self.n_arms, "n_arms": self.n_arms, "tau_max": self.tau_max, "m_pulls": 1,
+            {"k": self.n_arms, "n_arms": self.n_arms, "tau_max": self.tau_max, "m_pulls": m,
              "obs_encoding": obs_encoding, "horizon": self.horizon}
         )
         self.kernel = self._make_kernel()
@@ -560,16 +648,34 @@ class LSDBandit(KernelEnv):
             enc=np.int64(OBS_ENCODINGS.index(self.obs_encoding)),
             init_mode=np.int64(INIT_STATES.index(self.init_state)), alpha_opt=curve,
             alpha_gain=float(gain), alpha_lp=float(lp_rate), has_opt=np.int64(has_opt),
-            has_lp=np.int64(self.oracle.has_lp),
+            has_lp=np.int64(self.oracle.has_lp), m=np.int64(self.m_pulls),
         )
         kinds = (("alpha/opt",) if has_opt else ()) + (("alpha/lp",) if self.oracle.has_lp else ())
-        return EnvKernel(params=params, init=lsd_init, step=lsd_step, observe=lsd_observe,
+        if self.m_pulls == 1:
+            step, observe = lsd_step, lsd_observe
+        else:
+            step, observe = lsd_step_multi, lsd_observe_multi
+        return EnvKernel(params=params, init=lsd_init, step=step, observe=observe,
                          checkpoint=lsd_checkpoint, comparator_kinds=kinds)
 
     # ----------------------------------------------------------------- hooks
     def kernel_obs_to_obs(self, kobs):
-        """Encoded state as int64[k]."""
-        return np.asarray(kobs).astype(np.int64)
+        """Encoded state as int64[k] (several pulls per round: float64[2k] with rewards)."""
+        if self.m_pulls == 1:
+            return np.asarray(kobs).astype(np.int64)
+        return np.array(kobs, dtype=np.float64)
+
+    def _validate_action(self, action):
+        """One pull: an arm index. Several pulls: a 0/1 vector of length ``k``."""
+        if self.m_pulls == 1:
+            return super()._validate_action(action)
+        arr = np.asarray(action)
+        if arr.shape != (self.n_arms,):
+            raise BanditlabError(
+                f"action: expected a 0/1 vector of shape ({self.n_arms},), got shape {arr.shape}")
+        if not np.all((arr == 0) | (arr == 1)):
+            raise BanditlabError(f"action: entries must be 0 or 1, got {arr.tolist()!r}")
+        return arr.astype(np.float64)
 
     def _means_now(self) -> np.ndarray:
         s = self.state_
@@ -577,19 +683,31 @@ class LSDBandit(KernelEnv):
                          for i in range(self.n_arms)])
 
     def _encoded(self) -> np.ndarray:
-        return self.kernel_obs_to_obs(lsd_observe(self.state_, self.kernel.params))
+        enc = lsd_encode(self.state_.streak, self.state_.idle, self.kernel.params.enc,
+                         self.kernel.params.tau_max)
+        return np.asarray(enc).astype(np.int64)
 
     def _pre_step_info(self, action):
         means = self._means_now()
+        if self.m_pulls == 1:
+            greedy, greedy_value = int(np.argmax(means)), float(np.max(means))
+        else:
+            top = np.argsort(-means, kind="stable")[: self.m_pulls]
+            greedy = np.zeros(self.n_arms, dtype=np.int8)
+            greedy[top] = 1
+            greedy_value = float(means[top].sum())
         return {
             "expected_reward_vector": means,
-            "greedy_action": int(np.argmax(means)),
-            "greedy_expected_reward": float(np.max(means)),
+            "greedy_action": greedy,
+            "greedy_expected_reward": greedy_value,
             "state_before": self._encoded(),
         }
 
     def _make_info_extra(self, action, reward):
-        return {"state_after": self._encoded()}
+        if self.m_pulls == 1:
+            return {"state_after": self._encoded()}
+        return {"state_after": self._encoded(),
+                "pulled": self.state_.pulled.astype(np.int8)}
 
 
 # --------------------------------------------------------------------------- Laforgue et al.

@@ -15,6 +15,12 @@ which its payoff row is constant, so each arm keeps a *code*
 where ``c_on[i]``/``c_off[i]`` are the smallest caps beyond which ``f_i(on, .)`` /
 ``f_i(off, .)`` are constant. The joint state is the mixed-radix number of the codes.
 
+Actions are *pull sets*, rows of a 0/1 matrix ``acts`` int64[A, k] (:func:`pull_sets`):
+with one pull per round the ``k`` single arms; with ``m > 1`` pulls per round every set
+of at most ``m`` arms, the empty set included (the env of ``m_pulls > 1`` accepts them
+all). A set's reward is the sum of its arms' means and each arm's code moves as in the
+one-pull case (pulled: on, else off), so the per-arm compression is unchanged.
+
 Kernels:
 
 * :func:`lsd_bfs` enumerates the states reachable from the initial state
@@ -44,6 +50,7 @@ from banditlab.core import BanditlabError
 
 __all__ = [
     "LSDGraph",
+    "pull_sets",
     "compress_caps",
     "initial_codes",
     "obs_to_codes",
@@ -60,6 +67,25 @@ __all__ = [
 ]
 
 DEFAULT_STATE_CAP = 400_000
+
+
+def pull_sets(k: int, m: int = 1) -> np.ndarray:
+    """Actions of the exact problem: int64[A, k] 0/1 rows.
+
+    ``m = 1``: the ``k`` single arms (row ``a`` pulls arm ``a``). ``m > 1``: every set of
+    at most ``m`` arms, by size then lexicographically (row 0 is the empty set).
+    """
+    if m <= 1:
+        return np.eye(k, dtype=np.int64)
+    from itertools import combinations
+
+    rows = [np.zeros(k, dtype=np.int64)]
+    for size in range(1, m + 1):
+        for arms in combinations(range(k), size):
+            r = np.zeros(k, dtype=np.int64)
+            r[list(arms)] = 1
+            rows.append(r)
+    return np.array(rows, dtype=np.int64)
 
 
 def compress_caps(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -105,21 +131,23 @@ def _code_mean(table, c_on, i, code):
 
 
 @njit(cache=True)
-def lsd_bfs(table, c_on, c_off, init, max_states):
+def lsd_bfs(table, c_on, c_off, init, acts, max_states):
     """Breadth-first enumeration of the joint states reachable from ``init``.
 
     Args:
         table: float64[k, 2, tau_max] payoff table.
         c_on: int64[k] on caps; c_off: int64[k] off caps (see module docstring).
         init: int64[k] initial codes.
+        acts: int64[A, k] pull sets (:func:`pull_sets`).
         max_states: Stop (and return ``ok=False``) beyond this many states.
 
     Returns:
         ``(ok, keys, nxt, rew)``: ``keys`` int64[S] mixed-radix keys in discovery
-        order (state 0 is ``init``), ``nxt`` int64[S, k] successor indices and
-        ``rew`` float64[S, k] expected rewards of each action.
+        order (state 0 is ``init``), ``nxt`` int64[S, A] successor indices and
+        ``rew`` float64[S, A] expected rewards of each action.
     """
     k = init.shape[0]
+    n_act = acts.shape[0]
     radix = c_on + c_off
     mult = np.ones(k, dtype=np.int64)
     for i in range(1, k):
@@ -142,12 +170,16 @@ def lsd_bfs(table, c_on, c_off, init, max_states):
         for i in range(k):
             codes[i] = rem % radix[i]
             rem //= radix[i]
-        for a in range(k):
-            rew_flat.append(_code_mean(table, c_on, a, codes[a]))
+        for a in range(n_act):
+            r = 0.0
+            for i in range(k):
+                if acts[a, i] == 1:
+                    r += _code_mean(table, c_on, i, codes[i])
+            rew_flat.append(r)
             nkey = np.int64(0)
             for i in range(k):
                 c = codes[i]
-                if i == a:
+                if acts[a, i] == 1:
                     nc = c + 1 if c < c_on[i] - 1 else (c_on[i] - 1 if c < c_on[i] else 0)
                 else:
                     nc = c_on[i] if c < c_on[i] else min(c + 1, radix[i] - 1)
@@ -156,8 +188,8 @@ def lsd_bfs(table, c_on, c_off, init, max_states):
                 nxt_flat.append(index[nkey])
             else:
                 if len(keys) >= max_states:
-                    return (False, np.empty(0, np.int64), np.empty((0, k), np.int64),
-                            np.empty((0, k)))
+                    return (False, np.empty(0, np.int64), np.empty((0, n_act), np.int64),
+                            np.empty((0, n_act)))
                 idx = np.int64(len(keys))
                 index[nkey] = idx
                 keys.append(nkey)
@@ -165,13 +197,13 @@ def lsd_bfs(table, c_on, c_off, init, max_states):
         head += 1
     s = len(keys)
     keys_arr = np.empty(s, dtype=np.int64)
-    nxt = np.empty((s, k), dtype=np.int64)
-    rew = np.empty((s, k))
+    nxt = np.empty((s, n_act), dtype=np.int64)
+    rew = np.empty((s, n_act))
     for j in range(s):
         keys_arr[j] = keys[j]
-        for a in range(k):
-            nxt[j, a] = nxt_flat[j * k + a]
-            rew[j, a] = rew_flat[j * k + a]
+        for a in range(n_act):
+            nxt[j, a] = nxt_flat[j * n_act + a]
+            rew[j, a] = rew_flat[j * n_act + a]
     return True, keys_arr, nxt, rew
 
 
@@ -183,7 +215,7 @@ def lsd_rvi(nxt, rew, tau, tol, max_iter):
     deterministic graph until the span of ``h' - h`` is below ``tol``.
 
     Args:
-        nxt: int64[S, k] successors; rew: float64[S, k] rewards.
+        nxt: int64[S, A] successors; rew: float64[S, A] rewards.
         tau: Aperiodicity weight in (0, 1].
         tol: Span tolerance on the gain.
         max_iter: Iteration cap.
@@ -231,7 +263,7 @@ def lsd_howard(nxt, rew, eps, max_iter):
     then to a strictly better ``r + h(next)`` among equal gains.
 
     Args:
-        nxt: int64[S, k] successors; rew: float64[S, k] rewards.
+        nxt: int64[S, A] successors; rew: float64[S, A] rewards.
         eps: Strict-improvement tolerance.
         max_iter: Iteration cap.
 
@@ -319,7 +351,7 @@ def lsd_finite_horizon(nxt, rew, horizon):
     """Backward induction: ``OPT(t) = V_t(s_0)`` for ``t = 0..horizon``.
 
     Args:
-        nxt: int64[S, k] successors; rew: float64[S, k] rewards.
+        nxt: int64[S, A] successors; rew: float64[S, A] rewards.
         horizon: Largest ``t``.
 
     Returns:
@@ -350,8 +382,9 @@ class LSDGraph:
     Attributes:
         c_on: int64[k] on caps; c_off: int64[k] off caps.
         keys: int64[S] mixed-radix keys (state 0 is the initial state).
-        nxt: int64[S, k] successors; rew: float64[S, k] expected rewards.
+        nxt: int64[S, A] successors; rew: float64[S, A] expected rewards.
         order: int64[S] argsort of ``keys`` (for key lookup).
+        acts: int64[A, k] the pull sets (actions) of ``nxt``/``rew`` columns.
     """
 
     c_on: np.ndarray
@@ -360,6 +393,7 @@ class LSDGraph:
     nxt: np.ndarray
     rew: np.ndarray
     order: np.ndarray
+    acts: np.ndarray
 
     @property
     def n_states(self) -> int:
@@ -382,13 +416,14 @@ class LSDGraph:
 
 
 def build_graph(table: np.ndarray, init_state: str = "idle_max",
-                max_states: int = DEFAULT_STATE_CAP) -> LSDGraph:
+                max_states: int = DEFAULT_STATE_CAP, m: int = 1) -> LSDGraph:
     """Enumerate the reachable joint states of a payoff table.
 
     Args:
         table: float64[k, 2, tau_max].
         init_state: ``"idle_max"`` or ``"all_delay_one"``.
         max_states: State cap.
+        m: Pulls per round (actions: :func:`pull_sets`).
 
     Raises:
         BanditlabError: When more than ``max_states`` states are reachable.
@@ -401,13 +436,14 @@ def build_graph(table: np.ndarray, init_state: str = "idle_max",
             "optimum is only available for small instances"
         )
     init = initial_codes(c_on, c_off, init_state)
-    ok, keys, nxt, rew = lsd_bfs(table, c_on, c_off, init, np.int64(max_states))
+    acts = pull_sets(table.shape[0], int(m))
+    ok, keys, nxt, rew = lsd_bfs(table, c_on, c_off, init, acts, np.int64(max_states))
     if not ok:
         raise BanditlabError(
             f"max_states: more than {max_states} reachable joint states; the exact optimum "
             "is only available for small instances (raise max_states or shrink k/tau_max)"
         )
-    return LSDGraph(c_on, c_off, keys, nxt, rew, np.argsort(keys, kind="stable"))
+    return LSDGraph(c_on, c_off, keys, nxt, rew, np.argsort(keys, kind="stable"), acts)
 
 
 def exact_average_reward(graph: LSDGraph, tol: float = 1e-9, max_iter: int = 20_000,
@@ -453,47 +489,49 @@ def _memo(key, fn):
     return _SOLUTIONS[key]
 
 
-def _table_key(table: np.ndarray, init_state: str) -> tuple:
+def _table_key(table: np.ndarray, init_state: str, m: int = 1) -> tuple:
     table = np.ascontiguousarray(table, dtype=np.float64)
-    return (table.tobytes(), table.shape, init_state)
+    return (table.tobytes(), table.shape, init_state, int(m))
 
 
 def reachable_graph(table: np.ndarray, init_state: str = "idle_max",
-                    max_states: int = DEFAULT_STATE_CAP) -> LSDGraph | None:
+                    max_states: int = DEFAULT_STATE_CAP, m: int = 1) -> LSDGraph | None:
     """:func:`build_graph`, memoised; ``None`` above ``max_states`` reachable states."""
 
     def build():
         try:
-            return build_graph(table, init_state, max_states)
+            return build_graph(table, init_state, max_states, m)
         except BanditlabError:
             return None
 
-    return _memo(_table_key(table, init_state) + ("graph", int(max_states)), build)
+    return _memo(_table_key(table, init_state, m) + ("graph", int(max_states)), build)
 
 
 def optimal_average_reward(table: np.ndarray, init_state: str = "idle_max",
-                           max_states: int = DEFAULT_STATE_CAP):
+                           max_states: int = DEFAULT_STATE_CAP, m: int = 1):
     """``(g*, h, policy)`` of :func:`exact_average_reward` on :func:`reachable_graph`, memoised.
+
+    ``policy`` holds action indices into the graph's ``acts``.
 
     Raises:
         RuntimeError: When the reachable state space exceeds ``max_states``.
     """
-    graph = reachable_graph(table, init_state, max_states)
+    graph = reachable_graph(table, init_state, max_states, m)
     if graph is None:
         raise RuntimeError("exact optimum unavailable: reachable state space above the cap")
-    return _memo(_table_key(table, init_state) + ("rvi", int(max_states)),
+    return _memo(_table_key(table, init_state, m) + ("rvi", int(max_states)),
                  lambda: exact_average_reward(graph))
 
 
 def optimal_finite_horizon(table: np.ndarray, init_state: str, max_states: int,
-                           horizon: int) -> np.ndarray:
+                           horizon: int, m: int = 1) -> np.ndarray:
     """``OPT(t)`` for ``t = 0..horizon`` on :func:`reachable_graph`, memoised.
 
     Raises:
         RuntimeError: When the reachable state space exceeds ``max_states``.
     """
-    graph = reachable_graph(table, init_state, max_states)
+    graph = reachable_graph(table, init_state, max_states, m)
     if graph is None:
         raise RuntimeError("exact optimum unavailable: reachable state space above the cap")
-    return _memo(_table_key(table, init_state) + ("fh", int(horizon)),
+    return _memo(_table_key(table, init_state, m) + ("fh", int(horizon)),
                  lambda: exact_finite_horizon(graph, horizon))

@@ -12,9 +12,13 @@
   ``a`` rounds", ``a`` in ``1..tau_max+1`` plus ``a = inf`` (play forever), ``b`` in
   ``1..tau_max``.
 * :func:`delay_projection`: the delay-only payoffs ``p_i(delta)`` read off a general
-  table (``p(1) = f(on, 1)``, ``p(delta) = f(off, delta - 1)``).
+  table (``p(1) = f(on, tau_max)``, ``p(delta) = f(off, delta - 1)``).
 * :func:`isotonic_nonincreasing` / :func:`isotonic_nondecreasing`: pool-adjacent-
   violators projections (weighted least squares) used by the LP-UCB learner.
+* :func:`block_lp`, :func:`block_lp_round`: Laforgue et al.'s block LP and its greedy
+  rounding with HiGHS (the reference); :func:`block_lp_nb`, :func:`block_lp_round_nb`:
+  the same in compiled code on :func:`simplex_max` (a dense Bland's-rule simplex for
+  these small programs), used by the agents.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 from scipy.optimize import linprog
+from scipy.sparse import csr_array
 
 __all__ = [
     "LPSolution",
@@ -34,6 +39,11 @@ __all__ = [
     "pava",
     "isotonic_nonincreasing",
     "isotonic_nondecreasing",
+    "block_lp",
+    "block_lp_round",
+    "block_lp_nb",
+    "block_lp_round_nb",
+    "simplex_max",
 ]
 
 
@@ -57,12 +67,19 @@ class LPSolution:
 def delay_projection(table: np.ndarray) -> np.ndarray:
     """Delay-only payoffs ``p[i, delta - 1]``, ``delta = 1..tau_max + 1`` (float64[k, tau_max + 1]).
 
-    ``p(1) = f(on, 1)`` (played in the previous round) and ``p(delta) = f(off, delta - 1)``.
-    Exact for delay-only (recharging) tables; a projection otherwise.
+    ``p(delta) = f(off, delta - 1)`` for ``delta >= 2``, exact for a pull after ``delta -
+    1`` idle rounds, and ``p(1) = f(on, tau_max)``: "pulled every round" is valued at the
+    satiated rate an arm reaches when played every round, as the LSD LP values its
+    "play forever" cycles [I]. Exact for delay-only (recharging) tables (their on rows
+    are constant); on satiating tables the recharging LP is then the LSD LP restricted to
+    single-pull cycles and play-forever, so its rounded schedules are valued correctly.
+    (Valuing ``p(1)`` at ``f(on, 1)``, as banditlab did before ``LSDLPRounding-v1``,
+    overvalues every-round play on satiating tables: the recharging-LP rounding then
+    earned 0.196 per round against its LP's 0.790 on the E3 instance monotone-k8-tau20-i0.)
     """
     k, _, tau = table.shape
     p = np.empty((k, tau + 1))
-    p[:, 0] = table[:, 0, 0]
+    p[:, 0] = table[:, 0, tau - 1]
     p[:, 1:] = table[:, 1, :]
     return p
 
@@ -239,6 +256,49 @@ def block_sequence_value(seq, first_val: np.ndarray, later_val: np.ndarray) -> f
     return float(val)
 
 
+_BLOCK_LP_STRUCTURES: dict = {}
+
+
+def _block_lp_structure(k: int, length: int):
+    """Constraint matrices of :func:`block_lp` for ``k`` arms and ``L`` slots (memoised).
+
+    Returns:
+        ``(yi, yd, ys, a_ub, b_ub, a_eq)``: the arm, delay and slot of every ``y``
+        variable (int64 arrays, in variable order after the ``k L`` ``x`` variables) and
+        the sparse constraint matrices with their right-hand sides.
+    """
+    key = (int(k), int(length))
+    if key in _BLOCK_LP_STRUCTURES:
+        return _BLOCK_LP_STRUCTURES[key]
+    yi, yd, ys = [], [], []
+    for i in range(k):
+        for s in range(1, length):
+            for d in range(1, s + 1):
+                yi.append(i)
+                yd.append(d)
+                ys.append(s)
+    yi, yd, ys = (np.asarray(v, dtype=np.int64) for v in (yi, yd, ys))
+    n_x = k * length
+    n = n_x + yi.shape[0]
+    xi = np.repeat(np.arange(k), length)
+    xs = np.tile(np.arange(length), k)
+    a_eq = np.zeros((length, n))
+    a_eq[xs, np.arange(n_x)] = 1.0
+    a_eq[ys, n_x + np.arange(yi.shape[0])] = 1.0
+    a_ub = np.zeros((k + k * length, n))
+    a_ub[xi, np.arange(n_x)] = 1.0
+    cols = n_x + np.arange(yi.shape[0])
+    np.add.at(a_ub, (k + yi * length + (ys - yd), cols), 1.0)  # leaves slot s - d
+    np.add.at(a_ub, (k + yi * length + ys, cols), -1.0)  # arrives at slot s
+    a_ub[k + xi * length + xs, np.arange(n_x)] -= 1.0
+    b_ub = np.concatenate([np.ones(k), np.zeros(k * length)])
+    out = (yi, yd, ys, csr_array(a_ub), b_ub, csr_array(a_eq))
+    if len(_BLOCK_LP_STRUCTURES) > 64:
+        _BLOCK_LP_STRUCTURES.clear()
+    _BLOCK_LP_STRUCTURES[key] = out
+    return out
+
+
 def block_lp(first_val: np.ndarray, later_val: np.ndarray) -> BlockLPSolution:
     """Laforgue et al.'s block LP over ``L`` slots, solved with HiGHS.
 
@@ -251,9 +311,18 @@ def block_lp(first_val: np.ndarray, later_val: np.ndarray) -> BlockLPSolution:
     (``sum_delta y[i, delta, s + delta]``) are at most the pulls of ``i`` at ``s``
     (``x[i, s] + sum_delta y[i, delta, s]``). The integer points are exactly the
     sequences (each arm's pulls form one chain from its first pull), so the LP value
-    upper-bounds the best block value. The exact constraint matrix of the authors'
-    CVXOPT code is not reproduced [I]; this is our formulation of its three constraint
-    families (one pull per slot, one first pull per arm, delay consistency).
+    upper-bounds the best block value.
+
+    Relation to the authors' CVXOPT program (``algo_tools.gen_G_full``; read for its
+    constraint families, not copied): it has the same variables and the same two
+    first constraint families, and writes delay consistency as (a) "a later pull of
+    ``i`` at ``s`` needs a first pull of ``i`` before ``s``" and (b) for every ``s``
+    and ``delta``, ``sum_{delta' <= delta} y[i, delta', s - delta + delta'] <=`` the
+    pulls of ``i`` at ``s - delta``. With ``y >= 0``, (b) for the largest ``delta`` is
+    our flow constraint and implies (b) for the smaller ones, and (a) follows from the
+    flow constraints (a cut argument: later pulls at ``s`` are fed by pulls before
+    ``s``, whose total is at most the first pulls before ``s``), so both programs have
+    the same feasible set and value [I].
 
     Args:
         first_val: float64[k, L]; later_val: float64[k, L] (column ``L - 1`` unused).
@@ -264,42 +333,16 @@ def block_lp(first_val: np.ndarray, later_val: np.ndarray) -> BlockLPSolution:
     first_val = np.asarray(first_val, dtype=np.float64)
     later_val = np.asarray(later_val, dtype=np.float64)
     k, length = first_val.shape
+    yi, yd, ys, a_ub, b_ub, a_eq = _block_lp_structure(k, length)
     n_x = k * length
-    y_index = {}
-    for i in range(k):
-        for s in range(1, length):
-            for d in range(1, s + 1):
-                y_index[(i, d, s)] = n_x + len(y_index)
-    n = n_x + len(y_index)
-    c = np.zeros(n)
-    for i in range(k):
-        c[i * length : (i + 1) * length] = -first_val[i]
-    for (i, d, _s), j in y_index.items():
-        c[j] = -later_val[i, d - 1]
-    a_eq = np.zeros((length, n))
-    for i in range(k):
-        for s in range(length):
-            a_eq[s, i * length + s] = 1.0
-    for (_i, _d, s), j in y_index.items():
-        a_eq[s, j] = 1.0
-    a_ub = np.zeros((k + k * length, n))
-    for i in range(k):
-        a_ub[i, i * length : (i + 1) * length] = 1.0
-    for (i, d, s), j in y_index.items():
-        a_ub[k + i * length + (s - d), j] += 1.0  # leaves slot s - d
-        a_ub[k + i * length + s, j] -= 1.0  # arrives at slot s
-    for i in range(k):
-        for s in range(length):
-            a_ub[k + i * length + s, i * length + s] -= 1.0
-    b_ub = np.concatenate([np.ones(k), np.zeros(k * length)])
+    c = np.concatenate([-first_val.ravel(), -later_val[yi, yd - 1]])
     res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(length), bounds=(0, 1),
                   method="highs")
     if res.status != 0:  # pragma: no cover - always feasible (any sequence) and bounded
         raise RuntimeError(f"block LP failed: {res.message}")
     z = np.clip(res.x, 0.0, 1.0)
     y = np.zeros((k, length, length))
-    for (i, d, s), j in y_index.items():
-        y[i, d, s] = z[j]
+    y[yi, yd, ys] = z[n_x:]
     return BlockLPSolution(float(-res.fun), z[:n_x].reshape(k, length), y)
 
 
@@ -317,17 +360,30 @@ def _suffix_first_values(prefix, first_val, later_val):
     return out
 
 
-def block_lp_round(first_val: np.ndarray, later_val: np.ndarray, u: float = 0.0) -> np.ndarray:
-    """Greedy position-by-position rounding of :func:`block_lp`.
+def block_lp_round(first_val: np.ndarray, later_val: np.ndarray, u: float = 0.0,
+                   shortcut: bool = True) -> np.ndarray:
+    """Greedy position-by-position rounding of :func:`block_lp` (the authors' ``oracle``).
 
-    At each position but the last, every arm is tried; the arm maximising (realised
-    prefix value + LP value of the remaining positions, with first-pull values of arms
-    already in the prefix replaced by their later-pull values) is kept. The last
-    position is chosen by direct evaluation. About ``k (L - 1)`` LP solves.
+    At each position but the last, the arm maximising (realised prefix value + LP value
+    of the remaining positions, with first-pull values of arms already in the prefix
+    replaced by their later-pull values) is kept; the last position is chosen by direct
+    evaluation. Trying every arm costs ``k`` LP solves per position.
+
+    ``shortcut`` (default): first solve the LP of the remaining positions with the
+    current position free. If its optimal solution puts a whole pull of one arm ``a``
+    there, ``a`` is an argmax of the criterion (the LP with the position fixed to ``a``
+    is the suffix LP after ``prefix + [a]`` and keeps the same optimum, while no arm can
+    exceed the free LP's value), so it is kept without trying the other arms; if that
+    solution is integral at every remaining position, the rest of the block is read off
+    it (the same argument position after position, the last position included). Only a
+    fractional position costs the ``k`` solves. Ties are then broken by the LP's optimal
+    vertex, otherwise at random with ``u``; the authors' ``argmax`` takes the first of
+    tied arms.
 
     Args:
         first_val: float64[k, L]; later_val: float64[k, L].
         u: A uniform in ``[0, 1)`` breaking ties among equally good arms (up to 1e-9).
+        shortcut: Use the integral-solution shortcut (``False``: always try every arm).
 
     Returns:
         int64[L], the rounded sequence.
@@ -336,7 +392,17 @@ def block_lp_round(first_val: np.ndarray, later_val: np.ndarray, u: float = 0.0)
     later_val = np.asarray(later_val, dtype=np.float64)
     k, length = first_val.shape
     prefix: list[int] = []
-    for p in range(length):
+    while len(prefix) < length:
+        p = len(prefix)
+        if shortcut and p < length - 1:
+            sol = block_lp(_suffix_first_values(prefix, first_val, later_val),
+                           later_val[:, : length - p])
+            mass = sol.x + sol.y.sum(axis=1)  # [arm, slot] of the remaining positions
+            whole = mass.max(axis=0) >= 1.0 - 1e-9
+            if whole[0]:
+                n_int = int(np.argmin(whole)) if not whole.all() else length - p
+                prefix.extend(int(a) for a in np.argmax(mass[:, :n_int], axis=0))
+                continue
         scores = np.empty(k)
         for a in range(k):
             cand = prefix + [a]
@@ -347,3 +413,261 @@ def block_lp_round(first_val: np.ndarray, later_val: np.ndarray, u: float = 0.0)
         ties = np.flatnonzero(scores >= scores.max() - 1e-9)
         prefix.append(int(ties[min(int(u * len(ties)), len(ties) - 1)]))
     return np.asarray(prefix, dtype=np.int64)
+
+
+# ------------------------------------------------------------------ compiled block LP
+@njit(cache=True)
+def _pivot(tab, r, j):
+    """Pivot the tableau on row ``r``, column ``j``."""
+    rows, cols = tab.shape
+    piv = tab[r, j]
+    for c in range(cols):
+        tab[r, c] /= piv
+    for i in range(rows):
+        if i != r:
+            f = tab[i, j]
+            if f != 0.0:
+                for c in range(cols):
+                    tab[i, c] -= f * tab[r, c]
+
+
+@njit(cache=True)
+def _simplex_phase(tab, basis, n_enter, tol, max_iter):
+    """Bland's-rule simplex iterations on ``tab`` (objective in the last row).
+
+    The objective row holds reduced costs (optimal when none is below ``-tol`` among the
+    first ``n_enter`` columns). Returns ``True`` on optimality, ``False`` at ``max_iter``.
+    """
+    m = basis.shape[0]
+    rhs = tab.shape[1] - 1
+    for _ in range(max_iter):
+        enter = -1
+        for j in range(n_enter):
+            if tab[m, j] < -tol:
+                enter = j
+                break
+        if enter < 0:
+            return True
+        leave = -1
+        best = np.inf
+        for i in range(m):
+            a = tab[i, enter]
+            if a > tol:
+                ratio = tab[i, rhs] / a
+                if ratio < best - 1e-12 or (ratio <= best + 1e-12 and leave >= 0
+                                            and basis[i] < basis[leave]):
+                    best = ratio
+                    leave = i
+        if leave < 0:  # unbounded: impossible for the bounded programs solved here
+            return False
+        _pivot(tab, leave, enter)
+        basis[leave] = enter
+    return False
+
+
+@njit(cache=True)
+def simplex_max(c, a, b, n_eq):
+    """Maximise ``c @ z`` s.t. ``a[:n_eq] z = b[:n_eq]``, ``a[n_eq:] z <= b[n_eq:]``, ``z >= 0``.
+
+    Dense two-phase tableau simplex with Bland's rule (no cycling on the degenerate
+    block LPs), for small programs; requires ``b >= 0``.
+
+    Args:
+        c: float64[n]; a: float64[m, n]; b: float64[m] (non-negative); n_eq: equality rows.
+
+    Returns:
+        ``(ok, value, z)``: ``ok`` is ``False`` when the program is infeasible (or the
+        iteration cap is reached).
+    """
+    m, n = a.shape
+    n_ub = m - n_eq
+    n_all = n + n_ub + n_eq
+    tol = 1e-10
+    tab = np.zeros((m + 1, n_all + 1))
+    basis = np.empty(m, dtype=np.int64)
+    for r in range(m):
+        for j in range(n):
+            tab[r, j] = a[r, j]
+        tab[r, n_all] = b[r]
+        if r < n_eq:
+            tab[r, n + n_ub + r] = 1.0
+            basis[r] = n + n_ub + r
+        else:
+            tab[r, n + r - n_eq] = 1.0
+            basis[r] = n + r - n_eq
+    # phase 1: maximise -sum(artificials)
+    for r in range(n_eq):
+        for j in range(n_all + 1):
+            if j < n + n_ub or j == n_all:
+                tab[m, j] -= tab[r, j]
+    max_iter = 50 * (m + n_all) + 1000
+    if not _simplex_phase(tab, basis, n + n_ub, tol, max_iter):
+        return False, np.nan, np.zeros(n)
+    if tab[m, n_all] < -1e-8:
+        return False, np.nan, np.zeros(n)
+    for r in range(m):  # drive zero-level artificials out of the basis
+        if basis[r] >= n + n_ub:
+            for j in range(n + n_ub):
+                if abs(tab[r, j]) > 1e-9:
+                    _pivot(tab, r, j)
+                    basis[r] = j
+                    break
+    # phase 2: the objective row holds -c plus the basic costs
+    for j in range(n_all + 1):
+        tab[m, j] = 0.0
+    for j in range(n):
+        tab[m, j] = -c[j]
+    for r in range(m):
+        bj = basis[r]
+        if bj < n:
+            cb = c[bj]
+            if cb != 0.0:
+                for j in range(n_all + 1):
+                    tab[m, j] += cb * tab[r, j]
+    if not _simplex_phase(tab, basis, n + n_ub, tol, max_iter):
+        return False, np.nan, np.zeros(n)
+    z = np.zeros(n)
+    for r in range(m):
+        if basis[r] < n:
+            z[basis[r]] = tab[r, n_all]
+    return True, tab[m, n_all], z
+
+
+@njit(cache=True)
+def block_lp_nb(first_val, later_val):
+    """:func:`block_lp` in compiled code (:func:`simplex_max` instead of HiGHS).
+
+    Args:
+        first_val: float64[k, L]; later_val: float64[k, L].
+
+    Returns:
+        ``(value, mass)``: the LP value and float64[k, L], the pull mass of each arm at
+        each slot (``x[i, s] + sum_delta y[i, delta, s]``).
+    """
+    k, length = first_val.shape
+    n_x = k * length
+    n_y = k * length * (length - 1) // 2
+    n = n_x + n_y
+    m = length + k + k * length
+    a = np.zeros((m, n))
+    b = np.zeros(m)
+    c = np.empty(n)
+    yi = np.empty(n_y, np.int64)
+    ys = np.empty(n_y, np.int64)
+    for i in range(k):
+        for s in range(length):
+            col = i * length + s
+            c[col] = first_val[i, s]
+            a[s, col] = 1.0  # one pull per slot
+            a[length + i, col] = 1.0  # one first pull per arm
+            a[length + k + i * length + s, col] = -1.0  # pulls at s feed later pulls
+    j = n_x
+    for i in range(k):
+        for s in range(1, length):
+            for d in range(1, s + 1):
+                c[j] = later_val[i, d - 1]
+                a[s, j] = 1.0
+                a[length + k + i * length + s - d, j] += 1.0  # leaves slot s - d
+                a[length + k + i * length + s, j] -= 1.0  # is a pull at s
+                yi[j - n_x] = i
+                ys[j - n_x] = s
+                j += 1
+    for s in range(length):
+        b[s] = 1.0
+    for i in range(k):
+        b[length + i] = 1.0
+    ok, value, z = simplex_max(c, a, b, length)
+    mass = np.zeros((k, length))
+    if not ok:  # pragma: no cover - always feasible and bounded
+        return np.nan, mass
+    for i in range(k):
+        for s in range(length):
+            mass[i, s] += z[i * length + s]
+    for q in range(n_y):
+        mass[yi[q], ys[q]] += z[n_x + q]
+    return value, mass
+
+
+@njit(cache=True)
+def _block_value_nb(seq, n, first_val, later_val):
+    """:func:`block_sequence_value` of ``seq[:n]`` in compiled code."""
+    k = first_val.shape[0]
+    last = np.full(k, -1, np.int64)
+    val = 0.0
+    for p in range(n):
+        a = seq[p]
+        if last[a] < 0:
+            val += first_val[a, p]
+        else:
+            val += later_val[a, p - last[a] - 1]
+        last[a] = p
+    return val
+
+
+@njit(cache=True)
+def _suffix_first_nb(seq, n, first_val, later_val):
+    """``_suffix_first_values`` of the prefix ``seq[:n]`` in compiled code."""
+    k, length = first_val.shape
+    out = first_val[:, n:].copy()
+    last = np.full(k, -1, np.int64)
+    for q in range(n):
+        last[seq[q]] = q
+    for a in range(k):
+        if last[a] >= 0:
+            for s in range(n, length):
+                out[a, s - n] = later_val[a, s - last[a] - 1]
+    return out
+
+
+@njit(cache=True)
+def block_lp_round_nb(first_val, later_val, u):
+    """:func:`block_lp_round` (with the shortcut) in compiled code, on :func:`block_lp_nb`.
+
+    Same rule position by position; the LP solver (Bland's-rule simplex instead of
+    HiGHS) can return another optimal vertex, so ties may be broken differently.
+
+    Returns:
+        int64[L].
+    """
+    k, length = first_val.shape
+    seq = np.zeros(length, np.int64)
+    n = 0
+    scores = np.empty(k)
+    while n < length:
+        if n < length - 1:
+            _, mass = block_lp_nb(_suffix_first_nb(seq, n, first_val, later_val),
+                                  np.ascontiguousarray(later_val[:, : length - n]))
+            n_int = 0
+            for s in range(length - n):
+                best = 0
+                for a in range(1, k):
+                    if mass[a, s] > mass[best, s]:
+                        best = a
+                if mass[best, s] < 1.0 - 1e-9:
+                    break
+                seq[n + s] = best
+                n_int += 1
+            if n_int > 0:
+                n += n_int
+                continue
+        for a in range(k):
+            seq[n] = a
+            scores[a] = _block_value_nb(seq, n + 1, first_val, later_val)
+            if n < length - 1:
+                v, _ = block_lp_nb(_suffix_first_nb(seq, n + 1, first_val, later_val),
+                                   np.ascontiguousarray(later_val[:, : length - n - 1]))
+                scores[a] += v
+        top = scores.max()
+        n_ties = 0
+        for a in range(k):
+            if scores[a] >= top - 1e-9:
+                n_ties += 1
+        pick = min(int(u * n_ties), n_ties - 1)
+        for a in range(k):
+            if scores[a] >= top - 1e-9:
+                if pick == 0:
+                    seq[n] = a
+                    break
+                pick -= 1
+        n += 1
+    return seq

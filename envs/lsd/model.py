@@ -1,10 +1,10 @@
 """The LSD model as Numba kernels: counters, means, encodings and their decoding.
 
 This is the leaf module of the family: the env, the oracle, the planners and the
-learners all import it, and it imports nothing from banditlab. An arm's last-switch
-state is a pair of counters: ``streak`` (consecutive rounds played, 0 when idle) and
-``idle`` (consecutive rounds idle, 0 when played last round), both capped at
-``tau_max``. A payoff table ``float64[k, 2, tau_max]`` holds ``f_i(on, j)`` at
+learners all import it, and it imports nothing from banditlab but its error class. An
+arm's last-switch state is a pair of counters: ``streak`` (consecutive rounds played, 0
+when idle) and ``idle`` (consecutive rounds idle, 0 when played last round), both capped
+at ``tau_max``. A payoff table ``float64[k, 2, tau_max]`` holds ``f_i(on, j)`` at
 ``[i, 0, j - 1]`` and ``f_i(off, b)`` at ``[i, 1, b - 1]``.
 
 * :func:`lsd_arm_mean`, :func:`lsd_advance`, :func:`lsd_encode`: the env's dynamics.
@@ -13,20 +13,32 @@ state is a pair of counters: ``streak`` (consecutive rounds played, 0 when idle)
   the table's cap (so a table with a smaller cap than the env's still applies).
 * :func:`lsd_obs_delays`: every arm's delay (``1`` if played last round, else ``idle + 1``).
 * :func:`pair_of`: the ``(side, level - 1)`` table index of an arm's counters.
+* :func:`lsd_advance_multi`, :func:`lsd_obs_counters_into`: the same for several pulls per
+  round, and decoding into caller-owned buffers (no allocation).
+* :class:`MultiPull` and :func:`pulls_per_round`: the action space of an env with
+  ``m_pulls > 1`` (a ``MultiBinary(k)`` that carries ``max_pulls``) and the number of
+  pulls per round an agent reads off its action space.
 """
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 from numba import njit
+
+from banditlab.errors import BanditlabError
 
 __all__ = [
     "OBS_ENCODINGS",
     "INIT_STATES",
+    "MultiPull",
+    "pulls_per_round",
     "lsd_arm_mean",
     "lsd_advance",
+    "lsd_advance_multi",
     "lsd_encode",
     "lsd_obs_counters",
+    "lsd_obs_counters_into",
     "table_mean",
     "lsd_table_means",
     "lsd_obs_delays",
@@ -38,6 +50,54 @@ __all__ = [
 OBS_ENCODINGS = ("signed_played_positive", "signed_played_negative", "delay")
 #: Initial states (every arm idle ``tau_max`` rounds, or every arm as if just played).
 INIT_STATES = ("idle_max", "all_delay_one")
+
+
+class MultiPull(gym.spaces.MultiBinary):
+    """Action space of an LSD bandit with up to ``max_pulls`` pulls per round.
+
+    A ``MultiBinary(k)`` vector marks the arms to pull. Every 0/1 vector is a valid
+    action (Gymnasium's convention that every element of the space is playable): the
+    env pulls the marked arms, at most ``max_pulls`` of them (the lowest-indexed marked
+    arms when more are marked); an all-zero vector is a round without a pull. Agents
+    read ``max_pulls`` off the space (:func:`pulls_per_round`).
+
+    Args:
+        n: Number of arms ``k``.
+        max_pulls: Pulls per round ``m`` (``2 <= m <= k``).
+        seed: Optional seed of the space's own sampler.
+    """
+
+    def __init__(self, n: int, max_pulls: int, seed=None):
+        super().__init__(n, seed=seed)
+        self.max_pulls = int(max_pulls)
+
+    def __repr__(self) -> str:
+        return f"MultiPull({self.n}, max_pulls={self.max_pulls})"
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, MultiPull) and self.n == other.n
+                and self.max_pulls == other.max_pulls)
+
+    def __hash__(self) -> int:
+        return hash(("MultiPull", int(np.prod(self.shape)), self.max_pulls))
+
+
+def pulls_per_round(action_space) -> int:
+    """``m``, the pulls per round of an LSD env, read off its action space.
+
+    ``Discrete(k)``: 1; :class:`MultiPull`: its ``max_pulls``.
+
+    Raises:
+        BanditlabError: For any other space.
+    """
+    if isinstance(action_space, gym.spaces.Discrete):
+        return 1
+    if isinstance(action_space, MultiPull):
+        return int(action_space.max_pulls)
+    raise BanditlabError(
+        f"action_space: expected Discrete(k) (one pull per round) or the MultiPull space of "
+        f"an LSD env with m_pulls > 1, got {action_space}"
+    )
 
 
 @njit(cache=True)
@@ -54,6 +114,19 @@ def lsd_advance(streak, idle, action, tau_max):
     k = streak.shape[0]
     for i in range(k):
         if i == action:
+            streak[i] = min(streak[i] + 1, tau_max)
+            idle[i] = 0
+        else:
+            idle[i] = min(idle[i] + 1, tau_max)
+            streak[i] = 0
+
+
+@njit(cache=True)
+def lsd_advance_multi(streak, idle, pulled, tau_max):
+    """Counter update after pulling the arms with ``pulled[i] == 1`` (int64[k], any number)."""
+    k = streak.shape[0]
+    for i in range(k):
+        if pulled[i] == 1:
             streak[i] = min(streak[i] + 1, tau_max)
             idle[i] = 0
         else:
@@ -117,6 +190,35 @@ def lsd_obs_counters(obs, enc):
             else:
                 idle[i] = v - 1
     return streak, idle
+
+
+@njit(cache=True)
+def lsd_obs_counters_into(obs, enc, streak, idle):
+    """Decode the first ``k = streak.shape[0]`` entries of ``obs`` into ``streak``/``idle``.
+
+    Same decoding as :func:`lsd_obs_counters`, written into caller-owned int64[k]
+    buffers (entries of ``obs`` beyond ``k``, e.g. the per-arm rewards of a multi-pull
+    observation, are ignored).
+    """
+    for i in range(streak.shape[0]):
+        v = int(np.round(obs[i]))
+        streak[i] = 0
+        idle[i] = 0
+        if enc == 0:
+            if v > 0:
+                streak[i] = v
+            else:
+                idle[i] = max(-v, 1)
+        elif enc == 1:
+            if v < 0:
+                streak[i] = -v
+            else:
+                idle[i] = max(v, 1)
+        else:
+            if v <= 1:
+                streak[i] = 1
+            else:
+                idle[i] = v - 1
 
 
 @njit(cache=True)

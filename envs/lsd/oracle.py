@@ -62,20 +62,25 @@ class LSDOracle(PicklableMappingsMixin, Oracle):
         horizon: The env's horizon.
         alpha: ``alpha`` of the ``alpha/*`` kinds.
         exact_state_cap: Reachable-state cap of the exact optimum.
+        m_pulls: Pulls per round ``m`` (the LPs' capacity; the exact optimum's actions are
+            the sets of at most ``m`` arms).
     """
 
     primary_kind = None
 
     def __init__(self, table, *, init_state="idle_max", obs_encoding="signed_played_positive",
-                 horizon=10_000, alpha=1.0 - 1.0 / np.e, exact_state_cap=400_000):
+                 horizon=10_000, alpha=1.0 - 1.0 / np.e, exact_state_cap=400_000, m_pulls=1):
         self.payoff_table = np.ascontiguousarray(table, dtype=np.float64)
         self.init_state = init_state
         self.obs_encoding = obs_encoding
         self.horizon = int(horizon)
         self.alpha = float(alpha)
         self.exact_state_cap = int(exact_state_cap)
-        self._key = (self.payoff_table.tobytes(), self.payoff_table.shape, init_state)
-        self._graph = reachable_graph(self.payoff_table, init_state, self.exact_state_cap)
+        self.m_pulls = int(m_pulls)
+        self._key = (self.payoff_table.tobytes(), self.payoff_table.shape, init_state,
+                     self.m_pulls)
+        self._graph = reachable_graph(self.payoff_table, init_state, self.exact_state_cap,
+                                      self.m_pulls)
         kinds = {}
         if self._graph is not None:
             kinds["alpha/opt"] = RegretKind(
@@ -123,25 +128,29 @@ class LSDOracle(PicklableMappingsMixin, Oracle):
         Raises:
             RuntimeError: When the reachable state space exceeds the cap.
         """
-        return optimal_average_reward(self.payoff_table, self.init_state, self.exact_state_cap)
+        return optimal_average_reward(self.payoff_table, self.init_state, self.exact_state_cap,
+                                      self.m_pulls)
 
     def exact_finite_horizon(self, horizon: int) -> np.ndarray:
         """``OPT(t)`` for ``t = 0..horizon`` (float64[horizon + 1])."""
         return optimal_finite_horizon(self.payoff_table, self.init_state, self.exact_state_cap,
-                                      horizon)
+                                      horizon, self.m_pulls)
 
     def lp_bound(self, kind: str = "lsd"):
         """Per-round LP bound and solution (:class:`~banditlab.envs.lsd.lp.LPSolution`).
 
         ``kind="recharging"`` solves the recharging LP on the delay-only projection of the
         table (an upper bound on ``g*`` for delay-only tables); ``kind="lsd"`` solves the
-        higher-dimensional LSD LP (:mod:`banditlab.envs.lsd.lp`).
+        higher-dimensional LSD LP (:mod:`banditlab.envs.lsd.lp`); both with capacity
+        ``m_pulls``.
         """
         if kind == "recharging":
             return _cached(self._key + ("lp_r",),
-                           lambda: recharging_lp(delay_projection(self.payoff_table)))
+                           lambda: recharging_lp(delay_projection(self.payoff_table),
+                                                 self.m_pulls))
         if kind == "lsd":
-            return _cached(self._key + ("lp_lsd",), lambda: lsd_lp(self.payoff_table))
+            return _cached(self._key + ("lp_lsd",),
+                           lambda: lsd_lp(self.payoff_table, self.m_pulls))
         raise KeyError(f"kind: expected 'recharging' or 'lsd', got {kind!r}")
 
     # ----------------------------------------------------------------- comparators
@@ -155,7 +164,7 @@ class LSDOracle(PicklableMappingsMixin, Oracle):
         if self._graph is None:
             return np.empty(0), np.nan, self.alpha * lp, False
         g = self.exact_average_reward()[0]
-        budget = self._graph.n_states * self.n_arms * self.horizon
+        budget = self._graph.n_states * self._graph.acts.shape[0] * self.horizon
         if budget <= FINITE_HORIZON_BUDGET:
             curve = self.alpha * self.exact_finite_horizon(self.horizon)
         else:
@@ -179,32 +188,39 @@ class LSDOracle(PicklableMappingsMixin, Oracle):
 
     # ----------------------------------------------------------------- planners
     def planner_names(self) -> tuple[str, ...]:
-        """Names of :meth:`benchmark_policies` (``optimal`` only on small instances)."""
-        return tuple(n for n in PLANNER_NAMES if n != "optimal" or self._graph is not None)
+        """Names of :meth:`benchmark_policies`.
+
+        ``optimal`` only on small instances; ``block_lp`` only with one pull per round.
+        """
+        return tuple(n for n in PLANNER_NAMES
+                     if (n != "optimal" or self._graph is not None)
+                     and (n != "block_lp" or self.m_pulls == 1))
 
     def benchmark_policies(self) -> dict[str, BenchmarkPolicy]:
         """Oracle agents built from the true payoffs, by registry id.
 
         ``greedy`` (``LSDOracleGreedy-v0``), ``lp_rounding`` and ``lsd_lp_rounding``
-        (``LSDLPRounding-v0`` on the recharging or the LSD LP), ``round_robin``
-        (``LSDRoundRobin-v0``), ``block_lp`` (``LSDBlockPlanner-v0``), ``lsd_lp_epochs``
-        (``LSDLPUCB-v0`` with the true table: the full-information counterpart of the
-        LP-UCB learner) and ``optimal`` (``LSDOptimal-v0``, small instances only); see
-        :mod:`banditlab.agents.lsd.planners`.
+        (``LSDLPRounding-v1`` on the recharging or the LSD LP), ``round_robin``
+        (``LSDRoundRobin-v0``), ``block_lp`` (``LSDBlockPlanner-v0``, one pull per round
+        only), ``lsd_lp_epochs`` (``LSDLPUCB-v1`` with the true table: the
+        full-information counterpart of the LP-UCB learner) and ``optimal``
+        (``LSDOptimal-v0``, small instances only); see :mod:`banditlab.agents.lsd.planners`.
+        Every planner reads the pulls per round off the env's action space.
         """
         table = self.payoff_table.tolist()
         common = {"payoff_table": table, "obs_encoding": self.obs_encoding}
         out = {
             "greedy": BenchmarkPolicy("LSDOracleGreedy-v0", dict(common)),
-            "lp_rounding": BenchmarkPolicy("LSDLPRounding-v0",
+            "lp_rounding": BenchmarkPolicy("LSDLPRounding-v1",
                                            {**common, "relaxation": "recharging"}),
-            "lsd_lp_rounding": BenchmarkPolicy("LSDLPRounding-v0",
+            "lsd_lp_rounding": BenchmarkPolicy("LSDLPRounding-v1",
                                                {**common, "relaxation": "lsd"}),
             "round_robin": BenchmarkPolicy("LSDRoundRobin-v0", dict(common)),
-            "block_lp": BenchmarkPolicy("LSDBlockPlanner-v0", dict(common)),
-            "lsd_lp_epochs": BenchmarkPolicy("LSDLPUCB-v0", {"tau_max": self.tau_max,
+            "lsd_lp_epochs": BenchmarkPolicy("LSDLPUCB-v1", {"tau_max": self.tau_max,
                                                              **common}),
         }
+        if self.m_pulls == 1:
+            out["block_lp"] = BenchmarkPolicy("LSDBlockPlanner-v0", dict(common))
         if self._graph is not None:
             out["optimal"] = BenchmarkPolicy("LSDOptimal-v0",
                                              {**common, "init_state": self.init_state})
