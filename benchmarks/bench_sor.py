@@ -9,10 +9,18 @@
 2. Wall time of one SOR-E1 trial (T instances, high variance) with full-information costs:
    the T x 21 cost table (20 grid omegas + Young's omega) from a cold disk cache, from the warm
    cache, and one Tsallis-INF / ChebCB run on top.
+3. ``--tsallis``: Tsallis-INF with the authors' Newton rule (no pole guard, the default) and
+   with ``pole_guard=True`` on the SOR-E1 high-variance streams (``--seeds`` seeds, T =
+   ``--horizon``): rounds whose final Newton iterate lies at or beyond the pole, guard fires,
+   uniform fallbacks, scale guards, and the ratio of cumulative iterations to the best fixed
+   grid omega in hindsight at n = 500, 1000, 2000 and T (mean and range over seeds). Costs
+   come from the cached full-information tables, so each agent run is a table look-up per
+   round.
 
 Usage::
 
     python benchmarks/bench_sor.py [--horizon 5000] [--repeats 5]
+    python benchmarks/bench_sor.py --tsallis [--horizon 5000] [--seeds 5]
 """
 
 from __future__ import annotations
@@ -116,24 +124,91 @@ def bench_e1_trial(horizon: int) -> None:
         print(f"trial with cost table {horizon} x 21 from cold cache: {cold:8.2f} s "
               f"({sweeps:,} SOR sweeps in all, {cold / sweeps * 1e6:.2f} us per sweep incl. "
               "residual, parallel)")
-        for name in ("oracle:grid_instance_optimal", "RelaxTsallisINF-v0", "ChebCB-v0"):
+        for name in ("oracle:grid_instance_optimal", "RelaxTsallisINF-v1", "ChebCB-v0"):
             t0 = time.perf_counter()
             res = run(env, name, seed=123, checkpoints=[horizon])
             print(f"{name:<30} on the warm disk cache: {time.perf_counter() - t0:8.2f} s "
                   f"(total iterations {-res.finals['reward']:,.0f})")
 
 
+def tsallis_on_table(table, seed: int, pole_guard: bool):
+    """Tsallis-INF (``RelaxTsallisINF``) played against a cost table (T x d iterations).
+
+    Returns:
+        ``(costs float64[T], agent)``: the iterations paid each round and the agent (its
+        counters hold the Newton statistics).
+    """
+    import gymnasium as gym
+
+    from banditlab.agents.sor.tsallis_inf import RelaxTsallisINF
+
+    t_count, d = table.shape
+    agent = RelaxTsallisINF(pole_guard=pole_guard)
+    agent.reset(gym.spaces.Discrete(d), gym.spaces.Box(-1.0, 1.0, (1,)), seed=seed)
+    obs = np.zeros(1)
+    costs = np.empty(t_count)
+    for t in range(t_count):
+        a = agent.act(obs)
+        costs[t] = table[t, a]
+        agent.update(obs, a, -costs[t], obs, False)
+    return costs, agent
+
+
+def bench_tsallis(horizon: int, n_seeds: int) -> None:
+    """Authors' Newton rule vs the pole guard on SOR-E1 (high variance)."""
+    from banditlab.envs.sor.env import SORSequence
+
+    marks = [n for n in (500, 1000, 2000) if n < horizon] + [horizon]
+    print(f"\n== Tsallis-INF Newton rule, SOR-E1 high variance, T = {horizon}, "
+          f"seeds 0..{n_seeds - 1} (env seed = agent seed) ==")
+    rows = {False: [], True: []}
+    stats = {False: [], True: []}
+    for seed in range(n_seeds):
+        env = SORSequence(variance="high", horizon=horizon)
+        env.reset(seed=seed)
+        table = env.table_.full()[0][:, :-1].astype(np.float64)
+        best = np.cumsum(table, axis=0).min(axis=1)
+        for guard in (False, True):
+            costs, agent = tsallis_on_table(table, seed, guard)
+            ratio = np.cumsum(costs)[np.asarray(marks) - 1] / best[np.asarray(marks) - 1]
+            rows[guard].append(ratio)
+            stats[guard].append((agent.beyond_pole_, agent.guard_fires_, agent.fallbacks_,
+                                 agent.scale_guards_))
+    head = " ".join(f"{'n=' + str(n):>18}" for n in marks)
+    print(f"{'rule':<22} {'beyond pole':>12} {'guard fires':>12} {'fallbacks':>9} "
+          f"{'scale guards':>12}   ratio to best fixed grid omega (mean [min, max]):")
+    print(f"{'':<72}{head}")
+    for guard in (False, True):
+        st = np.asarray(stats[guard])
+        r = np.asarray(rows[guard])
+        name = "pole guard" if guard else "authors (default)"
+        cells = " ".join(f"{m:6.3f} [{lo:.3f}, {hi:.3f}]"
+                         for m, lo, hi in zip(r.mean(0), r.min(0), r.max(0), strict=True))
+        print(f"{name:<22} {st[:, 0].mean():>12,.0f} {st[:, 1].mean():>12,.0f} "
+              f"{st[:, 2].mean():>9,.0f} {st[:, 3].mean():>12,.0f}   {cells}")
+        print(f"{'  seed 0':<22} {st[0, 0]:>12,} {st[0, 1]:>12,} {st[0, 2]:>9,} "
+              f"{st[0, 3]:>12,}   " + " ".join(f"{v:18.3f}" for v in r[0]))
+    print("(counts are per run of T rounds, averaged over seeds; 'beyond pole': rounds whose "
+          "final Newton iterate x >= min_i K_i/s)")
+
+
 def main() -> None:
-    """Run both benchmarks."""
+    """Run the benchmarks."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--horizon", type=int, default=5000)
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--seeds", type=int, default=5, help="seeds of --tsallis")
     p.add_argument("--skip-trial", action="store_true", help="only the per-sweep table")
+    p.add_argument("--tsallis", action="store_true",
+                   help="only the Tsallis-INF Newton-rule comparison")
     args = p.parse_args()
     import numba
 
     print(f"numba {numba.__version__}, pyamg {getattr(pyamg, '__version__', 'missing')}, "
           f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.1f}")
+    if args.tsallis:
+        bench_tsallis(args.horizon, args.seeds)
+        return
     bench_sweeps(args.repeats)
     if not args.skip_trial:
         bench_e1_trial(args.horizon)

@@ -1,4 +1,4 @@
-"""SORSequence-v0: instances, cost table and disk cache, comparators, heat source, bad input."""
+"""SORSequence-v1: instances, cost table and disk cache, comparators, heat source, bad input."""
 
 import pickle
 
@@ -132,7 +132,7 @@ def test_cost_table_disk_cache_roundtrip_and_corruption(tmp_path, monkeypatch):
 
 def test_comparators_match_the_table():
     env = SORSequence(horizon=120, variance="low")
-    res = run(env, "RelaxTsallisINF-v0", seed=4, checkpoints=[60, 120])
+    res = run(env, "RelaxTsallisINF-v1", seed=4, checkpoints=[60, 120])
     it, _ = env.table_.full()
     grid_cost = it[:, :-1]
     for j, t in enumerate((60, 120)):
@@ -164,6 +164,7 @@ def test_benchmark_policies_name_registered_agents(kwargs):
     policies = env.oracle.benchmark_policies()
     assert "golden_section" in policies and "fixed_1.0" in policies
     assert ("optimal" in policies) == (kwargs == {})
+    assert ("fixed_optimal" in policies) == ("instance_source" in kwargs)
     ids = set(agent_ids())
     for name, policy in policies.items():
         assert isinstance(policy, BenchmarkPolicy) and policy.agent_id in ids, name
@@ -283,6 +284,8 @@ def test_heat_env_runs_warm_started_and_tracks_the_solution():
         ({"x0": "warm", "precompute": True}, "precompute"),
         ({"instance_source": "heat2d", "precompute": True}, "precompute"),
         ({"cost_kind": "time"}, "full_info"),
+        ({"solver": "direct"}, "^solver: 'direct' has no iteration count"),
+        ({"solver": "gmres"}, "^solver:"),
         ({"full_info": False, "precompute": True}, "precompute"),
         ({"instance_source": "heat2d", "nx": 2}, "nx"),
         ({"ssor_order": "middle"}, "ssor_order"),
@@ -351,3 +354,104 @@ def test_warm_started_laplacian_uses_the_previous_solution():
     shift = warm.shifts_[0]
     assert np.linalg.norm((a0 + shift * np.eye(100)) @ x1 - warm.rhs_[0]) < 1e-6
     assert warm.oracle.current_cost(1.8) == warm._evaluate_pending(1.8)
+
+
+# --------------------------------------------------------------------------- direct solves
+def test_direct_solver_is_a_timed_baseline_on_both_sources():
+    lap = SORSequence(horizon=3, solver="direct", cost_kind="time", full_info=False)
+    lap.reset(seed=0)
+    _, r, _, _, info = lap.step(5)
+    assert info["iterations"] == 0 and info["converged"] and info["wallclock_s"] > 0
+    assert r == -info["wallclock_s"] == -info["loss"]
+    heat = SORSequence(instance_source="heat2d", nx=10, horizon=30, solver="direct",
+                       cost_kind="time")
+    ref = Heat2D(10)
+    heat.reset(seed=0)
+    u = ref.u0.copy()
+    for t in range(30):
+        a_data, b, _ = ref.system(t, u)
+        u = np.linalg.solve(sp.csr_matrix((a_data, ref.lap[1], ref.lap[2]),
+                                          shape=(ref.n, ref.n)).toarray(), b)
+        _, r, _, _, info = heat.step(0)
+        assert r < 0 and info["iterations"] == 0
+    np.testing.assert_allclose(heat.u_, u, rtol=1e-10, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- heat profile
+HEAT_SMALL = {"instance_source": "heat2d", "nx": 8, "horizon": 40}
+
+
+def test_heat_profile_reproduces_the_authors_two_passes():
+    """Independent recomputation of scripts/h2d.m's profile: fixed-omega runs on their own
+    trajectories, golden section on the trajectory advanced by dense direct solves."""
+    from banditlab.envs.sor.solvers import ssor_pcg
+
+    env = SORSequence(**HEAT_SMALL, action_type="continuous")
+    prof = env.oracle.heat_profile()
+    seeds = (1.0, 1.3, 1.5, 1.75, 1.95)
+    assert prof.seed_omegas.tolist() == list(seeds)
+    for j, w in enumerate(seeds):  # pass 1 == the env's own fixed-omega runs
+        res = run(env, ("RelaxFixedOmega-v0", {"omega": w}), seed=0, checkpoints=list(
+            range(1, 41)))
+        np.testing.assert_array_equal(np.diff(res.curves["iterations"], prepend=0),
+                                      prof.seed_costs[:, j])
+    ref = Heat2D(8)
+    u = ref.u0.copy()
+    grid = np.linspace(1.0, 1.95, 96)
+    for t in range(40):
+        a_data, b, _ = ref.system(t, u)
+        a = sp.csr_matrix((a_data, ref.lap[1], ref.lap[2]), shape=(ref.n, ref.n)).toarray()
+        om, fs = prof.eval_omegas[t], prof.eval_costs[t]
+        assert om[:5].tolist() == list(seeds) and fs[:5].tolist() == prof.seed_costs[t].tolist()
+        for w, f in zip(om[5:], fs[5:], strict=True):  # golden-section evaluations
+            assert ssor_pcg(a, b, w, x0=u)[1] == f
+        order = np.argsort(om)
+        np.testing.assert_array_equal(
+            prof.contours[t], np.floor(np.interp(grid, om[order], fs[order]) + 0.5))
+        best = om[fs == fs.min()]
+        assert prof.instance_omegas[t] == 0.5 * (best.min() + best.max())
+        u = np.linalg.solve(a, b)
+    assert prof.fixed_omega == grid[np.argmin(prof.contours.mean(axis=0))]
+    assert prof.eval_omegas.shape == (40, 12) and prof.contours.shape == (40, 96)
+
+
+def test_fixed_optimal_policy_plays_the_profile_argmin(monkeypatch):
+    cont = SORSequence(**HEAT_SMALL, action_type="continuous")
+    w = cont.oracle.heat_profile().fixed_omega
+    agent = make_benchmark_policy(cont.oracle, "fixed_optimal")
+    assert agent.label() == "Interpolated best fixed omega"
+    obs, _ = cont.reset(seed=0)
+    agent.reset(cont.action_space, cont.observation_space, seed=0)
+    assert agent.act(obs)[0] == w
+    # A new env of the same configuration reads the profile from the disk cache.
+    from banditlab.envs.sor.env import SORSequence as Env
+
+    monkeypatch.setattr(Env, "_heat_profile_passes",
+                        lambda *a: pytest.fail("profile recomputed despite the cache"))
+    disc = SORSequence(**HEAT_SMALL)
+    agent = make_benchmark_policy(disc.oracle, "fixed_optimal")
+    obs, _ = disc.reset(seed=0)
+    agent.reset(disc.action_space, disc.observation_space, seed=0)
+    assert agent.act(obs) == int(np.argmin(np.abs(disc.omega_grid - w)))
+
+
+def test_heat_profile_bad_input():
+    from banditlab.agents.sor.oracle_agents import InterpolatedFixedOptimal
+
+    lap = SORSequence(horizon=5)
+    with pytest.raises(BanditlabError, match="^oracle: the interpolated profile exists"):
+        lap.oracle.heat_profile()
+    with pytest.raises(BanditlabError, match="^oracle: the interpolated fixed optimum needs"):
+        InterpolatedFixedOptimal(oracle=lap.oracle).reset(lap.action_space,
+                                                           lap.observation_space)
+    heat = SORSequence(**HEAT_SMALL)
+    with pytest.raises(BanditlabError, match="^seed_omegas: expected increasing omegas from"):
+        heat.oracle.heat_profile((1.2, 1.5, 1.95))
+    with pytest.raises(BanditlabError, match="^n_evals:"):
+        heat.oracle.heat_profile(n_evals=6)
+    with pytest.raises(BanditlabError, match="^n_evals:"):
+        InterpolatedFixedOptimal(oracle=heat.oracle, n_evals=6).reset(heat.action_space,
+                                                                      heat.observation_space)
+    cg = SORSequence(**HEAT_SMALL, solver="cg")
+    with pytest.raises(BanditlabError, match="^oracle: the interpolated profile needs"):
+        cg.oracle.heat_profile()

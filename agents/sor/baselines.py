@@ -7,6 +7,8 @@ one they return the omega itself.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import gymnasium as gym
 import numpy as np
 
@@ -54,6 +56,8 @@ class FixedOmega(_OmegaRule):
         omega_grid: The env's grid (``"@known:omega_grid"``; ``None`` = the default grid).
     """
 
+    display_name: ClassVar[str] = "Fixed omega"
+
     _parameter_constraints = {"omega": OMEGA, "omega_grid": OMEGA_GRID}
 
     def __init__(self, omega: float = 1.6, omega_grid=None):
@@ -70,6 +74,8 @@ class GaussSeidel(_OmegaRule):
     Args:
         omega_grid: The env's grid (``None`` = the default grid).
     """
+
+    display_name: ClassVar[str] = "Gauss-Seidel"
 
     def __init__(self, omega_grid=None):
         self.omega_grid = omega_grid
@@ -92,6 +98,8 @@ class YoungOmega(_OmegaRule):
         diag: The constant diagonal of the unshifted matrix (default 4).
         omega_grid: The env's grid (``None`` = the default grid).
     """
+
+    display_name: ClassVar[str] = "Young's omega"
 
     _tags = {"learns": False, "oracle": True, "families": ("sor",), "action_kind": "discrete",
              "check_env": CHECK_ENV}

@@ -19,6 +19,9 @@ the scale changed, else the played arm: min-norm least squares, redone with
 0 when none); ``alpha = (pi + (2/pi) ln(2m + 1)) / (2 scale (m + 1)) (b - a) Lip``;
 ``R = sum_s (pred_s - cost_s/(K N))^2``; ``eta = 2 t sqrt(d t/(R - resnorm + 2 alpha^2 t))``.
 
+The ``1`` of ``cost - 1`` is ``cost_offset`` (default 1, the smallest iteration count; 0 for
+costs in seconds, see :func:`banditlab.agents.sor.common.check_mean_cost`).
+
 Notes:
     * ``lip_min_zero=True`` (default) mirrors the MATLAB code, where ``min``
       runs over a zero-preallocated length-T loss vector, so ``c_min = 0`` in
@@ -37,6 +40,8 @@ References:
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from numba import njit
 from scipy.optimize import lsq_linear
@@ -44,8 +49,10 @@ from scipy.optimize import lsq_linear
 from banditlab.agents.sor.common import (
     CHECK_ENV,
     CONTEXT_RANGE,
+    COST_OFFSET,
     OMEGA_GRID,
     check_context,
+    check_mean_cost,
     context_bounds,
     resolve_grid,
 )
@@ -96,11 +103,24 @@ class ChebCB(Agent):
         omega_grid: The env's grid (``"@known:omega_grid"``; only its size is used).
         lip_min_zero: Use 0 as the minimum cost in the Lipschitz estimate, as the
             MATLAB code effectively does (default True); False uses the observed minimum.
+        cost_offset: The ``1`` of the fit target ``(cost - 1)/scale`` (default 1, the
+            smallest iteration count); 0 for costs in seconds (``"@known:cost_offset"``).
+            A mean cost below it raises.
 
     Learned state: ``theta_`` float64[d, m]; per-round histories ``features_``,
     ``actions_``, ``costs_``, ``predicted_`` (lists); ``eta_``, ``scale_``,
     ``resnorm_``, ``n_box_fits_``.
+
+    Deviations:
+        Opt-in only; the defaults follow ``learners/ChebCB.m``. ``lip_min_zero=False``
+        (tag "observed-min Lipschitz") estimates the Lipschitz constant from the observed
+        minimum cost; ``cost_offset != 1`` (tag "cost offset <value>") changes the fit
+        target for costs that are not iteration counts (0 for seconds). With
+        ``cost_offset=0`` the learner is scale-free: multiplying every cost by a constant
+        leaves its actions unchanged (tested).
     """
+
+    display_name: ClassVar[str] = "ChebCB"
 
     _tags = {"learns": True, "families": ("sor",), "action_kind": "discrete",
              "check_env": CHECK_ENV}
@@ -109,14 +129,25 @@ class ChebCB(Agent):
         "context_range": CONTEXT_RANGE,
         "omega_grid": OMEGA_GRID,
         "lip_min_zero": Boolean(),
+        "cost_offset": COST_OFFSET,
     }
 
     def __init__(self, n_features: int = 6, context_range=(-0.15, 0.65), omega_grid=None,
-                 lip_min_zero: bool = True):
+                 lip_min_zero: bool = True, cost_offset: float = 1.0):
         self.n_features = n_features
         self.context_range = context_range
         self.omega_grid = omega_grid
         self.lip_min_zero = lip_min_zero
+        self.cost_offset = cost_offset
+
+    def variant_tags(self) -> tuple[str, ...]:
+        """``"observed-min Lipschitz"`` and ``"cost offset <value>"`` when those options are on."""
+        tags = []
+        if self.lip_min_zero is False:
+            tags.append("observed-min Lipschitz")
+        if isinstance(self.cost_offset, (int, float)) and self.cost_offset != 1.0:
+            tags.append(f"cost offset {self.cost_offset:g}")
+        return tuple(tags)
 
     def _validate_params(self, action_space, observation_space) -> None:
         super()._validate_params(action_space, observation_space)
@@ -181,6 +212,8 @@ class ChebCB(Agent):
         lo, hi = self.range_
         bma = hi - lo
         costs = np.asarray(self.costs_)
+        off = float(self.cost_offset)
+        check_mean_cost(float(costs.mean()), off)
         k_max = float(costs.max())
         if k_max <= 0.0:
             k_max = 1.0
@@ -202,7 +235,7 @@ class ChebCB(Agent):
             if not rows:
                 continue
             f = feats[rows]
-            y = (costs[rows] - 1.0) / new_scale
+            y = (costs[rows] - off) / new_scale
             theta = np.linalg.lstsq(f, y, rcond=None)[0]
             if np.any(np.abs(theta) > ub):
                 res = lsq_linear(f, y, bounds=(-ub, ub), method="bvls")

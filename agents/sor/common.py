@@ -23,10 +23,12 @@ __all__ = [
     "resolve_grid",
     "context_bounds",
     "check_context",
+    "COST_OFFSET",
+    "check_mean_cost",
 ]
 
 #: Env the conformance checks run the SOR agents on.
-CHECK_ENV = ("banditlab/SORSequence-v0", {"horizon": 200})
+CHECK_ENV = ("banditlab/SORSequence-v1", {"horizon": 200})
 #: The authors' grid, ``linspace(1, 1.95, 20)`` (the env's default).
 DEFAULT_OMEGA_GRID = tuple(float(w) for w in np.linspace(1.0, 1.95, 20))
 #: A relaxation parameter: the open interval (0, 2).
@@ -90,3 +92,27 @@ def check_context(observation, lo: float, hi: float) -> float:
             "context_range with '@known:context_range'"
         )
     return c
+
+
+#: ``cost_offset``: a non-negative real (the authors' value 1 suits iteration counts).
+COST_OFFSET = Interval("real", 0.0, None, closed="left")
+
+
+def check_mean_cost(mean_cost: float, cost_offset: float) -> None:
+    """Raise when the running mean cost lies below ``cost_offset`` (normalisation broken).
+
+    The scale-free normalisations of the authors' learners divide by ``mean - 1``
+    (Tsallis-INF) and fit ``(cost - 1)/scale`` (ChebCB): the ``1`` is the smallest cost an
+    iteration count takes. Costs in seconds (``cost_kind="time"``) lie far below 1, which
+    would make every normalised loss about ``-1`` whatever the arm; they need
+    ``cost_offset=0`` (the env's ``"@known:cost_offset"``).
+
+    Raises:
+        BanditlabError: ``"cost_offset: ..."`` when ``mean_cost < cost_offset``.
+    """
+    if mean_cost < cost_offset:
+        raise BanditlabError(
+            f"cost_offset: the mean cost so far, {mean_cost:.6g}, is below cost_offset = "
+            f"{cost_offset:g}; costs in seconds (cost_kind='time') need cost_offset=0 "
+            "(bind cost_offset='@known:cost_offset')"
+        )

@@ -3,7 +3,7 @@
 They take the env's oracle as their ``oracle`` hyperparameter, are registered in the
 ``oracle/`` namespace with the tag ``needs_oracle=True``, and are built by the oracle's
 benchmark policies (``oracle:grid_instance_optimal``, ``oracle:best_fixed_hindsight``,
-``oracle:golden_section`` in experiment files, or
+``oracle:golden_section``, ``oracle:fixed_optimal`` in experiment files, or
 ``banditlab.registry.make_benchmark_policy(env.oracle, name)``).
 
 * :class:`GridInstanceOptimal`: the cheapest grid omega of each system (reads the
@@ -12,22 +12,29 @@ benchmark policies (``oracle:grid_instance_optimal``, ``oracle:best_fixed_hindsi
   whole run (two-pass; the env's ``static`` comparator).
 * :class:`GoldenSection`: the authors' per-system golden-section instance-optimum
   (solves the pending system through ``oracle.current_cost``).
+* :class:`InterpolatedFixedOptimal`: the authors' heat-experiment "Fixed Optimal" omega
+  (the argmin of the interpolated profile of ``oracle.heat_profile``).
+
+:func:`golden_section_search` lives in :mod:`banditlab.envs.sor.oracle` and is re-exported.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import gymnasium as gym
 import numpy as np
 
 from banditlab.agents.sor.common import CHECK_ENV
 from banditlab.core import Agent, BanditlabError
-from banditlab.envs.sor.oracle import SOROracle
+from banditlab.envs.sor.oracle import SOROracle, golden_section_search
 from banditlab.validation import Array, InstanceOf, Interval, require_discrete_actions
 
 __all__ = [
     "GridInstanceOptimal",
     "SORBestFixedHindsight",
     "GoldenSection",
+    "InterpolatedFixedOptimal",
     "golden_section_search",
 ]
 
@@ -71,6 +78,8 @@ class GridInstanceOptimal(_TableAgent):
             cost table).
     """
 
+    display_name: ClassVar[str] = "Grid instance-optimal"
+
     def act(self, observation):
         """Argmin of the current system's cost row."""
         return int(np.argmin(self.oracle.cost_row(self.t_)))
@@ -83,6 +92,8 @@ class SORBestFixedHindsight(_TableAgent):
         oracle: The env's :class:`~banditlab.envs.sor.oracle.SOROracle` (with a precomputed
             cost table).
     """
+
+    display_name: ClassVar[str] = "Best fixed grid omega"
 
     def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
         """Validate; the arm is chosen at the first ``act`` of the run (the table is lazy)."""
@@ -97,74 +108,6 @@ class SORBestFixedHindsight(_TableAgent):
         return self.arm_
 
 
-def golden_section_search(cost, start_omegas, start_costs, n_evals):
-    """Golden-section refinement of a coarse omega grid (after ``utils/golden_section.m``).
-
-    Brackets the argmin of the start evaluations by its grid neighbours and runs
-    golden-section steps until ``n_evals`` evaluations in all (start ones included);
-    ties move the bracket left on odd evaluation indices (1-based), as in the
-    authors' code.
-
-    Args:
-        cost: Callable omega -> cost.
-        start_omegas: Increasing start grid (length >= 2).
-        start_costs: Costs at ``start_omegas``.
-        n_evals: Total number of evaluations.
-
-    Returns:
-        ``(omegas float64[k], costs float64[k])`` of every evaluation.
-    """
-    om = [float(w) for w in start_omegas]
-    fs = [float(f) for f in start_costs]
-    n = len(om)
-    best = min(fs)
-    arg = [i for i, f in enumerate(fs) if f == best]
-    left, right = max(0, arg[0] - 1), min(n - 1, arg[-1] + 1)
-    lo, hi = om[left], om[right]
-    tau = (np.sqrt(5.0) - 1.0) / 2.0
-
-    def ev(w):
-        f = float(cost(w))
-        om.append(w)
-        fs.append(f)
-        return f
-
-    if right - left == 2:
-        mid, fmid = om[left + 1], fs[left + 1]
-        if hi - mid > mid - lo:
-            o1, f1 = mid, fmid
-            o2 = lo + tau * (hi - lo)
-            f2 = ev(o2)
-        elif hi - mid < mid - lo:
-            o1 = lo + (1.0 - tau) * (hi - lo)
-            f1 = ev(o1)
-            o2, f2 = mid, fmid
-        else:
-            o1 = lo + (1.0 - tau) * (hi - lo)
-            f1 = ev(o1)
-            o2 = lo + tau * (hi - lo)
-            f2 = ev(o2)
-    elif right - left == 3:
-        o1, f1 = om[left + 1], fs[left + 1]
-        o2, f2 = om[right - 1], fs[right - 1]
-    else:
-        o1 = lo + (1.0 - tau) * (hi - lo)
-        f1 = ev(o1)
-        o2 = lo + tau * (hi - lo)
-        f2 = ev(o2)
-    while len(om) < n_evals:
-        i = len(om) + 1  # 1-based index of this evaluation
-        if f1 > f2 or (f1 == f2 and i % 2 == 1):
-            lo, o1, f1 = o1, o2, f2
-            o2 = lo + tau * (hi - lo)
-            f2 = ev(o2)
-        else:
-            hi, o2, f2 = o2, o1, f1
-            o1 = lo + (1.0 - tau) * (hi - lo)
-            f1 = ev(o1)
-    return np.asarray(om), np.asarray(fs)
-
-
 class GoldenSection(_LiveOracleAgent):
     """Per-system golden-section instance-optimum (the authors' heat "Instance-Optimal").
 
@@ -172,9 +115,12 @@ class GoldenSection(_LiveOracleAgent):
     ``oracle.current_cost``, refine by :func:`golden_section_search` to
     ``n_evals`` evaluations in all, and play the midpoint of the set of evaluated
     omegas with the minimal cost (nearest grid value on a discrete action space).
-    Difference from the authors' script [I]: their seed costs come from the
-    fixed-omega runs' own trajectories; here every evaluation uses the pending
-    system of *this* run (same ``A_t``, ``b_t`` and warm start).
+    Difference from the authors' script [I]: their Instance-Optimal replays the
+    minimisers of a search on the trajectory advanced by direct solves, started from
+    the fixed-omega runs' own costs (that search is
+    :meth:`~banditlab.envs.sor.oracle.SOROracle.heat_profile`'s ``instance_omegas``);
+    here every evaluation uses the pending system of *this* run (same ``A_t``,
+    ``b_t`` and warm start).
 
     Args:
         oracle: The env's :class:`~banditlab.envs.sor.oracle.SOROracle`.
@@ -182,6 +128,8 @@ class GoldenSection(_LiveOracleAgent):
             1.75, 1.95).
         n_evals: Evaluations per system, at least ``len(seed_omegas)`` (default 12).
     """
+
+    display_name: ClassVar[str] = "Golden-section instance-optimal"
 
     _parameter_constraints = {
         "oracle": _ORACLE,
@@ -227,3 +175,77 @@ class GoldenSection(_LiveOracleAgent):
             return int(np.argmin(np.abs(self.oracle.omega_grid - w)))
         lo, hi = float(self.action_space_.low[0]), float(self.action_space_.high[0])
         return np.array([min(max(w, lo), hi)], dtype=np.float64)
+
+
+class InterpolatedFixedOptimal(_LiveOracleAgent):
+    """The authors' heat-experiment "Fixed Optimal" omega: the argmin of an interpolated profile.
+
+    At the first ``act`` of a run it reads :meth:`SOROracle.heat_profile` (computed once
+    per env configuration, cached on disk): the iterations of every step, searched by
+    golden section from the fixed-omega costs along the trajectory advanced by direct
+    solves and interpolated onto ``n_points`` omegas spanning the action range, as in
+    the authors' ``scripts/h2d.m``. It then plays the omega whose mean interpolated cost
+    over the run is smallest, every step: exactly on a continuous action space, the
+    nearest grid value on a discrete one.
+
+    Args:
+        oracle: The env's :class:`~banditlab.envs.sor.oracle.SOROracle` (heat source).
+        seed_omegas: Increasing start omegas spanning the action range (default the
+            authors' 1, 1.3, 1.5, 1.75, 1.95).
+        n_evals: Evaluations per step, at least ``len(seed_omegas) + 2`` (default 12).
+        n_points: Interpolation points, at least 2 (default 96).
+    """
+
+    display_name: ClassVar[str] = "Interpolated best fixed omega"
+
+    _tags = {"learns": False, "oracle": True, "needs_oracle": True, "families": ("sor",),
+             "check_env": ("banditlab/SORSequence-v1",
+                           {"instance_source": "heat2d", "nx": 8, "horizon": 40})}
+    _parameter_constraints = {
+        "oracle": _ORACLE,
+        "seed_omegas": Array("float", ndim=1, min_len=2, low=0.0, high=2.0, closed="neither"),
+        "n_evals": Interval("int", 1),
+        "n_points": Interval("int", 2),
+    }
+
+    def __init__(self, oracle=None, seed_omegas=(1.0, 1.3, 1.5, 1.75, 1.95), n_evals=12,
+                 n_points=96):
+        self.oracle = oracle
+        self.seed_omegas = seed_omegas
+        self.n_evals = n_evals
+        self.n_points = n_points
+
+    def _validate_params(self, action_space, observation_space) -> None:
+        super()._validate_params(action_space, observation_space)
+        w = np.asarray(self.seed_omegas, dtype=np.float64)
+        if np.any(np.diff(w) <= 0):
+            raise BanditlabError(
+                f"seed_omegas: expected strictly increasing omegas, got {self.seed_omegas!r}"
+            )
+        if self.n_evals < w.shape[0] + 2:
+            raise BanditlabError(
+                f"n_evals: expected an integer >= len(seed_omegas) + 2 = {w.shape[0] + 2}, "
+                f"got {self.n_evals!r}"
+            )
+        if self.oracle.profiler is None:
+            raise BanditlabError("oracle: the interpolated fixed optimum needs the heat2d "
+                                 "source (oracle.heat_profile)")
+        if not isinstance(action_space, (gym.spaces.Discrete, gym.spaces.Box)):
+            raise BanditlabError(f"action_space: unsupported {action_space}")
+
+    def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
+        """Validate; the omega is read from the oracle's profile at the first ``act``."""
+        super().reset(action_space, observation_space, seed=seed, simulator=simulator)
+        self.action_space_ = action_space
+        self.omega_ = None
+
+    def act(self, observation):
+        """The profile's fixed-optimal omega (nearest grid index on a discrete space)."""
+        if self.omega_ is None:
+            profile = self.oracle.heat_profile(tuple(float(w) for w in self.seed_omegas),
+                                               int(self.n_evals), int(self.n_points))
+            self.omega_ = float(profile.fixed_omega)
+        if isinstance(self.action_space_, gym.spaces.Discrete):
+            return int(np.argmin(np.abs(self.oracle.omega_grid - self.omega_)))
+        lo, hi = float(self.action_space_.low[0]), float(self.action_space_.high[0])
+        return np.array([min(max(self.omega_, lo), hi)], dtype=np.float64)

@@ -21,7 +21,7 @@ register_family(
 )
 
 register(
-    id="banditlab/SORSequence-v0",
+    id="banditlab/SORSequence-v1",
     entry_point="banditlab.envs.sor.env:SORSequence",
     # horizon 1000 (constructor default 5000) keeps the conformance rollouts cheap; the SOR-E1/E2
     # experiment files set run_length = 5000.

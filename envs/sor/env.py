@@ -1,4 +1,4 @@
-"""``banditlab/SORSequence-v0``: choose the relaxation parameter for a sequence of linear systems.
+"""``banditlab/SORSequence-v1``: choose the relaxation parameter for a sequence of linear systems.
 
 A plain Gymnasium env (no fused kernel: the cost of a step is the linear
 solve, done by the Numba kernels of :mod:`banditlab.envs.sor.solvers`). Ground
@@ -8,6 +8,7 @@ truth, the cached cost table and oracle agents live in
 
 from __future__ import annotations
 
+import hashlib
 import time
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -33,13 +34,24 @@ from banditlab.envs.sor.instances import (
     laplacian_2d,
     shift_young_omega,
 )
-from banditlab.envs.sor.oracle import SORCostTable, SOROracle
+from banditlab.envs.sor.oracle import (
+    CACHE_VERSION,
+    HeatProfile,
+    SORCostTable,
+    SOROracle,
+    cache_dir,
+    golden_section_search,
+    load_npz,
+    profile_from_evaluations,
+    save_npz,
+)
 from banditlab.envs.sor.solvers import (
     MAXITER,
     ORDER_CODE,
     SSOR_ORDERS,
     TOL,
     cg_solve,
+    direct_solve,
     sor_solve,
     ssor_pcg_solve,
 )
@@ -59,7 +71,7 @@ _CONSTRAINTS = {
     "instance_source": Options(*_SOURCES),
     "variance": Options(*VARIANCES),
     "nx": Interval("int", 3, 400),
-    "solver": [None, Options("sor", "ssor_pcg", "cg")],
+    "solver": [None, Options("sor", "ssor_pcg", "cg", "direct")],
     "tol": TOL,
     "maxiter": MAXITER,
     "x0": [None, Options("zeros", "warm")],
@@ -114,6 +126,9 @@ def _check_combinations(s: dict[str, Any]) -> None:
     if s["precompute"] and not s["full_info"]:
         raise BanditlabError("precompute: the cost table is the full-information table; "
                              "use full_info=True or precompute=False")
+    if s["solver"] == "direct" and s["cost_kind"] != "time":
+        raise BanditlabError("solver: 'direct' has no iteration count; use cost_kind='time' "
+                             "(the direct solve is a wall-clock baseline)")
     if s["cost_kind"] == "time" and s["full_info"]:
         raise BanditlabError("full_info: must be False with cost_kind='time' (timings of "
                              "every grid omega are not comparable)")
@@ -156,8 +171,10 @@ class SORSequence(PicklableMappingsMixin, gym.Env):
     * ``dynamic`` (with ``full_info``; primary): per system, the best grid omega
       (``max reward_vector``). Non-negative for discrete actions.
     * ``static`` (with ``full_info``): best fixed grid omega in hindsight.
-    * ``dynamic/young`` (shifted Laplacian; primary without ``full_info``): SOR at
-      Young's omega*(A_t) on each system (off-grid; can be beaten on a system).
+    * ``dynamic/young`` (shifted Laplacian with ``cost_kind="iterations"``; primary
+      without ``full_info``): SOR at Young's omega*(A_t) on each system (off-grid; can
+      be beaten on a system). With ``cost_kind="time"`` there is no comparator (the
+      rewards are seconds; iteration comparators would mix units).
     * heat: ``static``/``dynamic`` are approximate (``exact=False``): the warm
       start makes the trajectory depend on the policy, and the comparators are
       evaluated along the learner's own trajectory; paired
@@ -174,13 +191,21 @@ class SORSequence(PicklableMappingsMixin, gym.Env):
     so that runs stay deterministic); ``reward_vector`` (with ``full_info``:
     ``-iterations`` of every grid omega on the same ``(A_t, b_t, x_0)``).
 
+    ## Known constants
+    ``omega_grid``, ``context_range``, ``n``, ``solver``, ``horizon`` and
+    ``cost_offset`` (1 for iteration counts, the smallest count, as in the authors'
+    ``cost - 1`` normalisation; 0 for seconds): bind the learners' ``cost_offset`` to it
+    with ``"@known:cost_offset"`` when ``cost_kind="time"``.
+
     ## Arguments
     * ``instance_source``: ``"shifted_laplacian"`` (default) or ``"heat2d"``.
     * ``variance``: ``"high"`` (default) or ``"low"`` shift distribution.
     * ``nx``: heat grid intervals per side, in [3, 400] (default 50; n = (nx-1)^2).
-    * ``solver``: ``"sor"`` (Laplacian default), ``"ssor_pcg"`` (heat default) or ``"cg"``
+    * ``solver``: ``"sor"`` (Laplacian default), ``"ssor_pcg"`` (heat default), ``"cg"``
       (vanilla CG, the paper's unpreconditioned baseline: omega is ignored, every action
-      costs the same).
+      costs the same) or ``"direct"`` (a sparse direct solve, SciPy's ``spsolve``: the
+      paper's wall-clock baseline; omega is ignored, needs ``cost_kind="time"``,
+      ``iterations`` is 0).
     * ``tol``: relative tolerance in (0, 1) (default 1e-8).
     * ``maxiter``: iteration cap (default 10000).
     * ``x0``: ``"zeros"`` (Laplacian default) or ``"warm"`` (heat default).
@@ -202,7 +227,17 @@ class SORSequence(PicklableMappingsMixin, gym.Env):
     Across a Sequence of Linear System Instances", ICLR 2024; authors' code
     ``mkhodak/learning-to-relax`` (MATLAB).
 
+    ## Oracle
+    ``env.oracle`` (:class:`~banditlab.envs.sor.oracle.SOROracle`): cost table,
+    comparators, benchmark policies (fixed omegas, Young's omega, golden-section
+    instance-optimum, grid instance-optimum, best fixed in hindsight; heat: the
+    authors' interpolated "Fixed Optimal" from :meth:`SOROracle.heat_profile`).
+
     ## Version History
+    * v1: with ``cost_kind="time"`` the shifted Laplacian has no ``dynamic/young``
+      comparator (v0 summed Young's iteration counts against rewards in seconds);
+      ``solver="direct"``; the ``cost_offset`` known constant; heat oracle profile and
+      ``fixed_optimal`` policy. Unchanged for ``cost_kind="iterations"``.
     * v0: initial version.
     """
 
@@ -247,8 +282,10 @@ class SORSequence(PicklableMappingsMixin, gym.Env):
         self._build_source()
         self._build_spaces()
         self.oracle = SOROracle(self.instance_source, self.omega_grid, self.full_info,
-                                self.action_type == "discrete", self.precompute)
+                                self.action_type == "discrete", self.precompute, self.cost_kind)
         self.oracle.evaluator = self._evaluate_pending
+        if self._heat is not None:
+            self.oracle.profiler = self._heat_profile
         self.known_constants = MappingProxyType(
             {
                 "omega_grid": tuple(float(w) for w in self.omega_grid),
@@ -256,6 +293,7 @@ class SORSequence(PicklableMappingsMixin, gym.Env):
                 "n": self.n,
                 "solver": self.solver,
                 "horizon": self.horizon,
+                "cost_offset": 1.0 if self.cost_kind == "iterations" else 0.0,
             }
         )
 
@@ -289,6 +327,8 @@ class SORSequence(PicklableMappingsMixin, gym.Env):
             return sor_solve(data, indices, indptr, b, x0, omega, self.tol, self.maxiter, shift)
         if self.solver == "cg":
             return cg_solve(data, indices, indptr, b, x0, self.tol, self.maxiter, shift)
+        if self.solver == "direct":
+            return direct_solve(data, indices, indptr, b, shift)
         return ssor_pcg_solve(data, indices, indptr, b, x0, omega, self.tol, self.maxiter,
                               shift, ORDER_CODE[self.ssor_order])
 
@@ -378,8 +418,9 @@ class SORSequence(PicklableMappingsMixin, gym.Env):
                         _, k, c = self._solve(data, b, x0, float(self.omega_grid[j]), shift)
                         vec_iters[j] = k
                         conv_row[j] = c
-                _, yk, _ = self._solve(data, b, x0, omega_young, shift)
-                young_iters = int(yk)
+                if "dynamic/young" in self.oracle.regret_kinds:
+                    _, yk, _ = self._solve(data, b, x0, omega_young, shift)
+                    young_iters = int(yk)
             if (arm is not None and vec_iters is not None and not self.time_solves
                     and self.x0 == "zeros"):
                 iters, conv = int(vec_iters[arm]), bool(conv_row[arm])
@@ -459,7 +500,69 @@ class SORSequence(PicklableMappingsMixin, gym.Env):
                                  0.0)
             if self.solver == "cg":
                 return cg_solve(a_data, indices, indptr, b, x0, self.tol, self.maxiter, 0.0)
+            if self.solver == "direct":
+                return direct_solve(a_data, indices, indptr, b)
             return ssor_pcg_solve(a_data, indices, indptr, b, x0, omega, self.tol,
                                   self.maxiter, 0.0, order)
 
         return solve
+
+    def _heat_profile(self, seed_omegas, n_evals: int, n_points: int) -> HeatProfile:
+        """Build :meth:`SOROracle.heat_profile` (two passes over the run; disk-cached)."""
+        if self.solver not in ("sor", "ssor_pcg"):
+            raise BanditlabError(f"oracle: the interpolated profile needs an omega-dependent "
+                                 f"solver ('sor' or 'ssor_pcg'), not {self.solver!r}")
+        seeds = np.asarray(seed_omegas, np.float64)
+        lo, hi = float(self.omega_grid[0]), float(self.omega_grid[-1])
+        if seeds.shape[0] < 2 or np.any(np.diff(seeds) <= 0) or seeds[0] != lo or seeds[-1] != hi:
+            raise BanditlabError(
+                f"seed_omegas: expected increasing omegas from {lo} to {hi} (the ends of the "
+                f"action range, so that the interpolation covers it), got {tuple(seeds)}"
+            )
+        if n_evals < seeds.shape[0] + 2:
+            raise BanditlabError(f"n_evals: expected >= len(seed_omegas) + 2 = "
+                                 f"{seeds.shape[0] + 2}, got {n_evals}")
+        omegas = np.linspace(lo, hi, n_points)
+        h = hashlib.sha256()
+        h.update(f"{CACHE_VERSION}/heat-profile-v1/{self.solver}/{self.ssor_order}/"
+                 f"{self.x0}/{self.nx}/{self.horizon}/{n_evals}/{n_points}".encode())
+        h.update(np.asarray([self.tol, float(self.maxiter), self._heat.dt, lo, hi]).tobytes())
+        h.update(seeds.tobytes())
+        path = cache_dir() / f"heat-profile-{h.hexdigest()}.npz"
+        names = ("seed_costs", "eval_omegas", "eval_costs")
+        got = load_npz(path, names) if self.cache else None
+        shapes = {"seed_costs": (self.horizon, seeds.shape[0]),
+                  "eval_omegas": (self.horizon, n_evals), "eval_costs": (self.horizon, n_evals)}
+        if got is None or any(got[k].shape != shapes[k] for k in names):
+            got = self._heat_profile_passes(seeds, n_evals)
+            if self.cache:
+                save_npz(path, **got)
+        return profile_from_evaluations(seeds, got["seed_costs"], got["eval_omegas"],
+                                        got["eval_costs"], omegas)
+
+    def _heat_profile_passes(self, seeds: np.ndarray, n_evals: int) -> dict[str, np.ndarray]:
+        """The two passes of :meth:`_heat_profile` (``scripts/h2d.m``), uncached."""
+        heat = self._heat
+        indices, indptr = heat.lap.indices, heat.lap.indptr
+        t_count, k = self.horizon, seeds.shape[0]
+        seed_costs = np.empty((t_count, k))
+        for j, w in enumerate(seeds):  # each fixed omega along its own trajectory
+            u = heat.u0.copy()
+            for t in range(t_count):
+                a_data, b, _ = heat.system(t, u)
+                x0 = u if self.x0 == "warm" else np.zeros(self.n)
+                u, it, _ = self._heat_solver(a_data, indices, indptr, b, x0)(float(w))
+                seed_costs[t, j] = it
+        eval_omegas = np.empty((t_count, n_evals))
+        eval_costs = np.empty((t_count, n_evals))
+        u = heat.u0.copy()
+        for t in range(t_count):  # golden section along the direct-solve trajectory
+            a_data, b, _ = heat.system(t, u)
+            x0 = u if self.x0 == "warm" else np.zeros(self.n)
+            solve = self._heat_solver(a_data, indices, indptr, b, x0)
+            om, fs = golden_section_search(lambda w, solve=solve: solve(w)[1], seeds,
+                                           seed_costs[t], n_evals)
+            eval_omegas[t], eval_costs[t] = om, fs
+            u = direct_solve(a_data, indices, indptr, b)[0]
+        return {"seed_costs": seed_costs, "eval_omegas": eval_omegas,
+                "eval_costs": eval_costs}

@@ -1,4 +1,4 @@
-"""Ground truth of ``banditlab/SORSequence-v0``: cost tables, disk cache, comparators.
+"""Ground truth of ``banditlab/SORSequence-v1``: cost tables, disk cache, comparators.
 
 The full-information cost table of the shifted-Laplacian source holds, for
 every instance t, the SOR iteration count of every grid omega and of Young's
@@ -24,6 +24,7 @@ import os
 import tempfile
 from pathlib import Path
 from types import MappingProxyType
+from typing import NamedTuple
 
 import numpy as np
 
@@ -39,6 +40,12 @@ __all__ = [
     "SOROracle",
     "FIXED_OMEGAS_LAPLACIAN",
     "FIXED_OMEGAS_HEAT",
+    "HeatProfile",
+    "golden_section_search",
+    "interpolated_profile",
+    "profile_from_evaluations",
+    "save_npz",
+    "load_npz",
 ]
 
 #: Instances per cached block of the cost table.
@@ -52,6 +59,35 @@ def cache_dir() -> Path:
     root = os.environ.get("BANDITLAB_CACHE_DIR")
     base = Path(root) if root else Path.home() / ".cache" / "banditlab"
     return base / "sor"
+
+
+def save_npz(path: Path, **arrays) -> None:
+    """Write ``arrays`` to ``path`` atomically (temporary file, then ``os.replace``).
+
+    A read-only or full cache directory never breaks a run: errors are swallowed.
+    """
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def load_npz(path: Path, names) -> dict[str, np.ndarray] | None:
+    """The arrays ``names`` of an ``.npz`` file (``allow_pickle=False``), or ``None``."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {name: z[name] for name in names}
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 class SORCostTable:
@@ -112,29 +148,17 @@ class SORCostTable:
         return h.hexdigest()
 
     def _load(self, path: Path, rows: int):
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                it = z["iterations"]
-                cv = z["converged"]
-        except (OSError, ValueError, KeyError):
+        got = load_npz(path, ("iterations", "converged"))
+        if got is None:
             return None
+        it, cv = got["iterations"], got["converged"]
         d = self.omega_grid.shape[0] + 1
         if it.shape != (rows, d) or cv.shape != (rows, d) or it.dtype != np.int64:
             return None
         return it, cv.astype(np.bool_)
 
     def _save(self, path: Path, it, cv) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, iterations=it, converged=cv)
-            os.replace(tmp, path)
-        except OSError:  # a read-only cache never breaks a run
-            try:
-                os.unlink(tmp)
-            except (OSError, UnboundLocalError):
-                pass
+        save_npz(path, iterations=it, converged=cv)
 
     def ensure_block(self, k: int) -> None:
         """Fill block ``k`` from the disk cache or by computing it."""
@@ -174,13 +198,148 @@ class SORCostTable:
         return self.iterations, self.converged
 
 
+def golden_section_search(cost, start_omegas, start_costs, n_evals):
+    """Golden-section refinement of a coarse omega grid (after ``utils/golden_section.m``).
+
+    Brackets the argmin of the start evaluations by its grid neighbours and runs
+    golden-section steps until ``n_evals`` evaluations in all (start ones included);
+    ties move the bracket left on odd evaluation indices (1-based), as in the
+    authors' code.
+
+    Args:
+        cost: Callable omega -> cost.
+        start_omegas: Increasing start grid (length >= 2).
+        start_costs: Costs at ``start_omegas``.
+        n_evals: Total number of evaluations.
+
+    Returns:
+        ``(omegas float64[k], costs float64[k])`` of every evaluation.
+    """
+    om = [float(w) for w in start_omegas]
+    fs = [float(f) for f in start_costs]
+    n = len(om)
+    best = min(fs)
+    arg = [i for i, f in enumerate(fs) if f == best]
+    left, right = max(0, arg[0] - 1), min(n - 1, arg[-1] + 1)
+    lo, hi = om[left], om[right]
+    tau = (np.sqrt(5.0) - 1.0) / 2.0
+
+    def ev(w):
+        f = float(cost(w))
+        om.append(w)
+        fs.append(f)
+        return f
+
+    if right - left == 2:
+        mid, fmid = om[left + 1], fs[left + 1]
+        if hi - mid > mid - lo:
+            o1, f1 = mid, fmid
+            o2 = lo + tau * (hi - lo)
+            f2 = ev(o2)
+        elif hi - mid < mid - lo:
+            o1 = lo + (1.0 - tau) * (hi - lo)
+            f1 = ev(o1)
+            o2, f2 = mid, fmid
+        else:
+            o1 = lo + (1.0 - tau) * (hi - lo)
+            f1 = ev(o1)
+            o2 = lo + tau * (hi - lo)
+            f2 = ev(o2)
+    elif right - left == 3:
+        o1, f1 = om[left + 1], fs[left + 1]
+        o2, f2 = om[right - 1], fs[right - 1]
+    else:
+        o1 = lo + (1.0 - tau) * (hi - lo)
+        f1 = ev(o1)
+        o2 = lo + tau * (hi - lo)
+        f2 = ev(o2)
+    while len(om) < n_evals:
+        i = len(om) + 1  # 1-based index of this evaluation
+        if f1 > f2 or (f1 == f2 and i % 2 == 1):
+            lo, o1, f1 = o1, o2, f2
+            o2 = lo + tau * (hi - lo)
+            f2 = ev(o2)
+        else:
+            hi, o2, f2 = o2, o1, f1
+            o1 = lo + (1.0 - tau) * (hi - lo)
+            f1 = ev(o1)
+    return np.asarray(om), np.asarray(fs)
+
+
+class HeatProfile(NamedTuple):
+    """The authors' interpolated iteration profile of a heat run (``scripts/h2d.m``).
+
+    Computed by :meth:`SOROracle.heat_profile`: the fixed-omega runs give the start costs,
+    a golden-section search per step along the trajectory advanced by direct solves
+    refines them, and each step's evaluations are interpolated onto ``omegas``.
+
+    Attributes:
+        seed_omegas: float64[k] the fixed omegas (golden-section start grid).
+        seed_costs: float64[T, k] iterations of each fixed-omega run at each step, on its
+            own warm-started trajectory.
+        eval_omegas: float64[T, n_evals] every omega evaluated at each step (start grid
+            first).
+        eval_costs: float64[T, n_evals] their costs (the start ones are ``seed_costs``).
+        omegas: float64[n_points] the interpolation grid (``linspace`` over the action
+            range).
+        contours: float64[T, n_points] ``round(interp(eval_omegas, eval_costs, omegas))``
+            per step.
+        fixed_omega: The "Fixed Optimal" omega: ``omegas[argmin contours.mean(0)]``.
+        instance_omegas: float64[T] the "Instance-Optimal" omega of each step: the midpoint
+            of the smallest and largest evaluated omega with the step's minimal cost.
+    """
+
+    seed_omegas: np.ndarray
+    seed_costs: np.ndarray
+    eval_omegas: np.ndarray
+    eval_costs: np.ndarray
+    omegas: np.ndarray
+    contours: np.ndarray
+    fixed_omega: float
+    instance_omegas: np.ndarray
+
+
+def interpolated_profile(eval_omegas, eval_costs, omegas) -> np.ndarray:
+    """Per-row linear interpolation of evaluated costs onto ``omegas``, rounded half up.
+
+    As MATLAB's ``round(interp1(og, ng, g))`` in ``scripts/h2d.m`` (evaluation points
+    sorted first; ``omegas`` must lie within each row's evaluated range).
+
+    Args:
+        eval_omegas: float64[T, k] evaluated omegas (distinct within a row).
+        eval_costs: float64[T, k] their costs.
+        omegas: float64[m] points to interpolate at.
+
+    Returns:
+        float64[T, m].
+    """
+    out = np.empty((eval_omegas.shape[0], omegas.shape[0]))
+    for t in range(eval_omegas.shape[0]):
+        order = np.argsort(eval_omegas[t], kind="stable")
+        out[t] = np.floor(np.interp(omegas, eval_omegas[t][order], eval_costs[t][order]) + 0.5)
+    return out
+
+
+def profile_from_evaluations(seed_omegas, seed_costs, eval_omegas, eval_costs,
+                             omegas) -> HeatProfile:
+    """Assemble a :class:`HeatProfile` (contours, fixed and instance-optimal omegas)."""
+    contours = interpolated_profile(eval_omegas, eval_costs, omegas)
+    fixed = float(omegas[int(np.argmin(contours.mean(axis=0)))])
+    inst = np.empty(eval_omegas.shape[0])
+    for t in range(eval_omegas.shape[0]):
+        best = eval_omegas[t][eval_costs[t] == eval_costs[t].min()]
+        inst[t] = 0.5 * (best.min() + best.max())
+    return HeatProfile(np.asarray(seed_omegas, np.float64), seed_costs, eval_omegas,
+                       eval_costs, omegas, contours, fixed, inst)
+
+
 #: Fixed omegas the authors plot for the shifted-Laplacian source (``fixed_<w>`` policies).
 FIXED_OMEGAS_LAPLACIAN = ("1.0", "1.2", "1.4", "1.6", "1.8")
 #: Fixed omegas the authors plot for the heat source; also the golden-section start grid.
 FIXED_OMEGAS_HEAT = ("1.0", "1.3", "1.5", "1.75", "1.95")
 
 
-def _kinds(source: str, full_info: bool, discrete: bool):
+def _kinds(source: str, full_info: bool, discrete: bool, cost_kind: str = "iterations"):
     exact = source == "shifted_laplacian"
     note = "" if exact else " (approximate: warm starts make the trajectory policy-dependent)"
     kinds = {}
@@ -194,7 +353,7 @@ def _kinds(source: str, full_info: bool, discrete: bool):
             description="per-system minimum cost over the omega grid (grid instance-optimal)"
             + note,
         )
-    if source == "shifted_laplacian":
+    if source == "shifted_laplacian" and cost_kind == "iterations":
         kinds["dynamic/young"] = RegretKind(
             per_step=True, nonnegative=False,
             description="cost of SOR at Young's omega*(A_t) on each system",
@@ -226,22 +385,25 @@ class SOROracle(Oracle):
     """
 
     def __init__(self, source: str, omega_grid, full_info: bool, discrete: bool,
-                 precompute: bool = False):
+                 precompute: bool = False, cost_kind: str = "iterations"):
         self.source = source
+        self.cost_kind = cost_kind
         self.precompute = bool(precompute)
         self.omega_grid = np.asarray(omega_grid, dtype=np.float64)
         self.full_info = bool(full_info)
         self.discrete = bool(discrete)
-        self.regret_kinds = MappingProxyType(_kinds(source, full_info, discrete))
+        self.regret_kinds = MappingProxyType(_kinds(source, full_info, discrete, cost_kind))
         if full_info:
             self.primary_kind = "dynamic"
-        elif source == "shifted_laplacian":
+        elif "dynamic/young" in self.regret_kinds:
             self.primary_kind = "dynamic/young"
         else:
             self.primary_kind = None
         self.table = None
         self.instances = None
         self.evaluator = None  # set by the env: omega -> cost of the pending system
+        self.profiler = None  # set by the env (heat): builds a HeatProfile
+        self.profiles = {}
         self.reset_sums()
 
     def __getstate__(self):
@@ -304,6 +466,38 @@ class SOROracle(Oracle):
             raise BanditlabError("oracle: no pending system (call env.reset first)")
         return float(self.evaluator(float(omega)))
 
+    def heat_profile(self, seed_omegas=None, n_evals: int = 12,
+                     n_points: int = 96) -> HeatProfile:
+        """The authors' interpolated iteration profile of this heat run (``scripts/h2d.m``).
+
+        Two passes over the whole run, independent of any agent (the heat source is
+        deterministic): (1) SSOR-PCG at each of ``seed_omegas`` along its own warm-started
+        trajectory, recording the iterations of every step; (2) the trajectory advanced by
+        direct sparse solves, where each step's system (warm start: the direct solution of
+        the previous step) is searched by :func:`golden_section_search` from those start
+        costs up to ``n_evals`` evaluations, and the evaluations are interpolated onto
+        ``n_points`` omegas spanning the action range. Computed once per env and
+        arguments and cached on disk next to the cost tables.
+
+        Args:
+            seed_omegas: Increasing start omegas (default the authors' 1, 1.3, 1.5, 1.75,
+                1.95).
+            n_evals: Evaluations per step, start ones included (default 12).
+            n_points: Interpolation points (default 96).
+
+        Raises:
+            BanditlabError: On the shifted-Laplacian source or an omega-independent solver.
+        """
+        if self.profiler is None:
+            raise BanditlabError("oracle: the interpolated profile exists for the heat2d "
+                                 "source only")
+        seeds = tuple(float(w) for w in (FIXED_OMEGAS_HEAT if seed_omegas is None
+                                         else seed_omegas))
+        key = (seeds, int(n_evals), int(n_points))
+        if key not in self.profiles:
+            self.profiles[key] = self.profiler(seeds, int(n_evals), int(n_points))
+        return self.profiles[key]
+
     def benchmark_policies(self) -> dict[str, BenchmarkPolicy]:
         """Fixed omegas, golden section, Young's omega (Laplacian) and the table oracles.
 
@@ -313,7 +507,9 @@ class SOROracle(Oracle):
         nearest grid omega for discrete actions), ``grid_instance_optimal`` (alias
         ``optimal``; ``oracle/GridInstanceOptimal-v0``, the primary ``dynamic`` comparator)
         and ``best_fixed_hindsight`` (``oracle/SORBestFixedHindsight-v0``); the last two
-        need the shifted Laplacian with ``precompute`` and read this oracle's table.
+        need the shifted Laplacian with ``precompute`` and read this oracle's table. Heat:
+        ``fixed_optimal`` (``oracle/InterpolatedFixedOptimal-v0``: the authors' "Fixed
+        Optimal", the argmin of the interpolated profile of :meth:`heat_profile`).
         """
         grid = tuple(float(w) for w in self.omega_grid)
         lap = self.source == "shifted_laplacian"
@@ -327,6 +523,11 @@ class SOROracle(Oracle):
             "oracle/GoldenSection-v0",
             {"oracle": self, "seed_omegas": tuple(float(w) for w in names)},
         )
+        if not lap:
+            out["fixed_optimal"] = BenchmarkPolicy(
+                "oracle/InterpolatedFixedOptimal-v0",
+                {"oracle": self, "seed_omegas": tuple(float(w) for w in names)},
+            )
         if lap:
             out["young"] = BenchmarkPolicy("RelaxYoung-v0", {"omega_grid": grid})
             if self.precompute and self.discrete:
