@@ -3,12 +3,18 @@
 Usage::
 
     python benchmarks/bench_amdp.py            # T = 1e6 on RiverSwim-6 (fused path)
-    python benchmarks/bench_amdp.py --T 200000 --seeds 1
+    python benchmarks/bench_amdp.py --T 200000
+    python benchmarks/bench_amdp.py --regret   # regret table at T = 1e5, 8 seeds
+    python benchmarks/bench_amdp.py --regret --T-regret 100000 --seeds 8
 
 Prints, side by side: steps per second of UCRL2 (JMLR radii), UCRL2-L and LOOP-Tab on
 RiverSwim-6 on the fused Numba path (after a warm-up run that compiles everything) and on
 the Python (Gymnasium) path; then the number of policy switches at T = 1e3 .. T for the
 LOOP instantiations and UCRL2-L, with the reference O(S A log2 T) / O(d log2 T) scales.
+
+With ``--regret``: instead, the pseudo-regret at ``T`` on RiverSwim-6 (mean and 95%
+t-interval over seeds, seeds 0..n-1, fused path) of UCRL2 (JMLR and Laplace radii),
+KL-UCRL, UCRL2B, PMEVI-DT, LOOP-Tab (B = sp(h*)) and PSRL, with their switch counts.
 """
 
 from __future__ import annotations
@@ -18,7 +24,10 @@ import math
 import time
 
 import numpy as np
+from scipy import stats
 
+from banditlab.agents.amdp.baselines import PSRL
+from banditlab.agents.amdp.evi_agents import KLUCRL, PMEVIDT, UCRL2B
 from banditlab.agents.amdp.linear import LOOPLin
 from banditlab.agents.amdp.loop import LOOPMix, LOOPTab
 from banditlab.agents.amdp.ucrl2 import UCRL2
@@ -34,12 +43,43 @@ def _steps_per_s(make_agent, horizon: int, backend: str, seed: int = 0) -> tuple
     return horizon / (time.perf_counter() - t0), res.finals
 
 
+def regret_table(horizon: int, n_seeds: int) -> None:
+    """Pseudo-regret at ``horizon`` on RiverSwim-6: mean and 95% t-interval over seeds."""
+    span = RiverSwim().oracle.span
+    agents = {
+        "UCRL2 (JMLR radii)": lambda: UCRL2(radius="joa"),
+        "UCRL2-L (Laplace radii)": lambda: UCRL2(radius="laplace"),
+        "KL-UCRL": KLUCRL,
+        "UCRL2B": UCRL2B,
+        "PMEVI-DT": PMEVIDT,
+        "LOOP-Tab (B = sp)": lambda: LOOPTab(span_bound=span),
+        "PSRL": PSRL,
+    }
+    q = stats.t.ppf(0.975, n_seeds - 1)
+    print(f"RiverSwim-6, T = {horizon}, seeds 0..{n_seeds - 1}: pseudo-regret, mean +- 95% CI")
+    for name, make in agents.items():
+        regs, sw = [], []
+        for seed in range(n_seeds):
+            res = run(RiverSwim(n=6, horizon=horizon), make(), seed=seed, checkpoints=[horizon])
+            regs.append(res.finals["pseudo_regret/gain"])
+            sw.append(res.finals["agent/switches"])
+        r = np.asarray(regs)
+        half = q * r.std(ddof=1) / np.sqrt(n_seeds)
+        print(f"{name:26s} {r.mean():9.0f} +- {half:6.0f}   switches {np.mean(sw):6.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--T", type=int, default=1_000_000, help="fused-path horizon")
     parser.add_argument("--T-python", type=int, default=20_000, help="Python-path horizon")
     parser.add_argument("--T-switch", type=int, default=100_000, help="switch-count horizon")
+    parser.add_argument("--regret", action="store_true", help="print the regret table only")
+    parser.add_argument("--T-regret", type=int, default=100_000, help="regret-table horizon")
+    parser.add_argument("--seeds", type=int, default=8, help="regret-table seeds")
     args = parser.parse_args()
+    if args.regret:
+        regret_table(args.T_regret, args.seeds)
+        return
 
     span = RiverSwim().oracle.span
     agents = {

@@ -1,22 +1,27 @@
-"""Average-reward agents: regret on RiverSwim-6, switch bounds, one-hot reductions, parity."""
+"""Average-reward agents: episode rules, exact reductions and planners, new EVI baselines.
+
+Claims of the papers and experiments (regret orderings, sublinear slopes, switch counts)
+are data in ``banditlab/benchmarks/amdp_*.toml``, asserted by ``tests/test_amdp_claims.py``.
+"""
 
 import math
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
-from banditlab.agents.amdp.baselines import TabularPolicy
+from banditlab.agents.amdp.baselines import OptimalPolicy
+from banditlab.agents.amdp.evi_agents import PMEVIDT
 from banditlab.agents.amdp.linear import LOOPLin, discounted_optimistic_plan, fixed_point_plan
-from banditlab.agents.amdp.loop import LOOPMix, mix_plan, one_hot_mixture_features
+from banditlab.agents.amdp.loop import LOOPMix, LOOPTab, mix_plan, one_hot_mixture_features
 from banditlab.agents.amdp.ucrl2 import UCRL2
-from banditlab.envs.amdp.env import LinearAMDP, LinearMixtureAMDP, RiverSwim
+from banditlab.envs.amdp.env import LinearAMDP, RiverSwim, TwoStateLowerBound
 from banditlab.harness import run
 from banditlab.registry import make_agent, make_benchmark_policy
 
-T = 10_000
-SEEDS = (0, 1)
-# The Python path is used throughout: it needs no fused-loop compilation (the conformance
-# suite checks fused/Python parity), which keeps the cold-cache time of this file low.
+# The Python path is used for short runs of agents whose fused loop no other test here
+# compiles (the conformance suite checks fused/Python parity); the tabular optimistic
+# agents share one fused loop (cached on disk) and run on it.
 BACKEND = "python"
 
 
@@ -32,84 +37,6 @@ def _uniform_expected_regret(env, horizon):
         total += o.gain - d @ r_u
         d = d @ P_u
     return total
-
-
-@pytest.fixture(scope="module")
-def riverswim_runs():
-    agents = {
-        "ucrl2_l": lambda: UCRL2(radius="laplace"),
-        "ucrl2_joa": lambda: UCRL2(radius="joa"),
-        "loop_tab": lambda: make_agent("LOOPTab-v0"),
-    }
-    out = {}
-    for name, factory in agents.items():
-        out[name] = [run(("banditlab/RiverSwim-v0", {"horizon": T}), factory(), seed=s,
-                         checkpoints=[T // 4, T // 2, T], backend=BACKEND) for s in SEEDS]
-    return out
-
-
-def _at(result, t, metric="pseudo_regret/gain"):
-    return float(result.curves[metric][list(result.t).index(t)])
-
-
-def test_optimistic_agents_concave_and_below_uniform(riverswim_runs):
-    env = RiverSwim(horizon=T)
-    uni = _uniform_expected_regret(env, T)
-    # Uniform never reaches the right end: regret ~ J* T.
-    assert uni > 0.9 * env.oracle.gain * T
-    for name in ("ucrl2_l", "loop_tab"):
-        runs = riverswim_runs[name]
-        final = np.mean([r.finals["pseudo_regret/gain"] for r in runs])
-        half = np.mean([_at(r, T // 2) for r in runs])
-        assert final < 0.3 * uni, name
-        # Concavity: the second half adds much less regret than the first.
-        assert final - half < 0.6 * half, name
-        for r in runs:
-            # Realised regret equals pseudo-regret here (deterministic rewards).
-            assert r.finals["regret/gain"] == pytest.approx(r.finals["pseudo_regret/gain"])
-
-
-def test_ucrl2_original_radii_still_in_burn_in(riverswim_runs):
-    """JMLR radii are vacuous for ~14 S ln(2 A t / delta) visits: regret still grows ~ J* t."""
-    J = RiverSwim().oracle.gain
-    for r in riverswim_runs["ucrl2_joa"]:
-        second_half = r.finals["pseudo_regret/gain"] - _at(r, T // 2)
-        assert second_half > 0.5 * J * (T // 2)
-
-
-def test_doubling_switch_bound(riverswim_runs):
-    """UCRL2 episodes: at most S A log2(8 T / (S A)) (Jaksch et al. 2010, episode-count bound)."""
-    S, A = 6, 2
-    bound = S * A * math.log2(8 * T / (S * A)) + 1
-    for name in ("ucrl2_l", "ucrl2_joa", "loop_tab"):
-        for r in riverswim_runs[name]:
-            assert 1 <= r.finals["agent/switches"] <= bound
-
-
-def test_loop_linear_agents_learn_with_few_switches():
-    """Regret well below uniform; determinant doubling gives O(d log T) switches."""
-    n = 4000
-    env = LinearAMDP(dim=4, horizon=n)
-    phi = env.known_constants["features"]
-    agent = LOOPLin(features=phi, span_bound=env.known_constants["span_bound"], horizon=n)
-    res = run(env, agent, seed=0, backend=BACKEND)
-    d = phi.shape[2]
-    # ||phi||_2 <= 1 for Dirichlet features: log det grows by at most d log(1 + T / d).
-    assert 1 <= res.finals["agent/switches"] <= 1 + d * math.log2(1 + n / d)
-    assert res.finals["pseudo_regret/gain"] < 0.2 * _uniform_expected_regret(env, n)
-
-    env_m = LinearMixtureAMDP(horizon=n)
-    kc = env_m.known_constants
-    mix = LOOPMix(mixture_features=kc["mixture_features"], span_bound=kc["span_bound"],
-                  theta_norm_bound=kc["theta_norm_bound"])
-    res_m = run(env_m, mix, seed=0, backend=BACKEND)
-    S, A = env_m.oracle.r.shape
-    dm = kc["mixture_features"].shape[3]
-    x_max = kc["span_bound"] * np.abs(kc["mixture_features"]).sum(axis=2).max() * np.sqrt(dm)
-    # Determinant doublings plus reward-count doublings (at most S A (1 + log2 T)).
-    bound_m = 1 + dm * math.log2(1 + n * x_max**2 / dm) + S * A * (1 + math.log2(n))
-    assert 1 <= res_m.finals["agent/switches"] <= bound_m
-    assert res_m.finals["pseudo_regret/gain"] < 0.5 * _uniform_expected_regret(env_m, n)
 
 
 def _rollout(env, agent, n, seed=0):
@@ -200,8 +127,8 @@ def test_loop_mix_statistics_match_dense_ridge():
 def test_optimal_policy_agent_matches_oracle():
     env = RiverSwim(horizon=2000)
     opt = make_benchmark_policy(env.oracle, "optimal")
-    assert isinstance(opt, TabularPolicy) and opt.get_tags()["oracle"]
-    assert opt.registry_id == "AMDPTabularPolicy-v0"
+    assert isinstance(opt, OptimalPolicy) and opt.get_tags()["oracle"]
+    assert opt.registry_id == "AMDPOptimalPolicy-v0"
     assert opt.policy == tuple(int(a) for a in env.oracle.policy)
     regs = np.array([run(env, opt, seed=s, backend=BACKEND).finals["pseudo_regret/gain"]
                      for s in range(8)])
@@ -228,9 +155,17 @@ def test_fixed_point_variant_finds_gain_with_exact_data(make):
     d, n = S * A, 1e7
     phi = np.eye(d).reshape(S, A, d)
     v, q = np.zeros(S), np.zeros((S, A))
-    J, _ = fixed_point_plan(phi, np.eye(d) / (1 + n), n * o.r.reshape(-1), n * np.ones(d),
-                            n * o.P.reshape(d, S), v, 1e-6, o.span, 101, 300, q)
-    assert abs(J - o.gain) <= 0.0051
+    args = (phi, np.eye(d) / (1 + n), n * o.r.reshape(-1), n * np.ones(d),
+            n * o.P.reshape(d, S))
+    # Smallest residual (LOOPLin-v0): the grid point nearest the gain.
+    J_min, _ = fixed_point_plan(*args, v, 1e-6, o.span, 101, 300, q, 0.01, False)
+    assert abs(J_min - o.gain) <= 0.0051
+    assert _policy_gain(o.P, o.r, q.argmax(axis=1)) == pytest.approx(o.gain, abs=1e-9)
+    # Optimistic rule: the largest J within the tolerance, at most one grid step above J*
+    # (the residual of a J-offset fixed point is |J - J*| with exact data).
+    v, q = np.zeros(S), np.zeros((S, A))
+    J, res = fixed_point_plan(*args, v, 1e-6, o.span, 101, 300, q, 0.01, True)
+    assert J_min - 1e-12 <= J <= o.gain + 0.01 + 1e-6 and res <= 0.01
     assert _policy_gain(o.P, o.r, q.argmax(axis=1)) == pytest.approx(o.gain, abs=1e-9)
 
 
@@ -241,3 +176,149 @@ def test_fixed_point_variant_learns_riverswim():
                     variant="fixed_point", fp_iters=50, beta=0.3)
     res = run(env, agent, seed=0, backend=BACKEND, checkpoints=[1500, 3000])
     assert res.finals["pseudo_regret/gain"] < 0.5 * _uniform_expected_regret(env, 3000)
+
+
+# --------------------------------------------------------------------------- episode rule
+def _scripted_play(agent, S, A, script, rewards):
+    """Feed ``script`` (the state sequence) to ``agent``; check Jaksch et al.'s stopping rule.
+
+    The rule is recomputed independently from the counts: before round ``t`` a new
+    episode starts iff the pair ``(s_t, pi(s_t))`` about to be played under the current
+    policy has ``nu(s, a) >= max(1, N_k(s, a))``. Returns the rounds that started episodes.
+    """
+    agent.reset(gym.spaces.Discrete(A), gym.spaces.Discrete(S), seed=0)
+    counts = np.zeros((S, A))
+    n_k = np.zeros((S, A))
+    nu = np.zeros((S, A))
+    starts = []
+    for t, (s, r) in enumerate(zip(script[:-1], rewards, strict=True), start=1):
+        st = agent.state_
+        before = int(st.switches[0])
+        pol = st.policy.copy()
+        expect_new = t == 1 or nu[s, pol[s]] >= max(1.0, n_k[s, pol[s]])
+        a = int(agent.act(s))
+        assert int(st.switches[0]) - before == int(expect_new), t
+        if expect_new:
+            starts.append(t)
+            n_k = counts.copy()
+            nu[:] = 0.0
+            assert a == st.policy[s]
+        else:
+            assert a == pol[s]
+        counts[s, a] += 1
+        nu[s, a] += 1
+        agent.update(s, a, r, script[t], False)
+    return starts
+
+
+def test_first_episode_lasts_until_a_pair_repeats():
+    """With no data every pair has N_k = 0: the first episode ends when a pair comes back.
+
+    States cycle 0, 1, 2, 0, ...: the pairs (0, pi(0)), (1, pi(1)), (2, pi(2)) are played
+    once each, and the episode ends before round 4, when (0, pi(0)) is about to be played
+    again (testing the pair just played would end it after round 1).
+    """
+    starts = _scripted_play(UCRL2(radius="laplace"), 3, 2, [0, 1, 2, 0, 1], [0.0] * 4)
+    assert starts == [1, 4]
+
+
+@pytest.mark.parametrize("make", [lambda: UCRL2(), lambda: UCRL2(radius="laplace"),
+                                  lambda: make_agent("KLUCRL-v0"),
+                                  lambda: make_agent("UCRL2B-v0"),
+                                  lambda: make_agent("PMEVIDT-v0"),
+                                  lambda: LOOPTab(span_bound=2.0)])
+def test_episode_boundaries_follow_jaksch_fig1(make):
+    """Episode starts on a scripted 400-round trajectory equal the independent recomputation."""
+    rng = np.random.default_rng(3)
+    S, A = 4, 3
+    script = [int(x) for x in rng.integers(0, S, 401)]
+    rewards = [float(x) for x in rng.random(400)]
+    starts = _scripted_play(make(), S, A, script, rewards)
+    assert 5 <= len(starts) <= S * A * math.log2(8 * 400 / (S * A)) + 1
+
+
+# --------------------------------------------------------------------------- LOOP-Mix gain
+def test_loop_mix_reports_the_optimistic_gain():
+    """With the exact model and vanishing bonuses, LOOP-Mix's plan has gain J* and plays pi*.
+
+    (The gain used to be computed after re-centring the values, which made it about 0.)
+    """
+    env = RiverSwim(horizon=100)
+    o = env.oracle
+    agent = LOOPMix(span_bound=o.span + 0.01, beta_scale=1e-9, evi_max_iter=100_000)
+    agent.reset(env.action_space, env.observation_space, seed=0)
+    st = agent.state_
+    n = 1e12
+    theta = o.P.reshape(-1)  # one-hot mixture: theta*(s, a, s') = P(s'|s, a)
+    st.lam_inv[:] = np.eye(theta.size) / n
+    st.b[:] = n * theta
+    st.counts[:] = n
+    st.rsum[:] = n * o.r
+    mix_plan(st, agent.kernel_.hparams, 10**10)
+    assert st.gain[0] == pytest.approx(o.gain, abs=1e-4)
+    np.testing.assert_array_equal(st.policy, o.policy)
+
+
+# --------------------------------------------------------------------------- new baselines
+@pytest.fixture(scope="module")
+def evi_baseline_runs():
+    """Pseudo-regret at quarters of T = 40000 on RiverSwim-6, seeds 0-3 (fused path)."""
+    horizon = 40_000
+    cps = [horizon // 4, horizon // 2, 3 * horizon // 4, horizon]
+    out = {}
+    for aid in ("UCRL2-v1", "KLUCRL-v0", "UCRL2B-v0", "PMEVIDT-v0"):
+        out[aid] = [run(("banditlab/RiverSwim-v0", {"horizon": horizon}), make_agent(aid),
+                        seed=s, checkpoints=cps) for s in range(4)]
+    return out
+
+
+@pytest.mark.parametrize("aid", ["KLUCRL-v0", "UCRL2B-v0", "PMEVIDT-v0"])
+def test_evi_baselines_learn_riverswim(evi_baseline_runs, aid):
+    """Against the exact J*: concave regret, below UCRL2 (JMLR radii), optimistic gains.
+
+    Measured (seeds 0-3) quarter-block increments of the mean pseudo-regret: KL-UCRL
+    2031/626/191/175, UCRL2B 3191/849/258/9, PMEVI-DT 1822/48/150/9, UCRL2 (JMLR)
+    4276/4212/3572/2597. Later blocks may exceed the previous one by at most a tenth of
+    the first block (noise of a few re-exploration episodes), the last block is at most a
+    quarter of the first, and every run ends below half of UCRL2's smallest final regret.
+    """
+    J = RiverSwim().oracle.gain
+    runs = evi_baseline_runs[aid]
+    for r in runs:
+        for key, curve in r.curves.items():
+            assert np.all(np.isfinite(curve)), (aid, key)
+        # Optimism: the last plan's gain is at least J* up to the EVI accuracy 1/sqrt(t_k).
+        assert r.finals["agent/optimistic_gain"] >= J - 0.01
+    mean = np.mean([r.curves["pseudo_regret/gain"] for r in runs], axis=0)
+    blocks = np.diff(np.concatenate([[0.0], mean]))
+    assert np.all(blocks[2:] <= blocks[1:-1] + 0.1 * blocks[0]), blocks
+    assert blocks[1] < 0.5 * blocks[0] and blocks[-1] <= 0.25 * blocks[0], blocks
+    ucrl2 = min(r.finals["pseudo_regret/gain"] for r in evi_baseline_runs["UCRL2-v1"])
+    assert max(r.finals["pseudo_regret/gain"] for r in runs) < 0.5 * ucrl2
+
+
+# --------------------------------------------------------------------------- PMEVI-DT
+def test_pmevi_bias_region_contains_the_optimal_bias():
+    """On the two-state MDPs the estimated bias region becomes informative and holds h*.
+
+    Without a prior the self-bounded span bound is finite and at least sp(h*), every
+    pairwise bound ``u(z) - u(x) <= c(x, z)`` holds for h*, and the mitigation caps are
+    finite; with the prior sp(h*) the projection changed some plans (measured, seed 0,
+    T = 2e4: 3 plans on TwoState(0.05, 0.02, A=3); 134 on the four-rooms gridworld).
+    """
+    env = TwoStateLowerBound(horizon=20_000)
+    o = env.oracle
+    agent = PMEVIDT()
+    run(env, agent, seed=0, checkpoints=[20_000])
+    st = agent.state_
+    assert o.span <= st.bias_bound[0] < np.inf
+    diffs = o.bias[None, :] - o.bias[:, None]  # h*(z) - h*(x) at [x, z]
+    assert np.all(st.ubias >= diffs - 1e-9)
+    assert np.all(np.isfinite(st.beta)) and np.all(st.beta > 0)
+    env = TwoStateLowerBound(delta=0.05, epsilon=0.02, n_actions=3, horizon=20_000)
+    o = env.oracle
+    agent_p = PMEVIDT(span_bound=o.span)
+    res = run(env, agent_p, seed=0, checkpoints=[20_000])
+    assert agent_p.state_.bias_bound[0] <= o.span + 1e-12
+    assert np.all(agent_p.state_.ubias >= o.bias[None, :] - o.bias[:, None] - 1e-9)
+    assert res.finals["agent/projections"] >= 1

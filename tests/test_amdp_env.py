@@ -250,6 +250,6 @@ def test_oracle_names_benchmark_policies_by_registry_id():
     pols = env.oracle.benchmark_policies()
     assert set(pols) == {"optimal", "uniform"}
     assert all(isinstance(p, BenchmarkPolicy) for p in pols.values())
-    assert pols["optimal"].agent_id == "AMDPTabularPolicy-v0"
+    assert pols["optimal"].agent_id == "AMDPOptimalPolicy-v0"
     assert pols["optimal"].kwargs["policy"] == tuple(int(a) for a in env.oracle.policy)
     assert pols["uniform"] == BenchmarkPolicy("Uniform-v0")

@@ -4,7 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
-from scipy.optimize import linprog
+from scipy.optimize import linprog, minimize
 
 from banditlab.envs.amdp.env import (
     GridWorldAMDP,
@@ -15,10 +15,17 @@ from banditlab.envs.amdp.env import (
     TwoStateLowerBound,
 )
 from banditlab.envs.amdp.planning import (
+    REGION_BOX,
+    REGION_KL,
+    REGION_L1,
     evi_kernel,
+    extended_value_iteration,
     lp_gain,
+    optimistic_box_transition,
+    optimistic_kl_transition,
     optimistic_l1_transition,
     policy_iteration,
+    project_bias,
     relative_value_iteration,
 )
 
@@ -184,3 +191,104 @@ def test_diameter_closed_forms():
     # SixArms: reaching room 6 needs the 0.01 action from the hub (expected 100 steps),
     # plus one step to return to the hub from another room.
     assert SixArms().unwrapped.oracle.diameter() == pytest.approx(101.0, rel=1e-8)
+
+
+def test_kl_inner_problem_matches_scipy():
+    """The KL-UCRL inner maximisation equals SLSQP's optimum (best of several starts)."""
+    rng = np.random.default_rng(1)
+    for case in range(40):
+        S = int(rng.integers(2, 6))
+        phat = rng.dirichlet(np.ones(S) * 0.7)
+        if case % 2:  # a support smaller than S: mass may move to unseen states
+            phat[rng.choice(S, int(rng.integers(1, S)), replace=False)] = 0.0
+            if phat.sum() == 0:
+                phat[0] = 1.0
+            phat /= phat.sum()
+        u = rng.normal(size=S)
+        radius = float(rng.uniform(0.01, 1.0))
+        out = np.empty(S)
+        optimistic_kl_transition(phat, radius, u, out)
+        supp = phat > 0
+        kl = np.sum(phat[supp] * np.log(phat[supp] / out[supp]))
+        assert out.min() >= -1e-12 and out.sum() == pytest.approx(1.0, abs=1e-12)
+        assert kl <= radius + 1e-9
+        cons = [{"type": "eq", "fun": lambda q: q.sum() - 1.0},
+                {"type": "ineq", "fun": lambda q, p=phat, m=supp, r=radius:
+                 r - np.sum(p[m] * np.log(p[m] / np.maximum(q[m], 1e-300)))}]
+        best = -np.inf
+        for _ in range(4):
+            q0 = 0.5 * phat + 0.5 * rng.dirichlet(np.ones(S))
+            res = minimize(lambda q, u=u: -q @ u, q0, constraints=cons, method="SLSQP",
+                           bounds=[(1e-12, 1.0)] * S, options={"ftol": 1e-12, "maxiter": 500})
+            q = res.x
+            feasible = (abs(q.sum() - 1) < 1e-6 and np.sum(
+                phat[supp] * np.log(phat[supp] / np.maximum(q[supp], 1e-300))) <= radius + 1e-6)
+            if feasible:
+                best = max(best, q @ u)
+        assert out @ u >= best - 1e-7
+
+
+def test_box_inner_problem_matches_linprog():
+    rng = np.random.default_rng(2)
+    for _ in range(30):
+        S = int(rng.integers(2, 7))
+        phat = rng.dirichlet(np.ones(S))
+        w = rng.uniform(0, 0.3, S)
+        lo, hi = np.maximum(phat - w, 0.0), np.minimum(phat + w, 1.0)
+        u = rng.normal(size=S)
+        out = np.empty(S)
+        optimistic_box_transition(lo, hi, np.argsort(-u), out)
+        assert np.all(out >= lo - 1e-12) and np.all(out <= hi + 1e-12)
+        assert out.sum() == pytest.approx(1.0, abs=1e-12)
+        res = linprog(-u, A_eq=np.ones((1, S)), b_eq=[1.0], bounds=list(zip(lo, hi, strict=True)),
+                      method="highs")
+        assert out @ u == pytest.approx(-res.fun, abs=1e-9)
+
+
+def test_projection_is_the_largest_vector_below():
+    """``project_bias`` equals the LP max sum v s.t. v <= w, v(z) - v(x) <= c(x, z)."""
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        S = int(rng.integers(2, 7))
+        h = rng.normal(size=S)
+        c = h[None, :] - h[:, None] + rng.uniform(0, 0.5, (S, S))  # h satisfies the bounds
+        c[rng.random((S, S)) < 0.3] = np.inf
+        np.fill_diagonal(c, 0.0)
+        for k in range(S):  # shortest-path closure
+            c = np.minimum(c, c[:, [k]] + c[[k], :])
+        w = rng.normal(size=S) * 2
+        v = w.copy()
+        project_bias(v, c, np.empty(S))
+        rows, rhs = [], []
+        for x in range(S):
+            for z in range(S):
+                if x != z and np.isfinite(c[x, z]):
+                    row = np.zeros(S)
+                    row[z], row[x] = 1.0, -1.0
+                    rows.append(row)
+                    rhs.append(c[x, z])
+        res = linprog(-np.ones(S), A_ub=np.array(rows) if rows else None,
+                      b_ub=np.array(rhs) if rows else None,
+                      bounds=[(None, wi) for wi in w], method="highs")
+        np.testing.assert_allclose(v, res.x, atol=1e-8)
+
+
+@pytest.mark.parametrize("region", [REGION_L1, REGION_KL, REGION_BOX])
+def test_projected_mitigated_evi_on_the_true_model(region):
+    """Exact sets (zero radii / point boxes), any caps, the true bias region: gain J*, bias h*."""
+    o = RiverSwim(n=6).unwrapped.oracle
+    S, A = o.r.shape
+    ubias = o.bias[None, :] - o.bias[:, None] + 0.5  # a region holding h*, closed
+    np.fill_diagonal(ubias, 0.0)
+    for k in range(S):
+        ubias = np.minimum(ubias, ubias[:, [k]] + ubias[[k], :])
+    prad = np.zeros((S, A))
+    u = np.zeros(S)
+    ptil = np.zeros_like(o.P)
+    pol = np.zeros(S, np.int64)
+    gain, _, _ = extended_value_iteration(o.P, o.r, prad, o.P, o.P, np.full((S, A), 0.05),
+                                          ubias, u, 1e-10, 0.5, 200_000, region, True, True,
+                                          ptil, pol)
+    assert gain == pytest.approx(o.gain, abs=1e-8)
+    np.testing.assert_allclose(u - u.min(), o.bias - o.bias.min(), atol=1e-6)
+    np.testing.assert_array_equal(pol, o.policy)

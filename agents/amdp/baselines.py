@@ -69,7 +69,8 @@ def policy_update(state, hparams, obs, action, reward, next_obs):
 class TabularPolicy(KernelAgent):
     """Fixed deterministic stationary policy on a tabular AMDP, one action per state.
 
-    The average-reward oracle's ``optimal`` benchmark plays ``pi*`` through it.
+    The average-reward oracle's ``optimal`` benchmark plays ``pi*`` through its
+    subclass :class:`OptimalPolicy`.
 
     Args:
         policy: Sequence of actions, one per state (default: always action 1,
@@ -83,6 +84,8 @@ class TabularPolicy(KernelAgent):
         "check_env": ("banditlab/RiverSwim-v0", {"horizon": 300}),
     }
     _parameter_constraints: ClassVar[dict[str, Any]] = {"policy": Array("int", ndim=1, low=0)}
+
+    display_name: ClassVar[str] = "Fixed policy"
 
     def __init__(self, policy=(1, 1, 1, 1, 1, 1)):
         self.policy = policy
@@ -116,6 +119,21 @@ class TabularPolicy(KernelAgent):
     def diagnostics(self) -> dict[str, float]:
         """``{"switches": 0}``."""
         return {"switches": 0.0}
+
+
+class OptimalPolicy(TabularPolicy):
+    """An optimal policy ``pi*`` of a tabular AMDP, played as a fixed policy (the benchmark OPT).
+
+    The average-reward oracle's ``optimal`` benchmark builds it with ``policy = pi*``
+    (from relative value iteration on the true model); the expected pseudo-regret of
+    ``pi*`` stays within ``+-sp(h*)``.
+
+    Args:
+        policy: ``pi*``, one action per state (default: always action 1, optimal on
+            RiverSwim-6).
+    """
+
+    display_name: ClassVar[str] = "OPT"
 
 
 # --------------------------------------------------------------------------- shared stats
@@ -230,6 +248,14 @@ def psrl_select(state, hparams, obs, t, rng):
 class PSRL(KernelAgent):
     """Posterior sampling for RL with the UCRL2 doubling episodes.
 
+    Deviations:
+        PSRL (Osband, Russo & Van Roy 2013) resamples at the start of fixed-length
+        episodes of an episodic MDP, and its average-reward version TSDE (Ouyang et al.
+        2017) also ends an episode when it outlasts the previous one by a step; here
+        episodes end only by UCRL2's doubling rule (the count of the pair just played
+        doubles) [I]. Measured effect: not measured (no fixed-length or TSDE schedule
+        is implemented here to compare with).
+
     Args:
         n_states: Number of states or ``None`` (read from the observation space).
         rvi_tol: RVI tolerance when solving a sampled model (default 1e-8).
@@ -243,6 +269,9 @@ class PSRL(KernelAgent):
 
     _tags = {"families": ("amdp",), "check_env": ("banditlab/RiverSwim-v0", {"horizon": 300})}
     _parameter_constraints: ClassVar[dict[str, Any]] = dict(RVI_CONSTRAINTS)
+
+    display_name: ClassVar[str] = "PSRL"
+    deviation: ClassVar[str | None] = "doubling episodes"
 
     def __init__(self, n_states=None, rvi_tol: float = 1e-8, rvi_max_iter: int = 20_000):
         self.n_states = n_states
@@ -339,6 +368,8 @@ class CertaintyEquivalenceEpsGreedy(KernelAgent):
         "c": Interval("real", 0.0, None, closed="neither"),
         **RVI_CONSTRAINTS,
     }
+
+    display_name: ClassVar[str] = "CE eps-greedy"
 
     def __init__(self, c: float = 1.0, n_states=None, rvi_tol: float = 1e-8,
                  rvi_max_iter: int = 20_000):

@@ -25,8 +25,13 @@ the grid ``{1, 0.99, ..., 0}`` iterate the J-offset optimistic fitted operator
 ``V <- min(u - min u, B)`` (re-centred, span ``B``; ``s_phi = sum phi_i``) from the
 previous ``V``, and record the fixed-point residual ``max_s |u(s) - V(s)|`` (not
 re-centred: it vanishes only when ``J`` is the optimistic gain, ``J + V = T V``).
-Accept the ``J`` with the smallest residual (ties to the larger ``J``) and play greedily
-on its ``Q``. Cost: ``101 * fp_iters`` sweeps per switch.
+Scanning the grid downwards, accept the first (largest) ``J`` whose residual is at most
+``fp_tol`` (default 0.01, the grid step): the optimistic rule of FOPO-type fixed-point
+programmes, which pick the largest gain admitting a fixed point (Wei et al. 2021); if no
+``J`` qualifies, the one with the smallest residual. ``fp_rule="min_residual"`` keeps the
+rule of ``LOOPLin-v0`` (the smallest residual over the whole grid, ties to the larger
+``J``), which is not optimistic. Play greedily on the accepted ``Q``. Cost: at most
+``101 * fp_iters`` sweeps per switch (the optimistic rule stops at the accepted ``J``).
 
 Kernels on top, class below.
 """
@@ -63,6 +68,9 @@ class LOOPLinHparams(NamedTuple):
         tol: float64, sweep stopping tolerance on ``max |dV|``.
         variant: int64, :data:`VARIANTS` value of the planner.
         fp_iters: int64, fixed-point iterations per grid value of ``J``.
+        fp_tol: float64, residual tolerance of the optimistic (largest-``J``) rule.
+        fp_largest: int64, 1 for the largest ``J`` within ``fp_tol``, 0 for the
+            smallest residual.
     """
 
     phi: np.ndarray
@@ -74,6 +82,8 @@ class LOOPLinHparams(NamedTuple):
     tol: float
     variant: np.int64
     fp_iters: np.int64
+    fp_tol: float
+    fp_largest: np.int64
 
 
 class LinState(NamedTuple):
@@ -201,8 +211,13 @@ def discounted_optimistic_plan(phi, lam_inv, b_r, m, v, beta, span_bound, gamma,
 
 @njit(cache=True)
 def fixed_point_plan(phi, lam_inv, b_r, s_phi, m, v, beta, span_bound, n_grid, fp_iters,
-                     q_out):
+                     q_out, fp_tol=np.inf, largest=False):
     """FOPO-like grid search over ``J`` for the optimistic fixed point (see module docstring).
+
+    With ``largest`` the grid is scanned downwards from ``J = 1`` and the first ``J``
+    whose residual is at most ``fp_tol`` is accepted (the optimistic rule: the largest
+    gain with an approximate fixed point); when none qualifies, or without
+    ``largest``, the ``J`` with the smallest residual (ties to the larger ``J``).
 
     Args:
         phi: float64[S, A, d].
@@ -216,6 +231,8 @@ def fixed_point_plan(phi, lam_inv, b_r, s_phi, m, v, beta, span_bound, n_grid, f
         n_grid: Number of grid values of ``J`` in [0, 1] (101 for step 0.01).
         fp_iters: Fixed-point iterations per ``J``.
         q_out: float64[S, A] output: ``Q`` of the accepted ``J``.
+        fp_tol: Residual tolerance of the optimistic rule.
+        largest: Accept the largest ``J`` within ``fp_tol`` (else the smallest residual).
 
     Returns:
         ``(J, residual)`` of the accepted grid value.
@@ -259,6 +276,14 @@ def fixed_point_plan(phi, lam_inv, b_r, s_phi, m, v, beta, span_bound, n_grid, f
                 v[s] = vv[s]
                 for a in range(A):
                     q_out[s, a] = q[s, a]
+        if largest and res <= fp_tol:
+            best_res = res
+            best_j = J
+            for s in range(S):
+                v[s] = vv[s]
+                for a in range(A):
+                    q_out[s, a] = q[s, a]
+            break
     return best_j, best_res
 
 
@@ -282,7 +307,8 @@ def lin_select(state, hparams, obs, t, rng):
                                        span_bound, gamma, n_sweeps, tol, state.q)
         else:
             fixed_point_plan(phi, state.lam_inv, state.b_r, state.s_phi, state.m, state.v,
-                             beta, span_bound, 101, fp_iters, state.q)
+                             beta, span_bound, 101, fp_iters, state.q, hparams.fp_tol,
+                             hparams.fp_largest != 0)
         S, A = state.q.shape
         for s in range(S):
             best = 0
@@ -322,10 +348,24 @@ def lin_update(state, hparams, obs, action, reward, next_obs):
 
 VARIANTS = {"discounted": 0, "fixed_point": 1}
 """Planner names of :class:`LOOPLin` and their kernel codes."""
+FP_RULES = ("largest", "min_residual")
+"""Acceptance rules of the fixed-point variant."""
 
 
 class LOOPLin(KernelAgent):
     """LOOP-Lin (ours): optimistic planning on linear AMDPs with determinant-doubling switches.
+
+    Deviations:
+        Our instantiation of LOOP for linear AMDPs [I] (module docstring): instead of
+        LOOP's optimistic fixed-point programme over a Bellman-error confidence set,
+        optimistic least-squares value iteration with an elliptical bonus scaled by
+        ``1 + 2 B`` and values re-centred and span-clipped every sweep (discounted by
+        default, in the spirit of gamma-LSCVI-UCB; ``variant="fixed_point"``: a grid
+        search over ``J``, FOPO-like); switches when ``det Lambda`` doubles. The opt-in
+        ``fp_rule="min_residual"`` keeps ``LOOPLin-v0``'s non-optimistic choice of
+        ``J``. Measured effect: no implementation of LOOP or FOPO exists here to
+        compare with; the variants and the ``beta`` grid are compared in
+        ``banditlab run amdp_e2`` (``docs/families/amdp.md``).
 
     Args:
         features: float[S, A, d] ``phi`` (bind ``"@known:features"``), or ``None``
@@ -342,6 +382,9 @@ class LOOPLin(KernelAgent):
             nominal count is ``ceil(ln T / (1 - gamma))``).
         tol: Sweep stopping tolerance on ``max |dV|`` (default 1e-6).
         fp_iters: Fixed-point iterations per grid value of ``J`` (default 100).
+        fp_rule: ``"largest"`` (default: the largest ``J`` whose residual is at most
+            ``fp_tol``) or ``"min_residual"`` (the smallest residual, ``LOOPLin-v0``).
+        fp_tol: Residual tolerance of the ``"largest"`` rule (> 0, default 0.01).
 
     References:
         He, Zhong & Yang, ICLR 2024; Hong et al., arXiv 2405.15050 (gamma-LSCVI-UCB);
@@ -359,12 +402,25 @@ class LOOPLin(KernelAgent):
         "max_sweeps": Interval("int", 1, None),
         "tol": Interval("real", 0.0, None, closed="neither"),
         "fp_iters": Interval("int", 1, None),
+        "fp_rule": Options(*FP_RULES),
+        "fp_tol": Interval("real", 0.0, None, closed="neither"),
     }
+
+    display_name: ClassVar[str] = "LOOP-Lin"
+    deviation: ClassVar[str | None] = "LSVI bonus planner"
+
+    def variant_tags(self) -> tuple[str, ...]:
+        """``("fixed-point J grid",)`` for the fixed-point variant (plus ``"min-residual J"``)."""
+        if self.variant != "fixed_point":
+            return ()
+        if self.fp_rule == "min_residual":
+            return ("fixed-point J grid", "min-residual J")
+        return ("fixed-point J grid",)
 
     def __init__(self, features=None, span_bound: float = RIVERSWIM6_SPAN,
                  horizon: int = 200_000, beta: float = 1.0, lambda_reg: float = 1.0,
                  variant: str = "discounted", max_sweeps: int = 20_000, tol: float = 1e-6,
-                 fp_iters: int = 100):
+                 fp_iters: int = 100, fp_rule: str = "largest", fp_tol: float = 0.01):
         self.features = features
         self.span_bound = span_bound
         self.horizon = horizon
@@ -374,6 +430,8 @@ class LOOPLin(KernelAgent):
         self.max_sweeps = max_sweeps
         self.tol = tol
         self.fp_iters = fp_iters
+        self.fp_rule = fp_rule
+        self.fp_tol = fp_tol
 
     def _validate_params(self, action_space, observation_space) -> None:
         """The constraints, then Discrete spaces and the shape of ``features``."""
@@ -399,7 +457,7 @@ class LOOPLin(KernelAgent):
         hp = LOOPLinHparams(
             self.phi_, float(self.lambda_reg), float(self.beta), float(self.span_bound), gamma,
             np.int64(n_sweeps), float(self.tol), np.int64(VARIANTS[self.variant]),
-            np.int64(self.fp_iters),
+            np.int64(self.fp_iters), float(self.fp_tol), np.int64(self.fp_rule == "largest"),
         )
         return AgentKernel(hp, lin_init, lin_select, lin_update)
 

@@ -52,8 +52,23 @@ class LOOPTab(OptimisticTabularAgent):
     (``"laplace"``) radii; planning is extended value iteration whose iterates are
     clipped to span ``B`` after each sweep (as in SCAL/PMEVI); the policy is
     recomputed by the doubling rule (``switch="doubling"``, ``O(S A log T)``
-    switches) or additionally when the current optimistic model leaves the
-    updated confidence set (``"doubling+model_exit"``).
+    switches; Jaksch et al. 2010, Fig. 1) or additionally when the current optimistic
+    model leaves the updated confidence set (``"doubling+model_exit"``).
+    ``diagnostics()["span_clips"]`` counts the plans in which the truncation at ``B``
+    was active.
+
+    Deviations:
+        LOOP (He, Zhong & Yang 2024) optimises over a general hypothesis class and is
+        not computable as stated; this is our tabular instantiation [I]: the
+        value-targeted confidence set is relaxed to per-(s, a) L1 balls, LOOP's
+        optimistic fixed-point programme is replaced by EVI truncated at span ``B``,
+        and its lazy switching by UCRL2's doubling rule. Opt-in: other radii
+        (``radius``) and model-exit switches (``switch``). Measured effect: no
+        implementation of LOOP exists to compare with; against UCRL2-L (the same
+        without truncation) the truncation at ``B = sp(h*)`` never binds on RiverSwim,
+        SixArms or the two-state MDPs (identical runs) and binds on the four-rooms
+        gridworld, and the model-exit test never fired there (``banditlab run amdp_e1``;
+        table in ``docs/families/amdp.md``).
 
     Args:
         span_bound: ``B >= sp(h*)`` (> 0; bind ``"@known:span_bound"``). Default:
@@ -81,6 +96,17 @@ class LOOPTab(OptimisticTabularAgent):
         "switch": Options(*SWITCH_CODES),
     }
 
+    display_name: ClassVar[str] = "LOOP-Tab"
+    deviation: ClassVar[str | None] = "rectangular L1 relaxation"
+
+    def variant_tags(self) -> tuple[str, ...]:
+        """Tags for non-default radii (``"JMLR radii"``) and model-exit switches."""
+        tags = {"joa": ("JMLR radii",), "joa_sa": ("S A log radii",),
+                "weissman": ("Weissman radii",)}.get(self.radius, ())
+        if self.switch == "doubling+model_exit":
+            tags += ("model-exit switches",)
+        return tags
+
     def __init__(self, span_bound: float = RIVERSWIM6_SPAN, delta: float = 0.05,
                  radius: str = "laplace", switch: str = "doubling", n_states=None,
                  evi_max_iter: int = 10_000):
@@ -95,6 +121,14 @@ class LOOPTab(OptimisticTabularAgent):
         """The optimistic tabular kernel with span clipping at ``B``."""
         return AgentKernel(self._hparams(float(self.span_bound), self.switch), optimistic_init,
                            optimistic_select, optimistic_update)
+
+    def diagnostics(self) -> dict[str, float]:
+        """``switches``, ``optimistic_gain`` and ``span_clips``.
+
+        ``span_clips`` counts the plans whose last EVI sweep was changed by the span
+        truncation, i.e. plans in which the bound ``B`` was active.
+        """
+        return {**super().diagnostics(), "span_clips": float(self.state_.clips[0])}
 
 
 # --------------------------------------------------------------------------- LOOP-Mix
@@ -252,7 +286,8 @@ def mix_plan(state, hparams, t):
             dd = w[s] - u[s]
             dmax = max(dmax, dd)
             dmin = min(dmin, dd)
-        gain = 0.5 * (dmax + dmin)
+        # The gain estimate is the midpoint of T u - u before re-centring: T u = w + wmin.
+        gain = 0.5 * (dmax + dmin) + wmin
         for s in range(S):
             u[s] = (1.0 - tau) * u[s] + tau * w[s]
         if dmax - dmin < eps:
@@ -323,6 +358,16 @@ class LOOPMix(KernelAgent):
     re-centred and clipped to span ``B``; switch when ``det Lambda`` doubles (or a
     reward count doubles). Approximates UCRL2-VTR with Hoeffding confidence.
 
+    Deviations:
+        Our instantiation of LOOP for linear mixtures [I]: the confidence set is the
+        ridge ellipsoid of value-targeted regression with a Hoeffding-type radius (not
+        LOOP's discrepancy set, nor the Bernstein radius of UCRL2-VTR), planning is
+        EVI with the optimistic next value clipped to ``[min u, max u]`` and the span
+        clipped to ``B``, rewards are tabular with Hoeffding bonuses, and a switch
+        also happens when a visit count doubles. Measured effect: no implementation
+        of LOOP or UCRL2-VTR exists here to compare with; against tabular UCRL2-L
+        see ``banditlab run amdp_e2_mixture`` (``docs/families/amdp.md``).
+
     Args:
         mixture_features: float[S, A, S, d] ``psi`` (bind ``"@known:mixture_features"``),
             or ``None`` for the one-hot (tabular) mixture, ``d = S^2 A``.
@@ -349,6 +394,9 @@ class LOOPMix(KernelAgent):
         "beta_scale": Interval("real", 0.0, None, closed="neither"),
         "evi_max_iter": Interval("int", 1, None),
     }
+
+    display_name: ClassVar[str] = "LOOP-Mix"
+    deviation: ClassVar[str | None] = "VTR ellipsoid, span-clipped EVI"
 
     def __init__(self, mixture_features=None, span_bound: float = RIVERSWIM6_SPAN,
                  theta_norm_bound=None, lambda_reg: float = 1.0, delta: float = 0.05,
@@ -387,5 +435,6 @@ class LOOPMix(KernelAgent):
         return AgentKernel(hp, mix_init, mix_select, mix_update)
 
     def diagnostics(self) -> dict[str, float]:
-        """``{"switches": number of policy computations so far}``."""
-        return {"switches": float(self.state_.switches[0])}
+        """``switches`` (policy computations so far) and ``optimistic_gain`` (of the last plan)."""
+        return {"switches": float(self.state_.switches[0]),
+                "optimistic_gain": float(self.state_.gain[0])}

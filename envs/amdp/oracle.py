@@ -116,10 +116,10 @@ class AMDPOracle(Oracle):
         return t * self.gain, t * self.gain
 
     def benchmark_policies(self) -> dict[str, BenchmarkPolicy]:
-        """``{"optimal": AMDPTabularPolicy-v0 playing pi*, "uniform": Uniform-v0}``."""
+        """``{"optimal": AMDPOptimalPolicy-v0 playing pi*, "uniform": Uniform-v0}``."""
         return {
             "optimal": BenchmarkPolicy(
-                "AMDPTabularPolicy-v0", {"policy": tuple(int(a) for a in self.policy)}
+                "AMDPOptimalPolicy-v0", {"policy": tuple(int(a) for a in self.policy)}
             ),
             "uniform": BenchmarkPolicy("Uniform-v0"),
         }

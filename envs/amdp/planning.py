@@ -14,15 +14,19 @@ optimal policy of a finite MDP ``(P, r)``:
   ``J* + h(s) >= r(s, a) + P(.|s, a) h`` with ``h(s_ref) = 0``, which equals the
   optimality-equation bias when ``s_ref`` is recurrent under an optimal policy.
 
-Also the extended value iteration (EVI) kernels of UCRL2 (Jaksch, Ortner & Auer,
-JMLR 2010) used by the tabular optimistic agents, with optional span clipping
-(as in SCAL/PMEVI; used by banditlab's LOOP-Tab instantiation).
+Also the extended value iteration (EVI) kernels of the tabular optimistic agents:
+the inner maximisations over L1 balls (UCRL2, Jaksch, Ortner & Auer, JMLR 2010),
+KL balls (KL-UCRL, Filippi, Cappe & Garivier 2010) and per-entry boxes (UCRL2-B,
+Fruit, Pirotta & Lazaric 2020), and :func:`extended_value_iteration` with optional
+mitigation and projection onto a bias region (PMEVI, Boone & Zhang 2024; span
+truncation as in SCAL, used by banditlab's LOOP-Tab instantiation).
 
 Shapes: ``P`` float64[S, A, S], ``r`` float64[S, A].
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +41,15 @@ __all__ = [
     "lp_gain",
     "solve_average_reward",
     "optimistic_l1_transition",
+    "optimistic_kl_transition",
+    "optimistic_box_transition",
+    "project_bias",
+    "extended_value_iteration",
+    "span_bounds",
     "evi_kernel",
+    "REGION_L1",
+    "REGION_KL",
+    "REGION_BOX",
 ]
 
 
@@ -327,14 +339,303 @@ def optimistic_l1_transition(phat, radius, order, out):
 
 
 @njit(cache=True)
-def evi_kernel(phat, rtil, prad, u, span_bound, eps, tau, max_iter, ptil, policy):
-    """Extended value iteration with optional span clipping, warm-started at ``u``.
+def optimistic_kl_transition(phat, radius, u, out):
+    """Maximise ``p . u`` over ``{p in the simplex: KL(phat || p) <= radius}`` (KL-UCRL).
 
-    One sweep: ``w(s) = max_a rtil(s, a) + ptil(.|s, a) . u`` with ``ptil`` from
-    :func:`optimistic_l1_transition`; ``w`` is re-centred (``min w = 0``) and, when
-    ``span_bound`` is finite, clipped to ``min(w, span_bound)`` (span-constrained
-    EVI). The damped update ``u <- (1 - tau) u + tau w`` (aperiodicity
-    transform) is used; stop when ``sp(Tu - u) < eps``.
+    The inner problem of KL-UCRL (Filippi, Cappe & Garivier 2010, Appendix): with
+    ``Z`` the support of ``phat`` and ``f(nu) = sum_{i in Z} phat_i ln(nu - u_i)
+    + ln(sum_{i in Z} phat_i / (nu - u_i))`` (decreasing on ``nu > max_Z u``), either
+
+    * a maximiser of ``u`` lies outside ``Z`` and ``f(max u) < radius``: mass
+      ``r = 1 - exp(f(max u) - radius)`` goes to the maximisers outside ``Z``
+      (split evenly) and ``nu = max u``; or
+    * ``r = 0`` and ``nu`` solves ``f(nu) = radius`` (bisection to machine precision);
+
+    then ``p_i = (1 - r) (phat_i / (nu - u_i)) / sum_Z phat_j / (nu - u_j)`` on ``Z``.
+    A pair without data (``phat`` all zeros) has the vacuous set: all mass on a
+    maximiser of ``u``.
+
+    Args:
+        phat: float64[S] empirical distribution (or all zeros).
+        radius: KL radius (> 0).
+        u: float64[S] values.
+        out: float64[S] output buffer.
+    """
+    S = phat.shape[0]
+    total = 0.0
+    vmax = -np.inf
+    best = 0
+    for i in range(S):
+        out[i] = 0.0
+        total += phat[i]
+        if u[i] > vmax:
+            vmax = u[i]
+            best = i
+    if total < 0.5 or radius == np.inf:  # no data: every distribution is plausible
+        out[best] = 1.0
+        return
+    if radius <= 0.0:
+        for i in range(S):
+            out[i] = phat[i]
+        return
+    vzmax = -np.inf
+    vzmin = np.inf
+    for i in range(S):
+        if phat[i] > 0.0:
+            vzmax = max(vzmax, u[i])
+            vzmin = min(vzmin, u[i])
+    if vzmax - vzmin <= 1e-14 * max(1.0, abs(vzmax)):
+        # u constant on the support: phat is optimal among distributions on Z.
+        n_out = 0
+        if vmax > vzmax + 1e-12:
+            # f(max u) = 0 < radius: move r = 1 - exp(-radius) onto the maximisers.
+            r = 1.0 - math.exp(-radius)
+            for i in range(S):
+                if phat[i] == 0.0 and u[i] >= vmax - 1e-12:
+                    n_out += 1
+            for i in range(S):
+                if phat[i] == 0.0 and u[i] >= vmax - 1e-12:
+                    out[i] = r / n_out
+                else:
+                    out[i] = (1.0 - r) * phat[i]
+        else:
+            for i in range(S):
+                out[i] = phat[i]
+        return
+    r = 0.0
+    nu = 0.0
+    case_out = False
+    if vmax > vzmax + 1e-12:
+        f = _kl_f(phat, u, vmax)
+        if f < radius:
+            case_out = True
+            nu = vmax
+            r = 1.0 - math.exp(f - radius)
+    if not case_out:
+        # Bracket: f(lo) > radius near max_Z u, f(hi) <= radius far away.
+        gap = max(vzmax - vzmin, 1e-300)
+        hi = vzmax + gap
+        while _kl_f(phat, u, hi) > radius:
+            gap *= 2.0
+            hi = vzmax + gap
+        lo = vzmax
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if mid <= lo or mid >= hi:
+                break
+            if _kl_f(phat, u, mid) > radius:
+                lo = mid
+            else:
+                hi = mid
+        nu = hi
+    norm = 0.0
+    for i in range(S):
+        if phat[i] > 0.0:
+            norm += phat[i] / (nu - u[i])
+    n_out = 0
+    if case_out:
+        for i in range(S):
+            if phat[i] == 0.0 and u[i] >= vmax - 1e-12:
+                n_out += 1
+    for i in range(S):
+        if phat[i] > 0.0:
+            out[i] = (1.0 - r) * (phat[i] / (nu - u[i])) / norm
+        elif case_out and u[i] >= vmax - 1e-12:
+            out[i] = r / n_out
+
+
+@njit(cache=True)
+def _kl_f(phat, u, nu):
+    """``f(nu)`` of :func:`optimistic_kl_transition` (``nu > max`` of ``u`` on the support)."""
+    a = 0.0
+    b = 0.0
+    for i in range(phat.shape[0]):
+        if phat[i] > 0.0:
+            d = nu - u[i]
+            if d <= 0.0:
+                return np.inf
+            a += phat[i] * math.log(d)
+            b += phat[i] / d
+    return a + math.log(b)
+
+
+@njit(cache=True)
+def optimistic_box_transition(lower, upper, order, out):
+    """Maximise ``p . u`` over ``{p in the simplex: lower <= p <= upper}`` (UCRL2-B's boxes).
+
+    Start from the lower bounds and hand the remaining mass ``1 - sum(lower)`` to the
+    states in decreasing order of ``u``, each up to its upper bound (the greedy
+    solution of this linear programme; Fruit, Pirotta & Lazaric 2020).
+
+    Args:
+        lower: float64[S] lower bounds (``sum(lower) <= 1``).
+        upper: float64[S] upper bounds (``sum(upper) >= 1``, ``upper >= lower``).
+        order: int64[S] states sorted by decreasing ``u``.
+        out: float64[S] output buffer.
+    """
+    S = lower.shape[0]
+    rest = 1.0
+    for i in range(S):
+        out[i] = lower[i]
+        rest -= lower[i]
+    k = 0
+    while rest > 0.0 and k < S:
+        j = order[k]
+        add = min(rest, upper[j] - out[j])
+        if add > 0.0:
+            out[j] += add
+            rest -= add
+        k += 1
+
+
+REGION_L1 = 0
+"""Code of L1 (Weissman-type) transition sets in :func:`extended_value_iteration`."""
+REGION_KL = 1
+"""Code of KL transition sets in :func:`extended_value_iteration`."""
+REGION_BOX = 2
+"""Code of per-entry (Bernstein box) transition sets in :func:`extended_value_iteration`."""
+
+
+@njit(cache=True)
+def project_bias(w, ubias, buf):
+    """Largest vector below ``w`` with ``v(z) - v(x) <= ubias[x, z]``: ``min_x w(x) + ubias[x, z]``.
+
+    ``ubias`` must be closed under shortest paths with a zero diagonal (then the map
+    is the projection onto the bias region, monotone and non-expansive in sup norm).
+    With ``ubias[x, z] = B`` off the diagonal it is the span truncation
+    ``min(w, min w + B)`` of SCAL.
+
+    Args:
+        w: float64[S] values, updated in place.
+        ubias: float64[S, S] pairwise upper bounds (``inf``: no constraint).
+        buf: float64[S] scratch.
+
+    Returns:
+        The number of entries the projection lowered (by more than ``1e-12``).
+    """
+    S = w.shape[0]
+    for z in range(S):
+        m = w[z]
+        for x in range(S):
+            c = ubias[x, z]
+            if x != z and c < np.inf:
+                m = min(m, w[x] + c)
+        buf[z] = m
+    changed = 0
+    for z in range(S):
+        if buf[z] < w[z] - 1e-12:
+            changed += 1
+        w[z] = buf[z]
+    return changed
+
+
+@njit(cache=True)
+def extended_value_iteration(phat, rtil, prad, plo, pup, beta, ubias, u, eps, tau, max_iter,
+                             region, mitigate, project, ptil, policy):
+    """Extended value iteration over L1, KL or box sets, with mitigation and projection.
+
+    One sweep: ``w(s) = max_a rtil(s, a) + V(s, a)`` where ``V(s, a) = max p . u`` over
+    the transition set of ``(s, a)`` (``region``: :data:`REGION_L1` with radius
+    ``prad``, :data:`REGION_KL` with KL radius ``prad``, :data:`REGION_BOX` with the
+    bounds ``plo``/``pup``); with ``mitigate`` the optimism is capped,
+    ``V(s, a) = min(V(s, a), phat(s, a) . u + beta(s, a))`` (PMEVI's mitigation);
+    with ``project`` the sweep is followed by :func:`project_bias` with ``ubias``
+    (span truncation, PMEVI's projection). Then ``u <- (1 - tau) u + tau w``
+    (aperiodicity transform), re-centred to ``min u = 0``; stop when
+    ``sp(w - u) < eps``.
+
+    Args:
+        phat: float64[S, A, S] empirical transitions (zero rows for unvisited pairs).
+        rtil: float64[S, A] optimistic rewards.
+        prad: float64[S, A] L1 or KL radii (ignored for boxes).
+        plo: float64[S, A, S] lower bounds (boxes only).
+        pup: float64[S, A, S] upper bounds (boxes only).
+        beta: float64[S, A] mitigation caps (``inf``: none; used when ``mitigate``).
+        ubias: float64[S, S] closed pairwise bias bounds (used when ``project``).
+        u: float64[S] values, updated in place (warm start).
+        eps: Stopping accuracy.
+        tau: Damping in (0, 1].
+        max_iter: Sweep cap.
+        region: Transition-set code.
+        mitigate: Cap the optimism by ``beta``.
+        project: Project every sweep onto the bias region ``ubias``.
+        ptil: float64[S, A, S] output: maximising transitions of the last sweep.
+        policy: int64[S] output: greedy policy of the last sweep.
+
+    Returns:
+        ``(gain_estimate, n_sweeps, n_projected)``: the midpoint of ``w - u`` at the
+        last sweep, the sweeps run, and how many entries the projection lowered in
+        the last sweep.
+    """
+    S, A = rtil.shape
+    w = np.empty(S)
+    buf = np.empty(S)
+    pbuf = np.empty(S)
+    gain = 0.0
+    n = 0
+    lowered = 0
+    while n < max_iter:
+        n += 1
+        order = np.argsort(-u)
+        for s in range(S):
+            best = -np.inf
+            for a in range(A):
+                if region == 1:
+                    optimistic_kl_transition(phat[s, a], prad[s, a], u, buf)
+                elif region == 2:
+                    optimistic_box_transition(plo[s, a], pup[s, a], order, buf)
+                else:
+                    optimistic_l1_transition(phat[s, a], prad[s, a], order, buf)
+                v = 0.0
+                for s2 in range(S):
+                    v += buf[s2] * u[s2]
+                    ptil[s, a, s2] = buf[s2]
+                if mitigate and beta[s, a] < np.inf:
+                    vhat = 0.0
+                    for s2 in range(S):
+                        vhat += phat[s, a, s2] * u[s2]
+                    v = min(v, vhat + beta[s, a])
+                q = rtil[s, a] + v
+                if q > best:
+                    best = q
+                    policy[s] = a
+            w[s] = best
+        if project:
+            lowered = project_bias(w, ubias, pbuf)
+        dmax = -np.inf
+        dmin = np.inf
+        for s in range(S):
+            d = w[s] - u[s]
+            dmax = max(dmax, d)
+            dmin = min(dmin, d)
+        gain = 0.5 * (dmax + dmin)
+        umin = np.inf
+        for s in range(S):
+            u[s] = (1.0 - tau) * u[s] + tau * w[s]
+            umin = min(umin, u[s])
+        for s in range(S):
+            u[s] -= umin
+        if dmax - dmin < eps:
+            break
+    return gain, n, lowered
+
+
+@njit(cache=True)
+def span_bounds(S, span_bound):
+    """``ubias`` of the span constraint ``sp(u) <= span_bound``: ``B`` off the diagonal, 0 on it."""
+    ub = np.full((S, S), span_bound)
+    for s in range(S):
+        ub[s, s] = 0.0
+    return ub
+
+
+@njit(cache=True)
+def evi_kernel(phat, rtil, prad, u, span_bound, eps, tau, max_iter, ptil, policy):
+    """Extended value iteration over L1 sets with optional span clipping, warm-started at ``u``.
+
+    :func:`extended_value_iteration` with :data:`REGION_L1`, no mitigation and, when
+    ``span_bound`` is finite, the span truncation ``w <- min(w, min w + span_bound)``
+    after every sweep (span-constrained EVI, as in SCAL).
 
     Args:
         phat: float64[S, A, S] empirical transitions (zero rows when unvisited).
@@ -352,47 +653,10 @@ def evi_kernel(phat, rtil, prad, u, span_bound, eps, tau, max_iter, ptil, policy
         ``(gain_estimate, n_sweeps)`` with the gain estimate the midpoint of ``Tu - u``.
     """
     S, A = rtil.shape
-    w = np.empty(S)
-    buf = np.empty(S)
-    gain = 0.0
-    n = 0
-    while n < max_iter:
-        n += 1
-        order = np.argsort(-u)
-        for s in range(S):
-            best = -np.inf
-            for a in range(A):
-                optimistic_l1_transition(phat[s, a], prad[s, a], order, buf)
-                q = rtil[s, a]
-                for s2 in range(S):
-                    q += buf[s2] * u[s2]
-                if q > best:
-                    best = q
-                    policy[s] = a
-                    for s2 in range(S):
-                        ptil[s, a, s2] = buf[s2]
-                else:
-                    for s2 in range(S):
-                        ptil[s, a, s2] = buf[s2]
-            w[s] = best
-        if np.isfinite(span_bound):
-            wmin = np.min(w)
-            for s in range(S):
-                if w[s] > wmin + span_bound:
-                    w[s] = wmin + span_bound
-        dmax = -np.inf
-        dmin = np.inf
-        for s in range(S):
-            d = w[s] - u[s]
-            dmax = max(dmax, d)
-            dmin = min(dmin, d)
-        gain = 0.5 * (dmax + dmin)
-        umin = np.inf
-        for s in range(S):
-            u[s] = (1.0 - tau) * u[s] + tau * w[s]
-            umin = min(umin, u[s])
-        for s in range(S):
-            u[s] -= umin
-        if dmax - dmin < eps:
-            break
+    dummy = np.zeros((1, 1, 1))
+    beta = np.zeros((1, 1))
+    ub = span_bounds(S, span_bound)
+    gain, n, _ = extended_value_iteration(phat, rtil, prad, dummy, dummy, beta, ub, u, eps, tau,
+                                          max_iter, 0, False, np.isfinite(span_bound), ptil,
+                                          policy)
     return gain, n
