@@ -8,10 +8,11 @@ it in its benchmark policies. Family guide: ``docs/families/advmdp.md``.
 
 from banditlab.registry import register_agent
 
-register_agent("DilatedBonusPO-v0", "banditlab.agents.advmdp.policy_opt:DilatedBonusPO")
-register_agent("LogBarrierPO-v0", "banditlab.agents.advmdp.policy_opt:LogBarrierPO")
-register_agent("MagnitudeReducedPO-v0", "banditlab.agents.advmdp.policy_opt:MagnitudeReducedPO")
-register_agent("TabularExp3PO-v0", "banditlab.agents.advmdp.policy_opt:TabularExp3PO")
+register_agent("DilatedBonusPO-v1", "banditlab.agents.advmdp.policy_opt:DilatedBonusPO")
+register_agent("LogBarrierPO-v1", "banditlab.agents.advmdp.policy_opt:LogBarrierPO")
+register_agent("MagnitudeReducedPO-v1", "banditlab.agents.advmdp.policy_opt:MagnitudeReducedPO")
+register_agent("TabularExp3PO-v1", "banditlab.agents.advmdp.policy_opt:TabularExp3PO")
+register_agent("SimFreeLogBarrierPO-v0", "banditlab.agents.advmdp.linear_mdp:SimFreeLogBarrierPO")
 register_agent("AdvMDPUniform-v0", "banditlab.agents.advmdp.baselines:AdvMDPUniform")
 register_agent("oracle/AdvMDPBestFixedHindsight-v0",
                "banditlab.agents.advmdp.baselines:AdvMDPBestFixedHindsight")

@@ -3,20 +3,124 @@
 Both expose their policy table (tag ``exposes_policy``), so the harness computes
 their exact expected episode reward. :class:`AdvMDPBestFixedHindsight` reads the env's
 live oracle (registered as ``oracle/AdvMDPBestFixedHindsight-v0``, tag ``needs_oracle``).
+Both are kernel agents: thin wrappers of the kernels below, which the fused episodic
+loop of :mod:`banditlab._fused` calls with the same generator.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar, NamedTuple
+
 import gymnasium as gym
 import numpy as np
+from numba import njit
 
-from banditlab.core import Agent, BanditlabError
+from banditlab.core import AgentKernel, BanditlabError, KernelAgent
+from banditlab.envs.advmdp.kernel import generator_caller
 from banditlab.envs.advmdp.oracle import AdvLinearQMDPOracle
 from banditlab.validation import InstanceOf, require_discrete_actions
 
-__all__ = ["AdvMDPUniform", "AdvMDPBestFixedHindsight"]
+__all__ = [
+    "AdvMDPUniform",
+    "AdvMDPBestFixedHindsight",
+    "TableHparams",
+    "TableState",
+    "table_init",
+    "uniform_select",
+    "fixed_select",
+    "table_update",
+    "table_policy",
+]
 
 _CHECK_ENV = ("banditlab/AdvLinearQMDP-v0", {"n_episodes": 32})
+
+
+# --------------------------------------------------------------------------- kernels
+class TableHparams(NamedTuple):
+    """A fixed policy.
+
+    Attributes:
+        pi: float64[H, N, A] policy table (rows are distributions).
+        actions: int64[H, N], the deterministic action of each state (fixed policies;
+            unused by uniform play).
+    """
+
+    pi: np.ndarray
+    actions: np.ndarray
+
+
+class TableState(NamedTuple):
+    """Nothing is learned (float64[0] placeholder)."""
+
+    unused: np.ndarray
+
+
+@njit(cache=True)
+def table_init(dims, hparams, rng):
+    """Empty :class:`TableState` (``dims = (A, 2)``; nothing drawn)."""
+    return TableState(np.zeros(0))
+
+
+@njit(cache=True)
+def uniform_select(state, hparams, obs, t, rng):
+    """A uniform action: one ``rng.integers(0, A)`` draw."""
+    return rng.integers(0, hparams.pi.shape[2])
+
+
+@njit(cache=True)
+def fixed_select(state, hparams, obs, t, rng):
+    """The fixed policy's action at ``obs = (h, s)`` (no draw)."""
+    return hparams.actions[int(obs[0]), int(obs[1])]
+
+
+@njit(cache=True)
+def table_update(state, hparams, obs, action, reward, next_obs):
+    """Nothing to learn."""
+
+
+@njit(cache=True)
+def table_policy(state, hparams):
+    """float64[H, N, A], the policy table (a view)."""
+    return hparams.pi
+
+
+def _kernel_obs(observation) -> np.ndarray:
+    return np.array([float(observation["h"]), float(observation["s"])])
+
+
+class _TableAgent(KernelAgent):
+    """Shared wrapper of the fixed-policy kernels (subclasses build :class:`TableHparams`)."""
+
+    _select = staticmethod(uniform_select)
+
+    def _table(self) -> TableHparams:
+        raise NotImplementedError
+
+    def make_kernel(self) -> AgentKernel:
+        """The fixed-policy kernel (after :meth:`reset` recorded the sizes)."""
+        return AgentKernel(self._table(), table_init, type(self)._select, table_update,
+                           policy=table_policy)
+
+    def _start(self, action_space, seed) -> None:
+        self.rng_ = np.random.default_rng(seed)
+        self.kernel_ = self.make_kernel()
+        self.dims_ = np.array([self.A_, 2], dtype=np.int64)
+        self.action_space_ = action_space
+        self.state_ = self.kernel_.init(self.dims_, self.kernel_.hparams, self.rng_)
+        self.t_ = 0
+
+    def policy_table(self) -> np.ndarray:
+        """float64[H, N, A], the policy table (copy)."""
+        return table_policy(self.state_, self.kernel_.hparams).copy()
+
+    def act(self, observation):
+        """The kernel's action at the observed (layer, state)."""
+        return int(generator_caller(self.kernel_.select)(
+            self.state_, self.kernel_.hparams, _kernel_obs(observation), self.t_ + 1, self.rng_))
+
+    def update(self, observation, action, reward, next_observation, terminated) -> None:
+        """Nothing to learn."""
+        self.t_ += 1
 
 
 def _layer_sizes(action_space, observation_space) -> tuple[int, int, int]:
@@ -37,8 +141,10 @@ def _layer_sizes(action_space, observation_space) -> tuple[int, int, int]:
     )
 
 
-class AdvMDPUniform(Agent):
+class AdvMDPUniform(_TableAgent):
     """Uniform random play at every state (linear-regret reference); exposes its policy."""
+
+    display_name: ClassVar[str] = "Uniform"
 
     _tags = {
         "learns": False,
@@ -58,21 +164,15 @@ class AdvMDPUniform(Agent):
         """Read (H, N, A) from the spaces and seed ``rng_``."""
         self._validate_params(action_space, observation_space)
         self.H_, self.N_, self.A_ = _layer_sizes(action_space, observation_space)
-        self.rng_ = np.random.default_rng(seed)
+        self._start(action_space, seed)
 
-    def policy_table(self) -> np.ndarray:
-        """float64[H, N, A], the uniform distribution everywhere."""
-        return np.full((self.H_, self.N_, self.A_), 1.0 / self.A_)
-
-    def act(self, observation):
-        """A uniform action (one ``integers`` draw)."""
-        return int(self.rng_.integers(0, self.A_))
-
-    def update(self, observation, action, reward, next_observation, terminated) -> None:
-        """Nothing to learn."""
+    def _table(self) -> TableHparams:
+        """The uniform distribution everywhere (one ``integers`` draw per action)."""
+        return TableHparams(np.full((self.H_, self.N_, self.A_), 1.0 / self.A_),
+                            np.zeros((self.H_, self.N_), np.int64))
 
 
-class AdvMDPBestFixedHindsight(Agent):
+class AdvMDPBestFixedHindsight(_TableAgent):
     """Oracle agent: plays the best fixed deterministic policy over the whole run.
 
     Two-pass: at :meth:`reset` (which the harness calls after the env's
@@ -84,6 +184,8 @@ class AdvMDPBestFixedHindsight(Agent):
     Args:
         oracle: The env's :class:`~banditlab.envs.advmdp.oracle.AdvLinearQMDPOracle`.
     """
+
+    display_name: ClassVar[str] = "Best Fixed in Hindsight"
 
     _tags = {
         "learns": False,
@@ -107,26 +209,21 @@ class AdvMDPBestFixedHindsight(Agent):
         super()._validate_params(action_space, observation_space)
         _layer_sizes(action_space, observation_space)
 
+    _select = staticmethod(fixed_select)
+
     def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
         """Solve the hindsight problem over the oracle's whole schedule."""
         self._validate_params(action_space, observation_space)
         self.H_, self.N_, self.A_ = _layer_sizes(action_space, observation_space)
-        self.rng_ = np.random.default_rng(seed)
         K = int(self.oracle.is_a_.shape[0]) if self.oracle.is_a_ is not None else 0
         if K == 0:
             raise BanditlabError("oracle: reset the env (reset(seed=...)) before this agent")
         _, self.policy_ = self.oracle.best_fixed_policy(0, K)
+        self._start(action_space, seed)
 
-    def policy_table(self) -> np.ndarray:
-        """float64[H, N, A], the deterministic hindsight policy as one-hot rows."""
+    def _table(self) -> TableHparams:
+        """The deterministic hindsight policy as one-hot rows, and its actions."""
         pi = np.zeros((self.H_, self.N_, self.A_))
         for h in range(self.H_):
             pi[h, np.arange(self.N_), self.policy_[h]] = 1.0
-        return pi
-
-    def act(self, observation):
-        """The hindsight policy's action at the observed (layer, state)."""
-        return int(self.policy_[int(observation["h"]), int(observation["s"])])
-
-    def update(self, observation, action, reward, next_observation, terminated) -> None:
-        """Nothing to learn."""
+        return TableHparams(pi, np.ascontiguousarray(self.policy_, dtype=np.int64))

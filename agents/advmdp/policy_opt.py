@@ -6,17 +6,24 @@ scheme of Luo et al. 2021 with the variations of Dai et al. 2023), run per episo
 1. policy ``pi_k`` from the cumulative adjusted loss table ``C[h, s, a] = sum_{tau<k}
    (Qhat_tau(s, a) - B_tau(s, a))`` (exponential weights, or log-barrier FTRL);
 2. ``Sigma^dagger_{k, h}``, an estimate of ``(gamma I + Sigma_{k, h})^{-1}`` under ``pi_k``
-   (:mod:`banditlab.agents.advmdp.covariance`);
+   (:mod:`banditlab.agents.advmdp.covariance`; default Matrix Geometric Resampling with
+   independent chains, as the papers);
 3. bonus ``b_k(s, a) = beta (||phi(s, a)||^2_{Sigma^dagger} + E_{a'~pi_k(s)}
-   ||phi(s, a')||^2_{Sigma^dagger})`` and the dilated bonus ``B_k(s, a) = b_k(s, a) +
-   (1 + 1/H) E_{s', a'} B_k(s', a')`` by backward dynamic programming (exact
-   transitions in exact simulator mode; otherwise one Monte-Carlo backward pass
-   with ``n_bonus_samples`` start-pair simulator draws per pair, a banditlab
-   simplification [I] of Luo et al.'s memoised recursive sampling, which costs
-   poly(K) per call);
+   ||phi(s, a')||^2_{Sigma^dagger})`` (quadratic forms used as they are, negative ones
+   included, unless ``clip_bonus_norms``) and the dilated bonus ``B_k(s, a) = b_k(s, a) +
+   (1 + 1/H) E_{s', a'} B_k(s', a')`` by one backward pass over the enumerated states
+   (``bonus="sampled_dp"``: ``n_bonus_samples`` start-pair simulator draws per pair;
+   ``"exact_dp"``: exact transitions), a banditlab simplification [I] of Luo et al.'s
+   memoised recursive sampling, which costs poly(K) per call;
 4. play the episode, observe the losses ``l_h`` along the trajectory (bandit
    feedback), form ``L_h = sum_{h' >= h} l_{h'}``, ``thetahat_h = Sigma^dagger_h
    phi_h(s_h, a_h) L_h`` and ``Qhat_h(s, a) = <phi_h(s, a), thetahat_h>``, and update ``C``.
+
+Steps 1-3 are one compiled kernel per episode (:func:`po_begin_episode`), step 4 is
+:func:`po_select`, :func:`po_update` and :func:`po_end_episode`; the classes are thin
+wrappers calling them (kernel agents), and the harness's fused episodic loop
+(:mod:`banditlab._fused`) calls the same kernels with the same generators (the agent's,
+and the simulator's stream through its kernel handle).
 
 ``C`` is kept as a table over the enumerated (h, s, a) (not as summed ``thetahat``),
 because the A2-candidate truncation acts per pair. Much of the detail is recalled
@@ -37,12 +44,21 @@ References:
 from __future__ import annotations
 
 import math
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 from numba import njit
 
-from banditlab.agents.advmdp.covariance import COV_ESTIMATORS, make_cov_estimator
-from banditlab.core import Agent, BanditlabError
+from banditlab.agents.advmdp.covariance import (
+    COV_CODES,
+    COV_ESTIMATORS,
+    MGR_VARIANTS,
+    default_mgr_chain_length,
+    inv_cov_into,
+    make_cov_estimator,
+)
+from banditlab.core import AgentKernel, BanditlabError, KernelAgent
+from banditlab.envs.advmdp.kernel import generator_caller, sim_sample
 from banditlab.envs.advmdp.model import validate_features
 from banditlab.validation import (
     Array,
@@ -59,6 +75,18 @@ __all__ = [
     "immediate_bonus",
     "dilate_bonus_exact",
     "estimate_and_accumulate",
+    "POHparams",
+    "POState",
+    "po_init",
+    "po_begin_episode",
+    "po_select",
+    "po_update",
+    "po_end_episode",
+    "po_policy",
+    "dilate_bonus_sampled_into",
+    "kernel_obs",
+    "learner_variant_tags",
+    "default_cov_samples",
     "DilatedBonusPO",
     "LogBarrierPO",
     "MagnitudeReducedPO",
@@ -168,10 +196,15 @@ def expweights_policy(C, eta):
 
 
 @njit(cache=True)
-def immediate_bonus(phi, sig_inv, pi, beta):
+def immediate_bonus(phi, sig_inv, pi, beta, clip):
     """float64[H, N, A], ``b(s, a) = beta (||phi(s,a)||^2 + E_{a'~pi(s)} ||phi(s,a')||^2)``.
 
-    Norms are in ``sig_inv[h]`` (float64[H, d, d]).
+    The "norms" are the quadratic forms ``phi^T sig_inv[h] phi`` (``sig_inv``:
+    float64[H, d, d]). With an exact or direct inverse they are >= 0 up to rounding;
+    an MGR estimate is not positive semi-definite, so a form can be negative. Luo et
+    al. (2021) use the form as it is (it is linear in the estimate, so the bonus has
+    the mean of the bonus under the estimate's mean); ``clip=True`` floors each form at
+    0 (a banditlab option [I], which biases the bonus upwards).
     """
     H, N, A, d = phi.shape
     nrm = np.zeros((H, N, A))
@@ -185,7 +218,7 @@ def immediate_bonus(phi, sig_inv, pi, beta):
                         continue
                     for j in range(d):
                         acc += fi * sig_inv[h, i, j] * phi[h, s, a, j]
-                nrm[h, s, a] = acc if acc > 0.0 else 0.0
+                nrm[h, s, a] = acc if (acc > 0.0 or not clip) else 0.0
     b = np.zeros((H, N, A))
     for h in range(H):
         for s in range(N):
@@ -259,24 +292,285 @@ def estimate_and_accumulate(C, phi, sig_inv, states, actions, losses, B, lower):
     return theta
 
 
+# --------------------------------------------------------------------------- episode kernels
+POLICY_CODES = {"expweights": 0, "newton": 1, "bisection": 2}
+"""Integer code of each policy solver in :class:`POHparams` (log-barrier: newton, bisection)."""
+BONUS_CODES = {"sampled_dp": 0, "exact_dp": 1}
+"""Integer code of each dilated-bonus computation in :class:`POHparams`."""
+
+
+class POHparams(NamedTuple):
+    """Hyperparameters of the policy-optimisation kernels (fixed for a run).
+
+    Attributes:
+        phi: float64[H, N, A, d] features the agent uses.
+        P: float64[H, N, A, N] exact transitions (``bonus="exact_dp"``; else float64[1, 1, 1, 1]).
+        eta: float64, learning rate; gamma: float64, covariance regulariser;
+            beta: float64, bonus scale; lower: float64, truncation of ``Qhat`` (``-inf``: none).
+        policy_kind: int64, :data:`POLICY_CODES` value.
+        cov_kind: int64, :data:`~banditlab.agents.advmdp.covariance.COV_CODES` value.
+        mgr_c: float64, MGR step; n_chains: int64, MGR chains;
+            symmetrise: bool, single-chain MGR (symmetrised).
+        n_cov_draws: int64, simulator trajectories per covariance estimate (0: exact).
+        bonus_kind: int64, :data:`BONUS_CODES` value; n_bonus: int64, draws per start pair.
+        clip: bool, floor the bonus quadratic forms at 0.
+    """
+
+    phi: np.ndarray
+    P: np.ndarray
+    eta: float
+    gamma: float
+    beta: float
+    lower: float
+    policy_kind: int
+    cov_kind: int
+    mgr_c: float
+    n_chains: int
+    symmetrise: bool
+    n_cov_draws: int
+    bonus_kind: int
+    n_bonus: int
+    clip: bool
+
+
+class POState(NamedTuple):
+    """Learned state and buffers of the policy-optimisation kernels (updated in place).
+
+    Attributes:
+        C: float64[H, N, A] cumulative adjusted losses ``sum_tau (Qhat_tau - B_tau)``.
+        pi: float64[H, N, A] policy of the current episode; cumpi: float64[H, N, A] its
+            cumulative rows.
+        sig_inv: float64[H, d, d] covariance estimate of the current episode.
+        bonus: float64[H, N, A] dilated bonus of the current episode.
+        traj_s, traj_a: int64[H]; traj_l: float64[H], the episode's trajectory and losses.
+        flags: int64[2], ``(need_policy, episodes)``: whether the next episode's policy is
+            still to be computed, and the episodes learned from.
+        traj: int64[1, M, H, 2] covariance draws (``M`` per estimate; ``M = 1`` for exact);
+            feats: float64[M, d] MGR buffer.
+        btraj: int64[N A, n_bonus, H, 2] bonus draws (``sampled_dp``; else [1, 1, H, 2]).
+        starts: int64[H, N A, 3] start triples ``(h, s, a)`` of the sampled bonus per layer.
+        vnext: float64[N] buffer.
+    """
+
+    C: np.ndarray
+    pi: np.ndarray
+    cumpi: np.ndarray
+    sig_inv: np.ndarray
+    bonus: np.ndarray
+    traj_s: np.ndarray
+    traj_a: np.ndarray
+    traj_l: np.ndarray
+    flags: np.ndarray
+    traj: np.ndarray
+    feats: np.ndarray
+    btraj: np.ndarray
+    starts: np.ndarray
+    vnext: np.ndarray
+
+
+@njit(cache=True)
+def po_init(dims, hparams, rng):
+    """Fresh :class:`POState` (``C = 0``, the first policy still to compute).
+
+    Args:
+        dims: int64[2], ``(A, 2)`` (actions, kernel observation size).
+        hparams: :class:`POHparams` (sizes from ``phi`` and the budgets).
+        rng: Unused (the state is deterministic).
+    """
+    phi = hparams.phi
+    H, N, A, d = phi.shape
+    M = max(hparams.n_cov_draws, 1)
+    sampled = hparams.bonus_kind == 0 and hparams.beta > 0
+    starts = np.zeros((H, N * A, 3), np.int64)
+    for h in range(H):
+        for s in range(N):
+            for a in range(A):
+                starts[h, s * A + a, 0] = h
+                starts[h, s * A + a, 1] = s
+                starts[h, s * A + a, 2] = a
+    flags = np.zeros(2, np.int64)
+    flags[0] = 1
+    return POState(
+        np.zeros((H, N, A)), np.zeros((H, N, A)), np.zeros((H, N, A)), np.zeros((H, d, d)),
+        np.zeros((H, N, A)), np.zeros(H, np.int64), np.zeros(H, np.int64), np.zeros(H), flags,
+        np.zeros((1, M, H, 2), np.int64), np.zeros((M, d)),
+        np.zeros((N * A if sampled else 1, hparams.n_bonus if sampled else 1, H, 2), np.int64),
+        starts, np.zeros(N),
+    )
+
+
+@njit(cache=True)
+def dilate_bonus_sampled_into(B, b, pi, cumpi, sim, sim_rng, btraj, starts, vnext):
+    """Monte-Carlo backward pass of the dilated bonus into ``B`` [I].
+
+    ``B_h(s, a) = b_h(s, a) + (1 + 1/H) mean_i V_{h+1}(s'_i)`` with ``V_{h+1}(s') = E_{a'~pi}
+    B_{h+1}(s', a')`` and ``btraj.shape[1]`` start-pair simulator draws ``s'_i`` per pair.
+
+    Args:
+        B: float64[H, N, A] output; b: float64[H, N, A] immediate bonus.
+        pi, cumpi: float64[H, N, A] policy and its cumulative rows.
+        sim, sim_rng: The simulator's kernel handle and stream.
+        btraj: int64[N A, m, H, 2] buffer; starts: int64[H, N A, 3]; vnext: float64[N].
+    """
+    H, N, A = b.shape
+    m = btraj.shape[1]
+    for h in range(H):
+        for s in range(N):
+            for a in range(A):
+                B[h, s, a] = b[h, s, a]
+    dil = 1.0 + 1.0 / H
+    for h in range(H - 2, -1, -1):
+        for s in range(N):
+            v = 0.0
+            for a in range(A):
+                v += pi[h + 1, s, a] * B[h + 1, s, a]
+            vnext[s] = v
+        n_h = 1 if h == 0 else N
+        sim_sample(sim, btraj, cumpi, starts[h, : n_h * A], sim_rng)
+        for s in range(n_h):
+            for a in range(A):
+                acc = 0.0
+                row = s * A + a
+                for i in range(m):
+                    acc += vnext[btraj[row, i, h + 1, 0]]
+                B[h, s, a] += dil * (acc / m)
+
+
+@njit(cache=True)
+def po_begin_episode(state, hparams, sim, sim_rng, rng):
+    """Compute the episode's policy, covariance estimate and dilated bonus (once per episode).
+
+    Does nothing when they are already computed (``flags[0] == 0``). Draws only from the
+    simulator's stream ``sim_rng`` (``rng`` is unused).
+    """
+    if state.flags[0] == 0:
+        return
+    C, eta = state.C, hparams.eta
+    if hparams.policy_kind == 0:
+        pi = expweights_policy(C, eta)
+    else:
+        pi = logbarrier_policy(C, eta, hparams.policy_kind == 1)
+    H, N, A = pi.shape
+    for s in range(1, N):  # padded rows of layer 0
+        for a in range(A):
+            pi[0, s, a] = 1.0 / A
+    state.pi[:] = pi
+    for h in range(H):
+        for s in range(N):
+            acc = 0.0
+            for a in range(A):
+                acc += pi[h, s, a]
+                state.cumpi[h, s, a] = acc
+            state.cumpi[h, s, A - 1] = 1.0
+    inv_cov_into(state.sig_inv, hparams.phi, state.pi, state.cumpi, hparams.cov_kind,
+                 hparams.gamma, hparams.mgr_c, hparams.n_chains, hparams.symmetrise, sim,
+                 sim_rng, state.traj, state.feats)
+    if hparams.beta > 0:
+        b = immediate_bonus(hparams.phi, state.sig_inv, state.pi, hparams.beta, hparams.clip)
+        if hparams.bonus_kind == 1:
+            state.bonus[:] = dilate_bonus_exact(hparams.P, state.pi, b)
+        else:
+            dilate_bonus_sampled_into(state.bonus, b, state.pi, state.cumpi, sim, sim_rng,
+                                      state.btraj, state.starts, state.vnext)
+    else:
+        state.bonus[:] = 0.0
+    state.flags[0] = 0
+
+
+@njit(cache=True)
+def po_select(state, hparams, obs, t, rng):
+    """Draw ``a ~ pi_k(.|s)`` by inverse CDF from one ``rng.random()``; ``obs = (h, s)``."""
+    h = int(obs[0])
+    s = int(obs[1])
+    A = state.pi.shape[2]
+    u = rng.random()
+    acc = 0.0
+    for a in range(A):
+        acc += state.pi[h, s, a]
+        if u < acc:
+            return a
+    return A - 1
+
+
+@njit(cache=True)
+def po_update(state, hparams, obs, action, reward, next_obs):
+    """Record the step ``(s_h, a_h, loss_h)`` of the trajectory."""
+    h = int(obs[0])
+    state.traj_s[h] = int(obs[1])
+    state.traj_a[h] = action
+    state.traj_l[h] = -reward
+
+
+@njit(cache=True)
+def po_end_episode(state, hparams, rng):
+    """Estimate ``Qhat_k`` from the trajectory and add ``Qhat_k - B_k`` to ``C``.
+
+    An episode played without a computed policy (no ``begin_episode``) teaches nothing.
+    """
+    if state.flags[0] != 0:
+        return
+    estimate_and_accumulate(state.C, hparams.phi, state.sig_inv, state.traj_s, state.traj_a,
+                            state.traj_l, state.bonus, hparams.lower)
+    state.flags[1] += 1
+    state.flags[0] = 1
+
+
+@njit(cache=True)
+def po_policy(state, hparams):
+    """float64[H, N, A], the policy of the current episode (a view of the state)."""
+    return state.pi
+
+
+def kernel_obs(observation) -> np.ndarray:
+    """float64[2] ``(h, s)`` of an adversarial linear MDP observation (the env kernel's form)."""
+    return np.array([float(observation["h"]), float(observation["s"])])
+
+
 # --------------------------------------------------------------------------- constraints
 _POSITIVE = Interval("real", 0.0, None, closed="neither")
 _NONNEGATIVE = Interval("real", 0.0, None)
 _COUNT = [None, Interval("int", 1)]
 
 
+def learner_variant_tags(agent) -> tuple[str, ...]:
+    """Label tags of the opt-in options shared by the policy-optimisation learners.
+
+    ``"exact covariance"`` / ``"direct covariance"`` (``cov_estimator`` other than MGR),
+    ``"single-chain MGR"`` (``mgr_variant="single_chain"`` with MGR), ``"exact bonus"``
+    (``bonus="exact_dp"``), ``"clipped bonus norms"`` (``clip_bonus_norms=True``).
+    """
+    tags = []
+    cov = getattr(agent, "cov_estimator", "mgr")
+    if cov in ("exact", "direct"):
+        tags.append(f"{cov} covariance")
+    elif getattr(agent, "mgr_variant", "chains") == "single_chain":
+        tags.append("single-chain MGR")
+    if getattr(agent, "bonus", "sampled_dp") == "exact_dp":
+        tags.append("exact bonus")
+    if getattr(agent, "clip_bonus_norms", False) is True:
+        tags.append("clipped bonus norms")
+    return tuple(tags)
+
+
 # --------------------------------------------------------------------------- agents
-class _LinearQPolicyOptimisation(Agent):
+class _LinearQPolicyOptimisation(KernelAgent):
     """Shared machinery of the policy-optimisation agents (see the module docstring).
 
-    Subclasses define ``_default_rates(K, H, A, d) -> (eta, gamma, beta)`` and
-    ``_policy(C, eta) -> pi``, and may set ``_tabular`` (one-hot features) or a
-    truncation level.
+    A thin wrapper of the episode kernels above (:func:`po_begin_episode`,
+    :func:`po_select`, :func:`po_update`, :func:`po_end_episode`, :func:`po_policy`):
+    the Python path calls them with the agent's ``rng_`` and the simulator's kernel
+    handle and stream, the fused episodic loop of :mod:`banditlab._fused` calls the same
+    kernels with the same generators.
 
-    Learned state after :meth:`reset`: ``C_`` float64[H, N, A], ``pi_`` float64[H, N, A],
-    ``sig_inv_`` float64[H, d, d], ``bonus_`` float64[H, N, A] (dilated),
-    ``traj_s_``/``traj_a_`` int64[H], ``traj_l_`` float64[H], ``phi_`` float64[H, N, A, d],
-    ``eta_``, ``gamma_``, ``beta_``, ``episodes_``, ``rng_``.
+    Subclasses define ``_default_rates(K, H, A, d) -> (eta, gamma, beta)`` and
+    ``_policy_kind() -> str`` (a key of :data:`POLICY_CODES`), and may set ``_tabular``
+    (one-hot features) or a truncation level.
+
+    Learned state after :meth:`reset`: ``state_`` (:class:`POState`; ``C_``, ``pi_``,
+    ``sig_inv_``, ``bonus_`` are views of its arrays), ``kernel_``, ``dims_``, ``t_``
+    (steps played), ``phi_`` float64[H, N, A, d], ``eta_``, ``gamma_``, ``beta_``, ``cov_``
+    (the :class:`~banditlab.agents.advmdp.covariance.CovEstimator` configuration),
+    ``simulator_``, ``rng_``; ``episodes_`` reads the state.
     """
 
     _tags = {
@@ -292,10 +586,13 @@ class _LinearQPolicyOptimisation(Agent):
         "gamma": [None, _POSITIVE],
         "beta": [None, _NONNEGATIVE],
         "mgr_c": Interval("real", 0.0, 0.5, closed="right"),
-        "cov_estimator": Options("auto", *COV_ESTIMATORS),
-        "bonus": Options("auto", "exact_dp", "sampled_dp"),
+        "cov_estimator": Options(*COV_ESTIMATORS),
+        "mgr_variant": Options(*MGR_VARIANTS),
+        "mgr_chain_length": _COUNT,
+        "bonus": Options("sampled_dp", "exact_dp"),
+        "clip_bonus_norms": Boolean(),
         "n_cov_samples": _COUNT,
-        "n_bonus_samples": _COUNT,
+        "n_bonus_samples": Interval("int", 1),
         "n_episodes": _COUNT,
         "features": [None, Array("float", ndim=4)],
     }
@@ -304,11 +601,15 @@ class _LinearQPolicyOptimisation(Agent):
     def _default_rates(self, K: int, H: int, A: int, d: int) -> tuple[float, float, float]:
         raise NotImplementedError
 
-    def _policy(self, C: np.ndarray, eta: float) -> np.ndarray:
+    def _policy_kind(self) -> str:
         raise NotImplementedError
 
     def _lower(self) -> float:
         return -np.inf
+
+    def variant_tags(self) -> tuple[str, ...]:
+        """Tags of the opt-in options that are on (see :func:`learner_variant_tags`)."""
+        return learner_variant_tags(self)
 
     # ----------------------------------------------------------------- validation
     def _validate_params(self, action_space, observation_space) -> None:
@@ -350,103 +651,108 @@ class _LinearQPolicyOptimisation(Agent):
         self.gamma_ = float(self.gamma if self.gamma is not None else gamma)
         self.beta_ = float(self.beta if self.beta is not None else beta)
         cov = self.cov_estimator
-        if cov == "auto":
-            cov = "exact" if self.exact_sim_ else "direct"
-        if self.n_cov_samples is not None:
-            m = int(self.n_cov_samples)
-        else:
-            # ceil(4 ln(dHK) / gamma^2) draws, capped (here at 4096 for speed) [I]
-            m = int(min(4096, math.ceil(4 * math.log(max(d * H * K, 2)) / self.gamma_**2)))
-        self.cov_ = make_cov_estimator(cov, self.gamma_, m, float(self.mgr_c))
-        bonus = self.bonus
-        if bonus == "auto":
-            bonus = "exact_dp" if self.exact_sim_ else "sampled_dp"
-        if bonus == "exact_dp" and not self.exact_sim_:
-            raise BanditlabError("bonus: 'exact_dp' needs an env with simulator_mode='exact'")
         if cov == "exact" and not self.exact_sim_:
             raise BanditlabError("cov_estimator: 'exact' needs an env with simulator_mode='exact'")
-        self.bonus_kind_ = bonus
-        self.P_ = simulator.transitions() if bonus == "exact_dp" else None
+        if self.bonus == "exact_dp" and not self.exact_sim_:
+            raise BanditlabError("bonus: 'exact_dp' needs an env with simulator_mode='exact'")
+        m = default_cov_samples(self.n_cov_samples, d, H, K, self.gamma_)
+        chain = self.mgr_chain_length
+        if chain is None:
+            chain = min(m, default_mgr_chain_length(self.gamma_, float(self.mgr_c), K))
+        self.cov_ = make_cov_estimator(cov, self.gamma_, m, float(self.mgr_c), chain,
+                                       self.mgr_variant)
+        self.P_ = simulator.transitions() if self.bonus == "exact_dp" else None
         self.H_, self.N_, self.A_ = H, N, A
-        self.C_ = np.zeros((H, N, A))
-        self.traj_s_ = np.zeros(H, np.int64)
-        self.traj_a_ = np.zeros(H, np.int64)
-        self.traj_l_ = np.zeros(H)
-        self.need_policy_ = True
-        self.episodes_ = 0
-        self.pi_ = None
-        self.sig_inv_ = None
-        self.bonus_ = None
+        self.kernel_ = self.make_kernel()
+        self.dims_ = np.array([A, 2], dtype=np.int64)
+        self.action_space_ = action_space
+        self.state_ = self.kernel_.init(self.dims_, self.kernel_.hparams, self.rng_)
+        self.t_ = 0
+
+    def make_kernel(self) -> AgentKernel:
+        """The episode kernels with this agent's :class:`POHparams` (after :meth:`reset`)."""
+        hparams = POHparams(
+            phi=self.phi_,
+            P=self.P_ if self.P_ is not None else np.zeros((1, 1, 1, 1)),
+            eta=self.eta_, gamma=self.gamma_, beta=self.beta_, lower=float(self._lower()),
+            policy_kind=POLICY_CODES[self._policy_kind()],
+            cov_kind=COV_CODES[self.cov_.kind], mgr_c=float(self.cov_.mgr_c),
+            n_chains=int(self.cov_.n_chains), symmetrise=self.cov_.variant == "single_chain",
+            n_cov_draws=self.cov_.trajectories_per_call(),
+            bonus_kind=BONUS_CODES[self.bonus], n_bonus=int(self.n_bonus_samples),
+            clip=bool(self.clip_bonus_norms),
+        )
+        return AgentKernel(hparams, po_init, po_select, po_update, begin_episode=po_begin_episode,
+                           end_episode=po_end_episode, policy=po_policy)
+
+    # views of the kernel state
+    C_ = property(lambda self: self.state_.C, doc="float64[H, N, A] cumulative adjusted losses.")
+    pi_ = property(lambda self: self.state_.pi, doc="float64[H, N, A] current policy.")
+    sig_inv_ = property(lambda self: self.state_.sig_inv,
+                        doc="float64[H, d, d] current covariance estimate.")
+    bonus_ = property(lambda self: self.state_.bonus, doc="float64[H, N, A] dilated bonus.")
+    episodes_ = property(lambda self: int(self.state_.flags[1]), doc="Episodes learned from.")
+    need_policy_ = property(lambda self: bool(self.state_.flags[0]),
+                            doc="Whether the next episode's policy is still to be computed.")
 
     def _begin_episode(self) -> None:
-        pi = self._policy(self.C_, self.eta_)
-        pi[0, 1:] = 1.0 / self.A_  # padded rows of layer 0
-        self.pi_ = pi
-        self.sig_inv_ = self.cov_.inv_cov(self.phi_, pi, self.simulator_)
-        if self.beta_ > 0:
-            b = immediate_bonus(self.phi_, self.sig_inv_, pi, self.beta_)
-            if self.bonus_kind_ == "exact_dp":
-                self.bonus_ = dilate_bonus_exact(self.P_, pi, b)
-            else:
-                self.bonus_ = self._dilate_sampled(pi, b)
-        else:
-            self.bonus_ = np.zeros_like(pi)
-        self.need_policy_ = False
+        """Run :func:`po_begin_episode` when the episode's policy is still to be computed."""
+        if not self.state_.flags[0]:  # the kernel's own test, read without a compiled call
+            return
+        sim = self.simulator_
+        if sim.rng_ is None:
+            raise BanditlabError("simulator: the env has not been reset; call env.reset(seed=...)")
+        po_begin_episode(self.state_, self.kernel_.hparams, sim.handle_, sim.rng_, self.rng_)
 
     def _dilate_sampled(self, pi: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Monte-Carlo backward pass: ``E_{s'}`` from ``n_bonus_samples`` start-pair draws [I]."""
+        """Monte-Carlo backward pass (:func:`dilate_bonus_sampled_into`) for given ``pi``, ``b``."""
         H, N, A = b.shape
-        B = b.copy()
-        dil = 1.0 + 1.0 / H
         m = int(self.n_bonus_samples)
-        for h in range(H - 2, -1, -1):
-            vnext = np.einsum("sa,sa->s", pi[h + 1], B[h + 1])
-            n_h = 1 if h == 0 else N
-            starts = np.array(
-                [(h, s, a) for s in range(n_h) for a in range(A)], dtype=np.int64
-            )
-            traj = self.simulator_.sample(pi, m, start=starts)  # (n_h * A, m, H, 2)
-            est = vnext[traj[:, :, h + 1, 0]].mean(axis=1)
-            B[h, :n_h, :] += dil * est.reshape(n_h, A)
+        cumpi = np.cumsum(pi, axis=-1)
+        cumpi[..., -1] = 1.0
+        B = np.empty((H, N, A))
+        dilate_bonus_sampled_into(B, np.ascontiguousarray(b, dtype=np.float64),
+                                  np.ascontiguousarray(pi, dtype=np.float64), cumpi,
+                                  self.simulator_.handle_, self.simulator_.rng_,
+                                  np.empty((N * A, m, H, 2), np.int64), self.state_.starts,
+                                  np.empty(N))
         return B
 
     def policy_table(self) -> np.ndarray:
         """float64[H, N, A], the policy ``pi_k`` of the current episode (copy)."""
-        if not hasattr(self, "C_"):
+        if not hasattr(self, "state_"):
             raise BanditlabError("policy_table: call reset() first")
-        if self.need_policy_:
-            self._begin_episode()
-        return self.pi_.copy()
+        self._begin_episode()
+        return po_policy(self.state_, self.kernel_.hparams).copy()
 
     def act(self, observation):
-        """Draw ``a ~ pi_k(.|s)`` for the observed layer and state."""
-        if self.need_policy_:
-            self._begin_episode()
-        h, s = int(observation["h"]), int(observation["s"])
-        p = self.pi_[h, s]
-        u = self.rng_.random()
-        a = int(np.searchsorted(np.cumsum(p), u, side="right"))
-        return min(a, self.A_ - 1)
+        """Draw ``a ~ pi_k(.|s)`` for the observed layer and state (:func:`po_select`)."""
+        self._begin_episode()
+        a = generator_caller(po_select)(
+            self.state_, self.kernel_.hparams, kernel_obs(observation), self.t_ + 1, self.rng_)
+        return int(a)
 
     def update(self, observation, action, reward, next_observation, terminated) -> None:
         """Record the step; at the end of the episode estimate ``Qhat`` and update ``C``."""
-        h = int(observation["h"])
-        self.traj_s_[h] = int(observation["s"])
-        self.traj_a_[h] = int(action)
-        self.traj_l_[h] = -float(reward)
-        if terminated:
-            if self.need_policy_:  # an episode played without act(): nothing to learn from
-                return
-            estimate_and_accumulate(
-                self.C_, self.phi_, self.sig_inv_, self.traj_s_, self.traj_a_, self.traj_l_,
-                self.bonus_, self._lower(),
-            )
-            self.episodes_ += 1
-            self.need_policy_ = True
+        po_update(self.state_, self.kernel_.hparams, kernel_obs(observation), np.int64(action),
+                  float(reward), kernel_obs(next_observation))
+        self.t_ += 1
+        if terminated:  # an episode played without act() teaches nothing (kernel no-op)
+            generator_caller(po_end_episode)(self.state_, self.kernel_.hparams, self.rng_)
 
     def diagnostics(self) -> dict[str, float]:
         """``{"episodes": ...}`` (cumulative)."""
-        return {"episodes": float(getattr(self, "episodes_", 0))}
+        return {"episodes": float(self.episodes_ if hasattr(self, "state_") else 0)}
+
+
+def default_cov_samples(n_cov_samples, d: int, H: int, K: int, gamma: float) -> int:
+    """Trajectory budget per covariance estimate: ``n_cov_samples``, or the default.
+
+    The default ``ceil(4 ln(d H K) / gamma^2)`` capped at 4096 (for speed) is ours [I].
+    """
+    if n_cov_samples is not None:
+        return int(n_cov_samples)
+    return int(min(4096, math.ceil(4 * math.log(max(d * H * K, 2)) / gamma**2)))
 
 
 _COMMON_DOC = """
@@ -457,16 +763,44 @@ _COMMON_DOC = """
         eta, gamma, beta: Explicit values overriding the scalings (None: use them).
         n_episodes: K used by the scalings (None: the simulator's ``n_episodes``;
             experiment files bind ``"@run_length"``).
-        cov_estimator: ``"auto"`` (``"exact"`` with an exact simulator, else
-            ``"direct"``), ``"exact"``, ``"direct"`` or ``"mgr"``.
-        n_cov_samples: Simulator trajectories per episode for ``direct``/``mgr``
-            (None: ``ceil(4 ln(dHK)/gamma^2)`` capped at 4096 [I]).
+        cov_estimator: ``"mgr"`` (default: Matrix Geometric Resampling, as the papers),
+            ``"direct"`` (inverse of the regularised empirical covariance) or ``"exact"``
+            (exact occupancy; needs ``simulator_mode="exact"``).
+        n_cov_samples: Simulator trajectories per episode for ``direct``/``mgr`` (None:
+            ``ceil(4 ln(dHK)/gamma^2)`` capped at 4096 [I]).
         mgr_c: MGR step (``0 < c <= 1/2``).
-        bonus: ``"auto"``, ``"exact_dp"`` (exact simulator) or ``"sampled_dp"`` (Luo et
-            al.'s recursive sampled bonus is not implemented).
+        mgr_chain_length: MGR chain length ``N`` (None:
+            ``min(n_cov_samples, ceil(ln(K/gamma)/(c gamma)))`` [I]); MGR averages
+            ``n_cov_samples // N`` independent chains.
+        mgr_variant: ``"chains"`` (default, Luo et al.'s independent chains) or
+            ``"single_chain"`` (one symmetrised chain over the budget; banditlab's
+            earlier estimator).
+        bonus: ``"sampled_dp"`` (default: one Monte-Carlo backward pass with
+            ``n_bonus_samples`` simulator draws per pair) or ``"exact_dp"`` (exact
+            transitions; needs ``simulator_mode="exact"``).
+        clip_bonus_norms: Floor the quadratic forms ``||phi||^2_{Sigma^dagger}`` of the
+            bonus at 0 (default False: used as they are, see :func:`immediate_bonus`).
         n_bonus_samples: Start-pair draws per (h, s, a) for ``"sampled_dp"``.
         features: Optional float64[H, N, A, d] (``"@known:features"``); None reads
             ``simulator.features()``. Norms must be <= 1.
+"""
+
+_COMMON_DEVIATIONS = """
+    Deviations:
+        Dilated bonus: Luo et al. (2021) estimate ``B_k(s, a)`` by recursive simulator
+        sampling (memoised, polynomial in K per call). Here ``B_k`` comes from one
+        backward pass over the enumerated states: ``bonus="sampled_dp"`` estimates each
+        ``E_{s'}[.]`` from ``n_bonus_samples`` start-pair draws, ``bonus="exact_dp"``
+        (tag "exact bonus") uses the exact transitions. The recursion is not
+        implemented, so its effect is not measured; the sampled pass matches the exact
+        DP within Monte-Carlo error (``pytest tests/test_advmdp_agents.py -k
+        sampled_dilated``). Opt-in options shown as tags: ``cov_estimator="exact"`` or
+        ``"direct"`` (exact occupancy, or the inverse of the empirical covariance, in
+        place of MGR), ``mgr_variant="single_chain"`` (banditlab's earlier estimator: one
+        symmetrised chain over the whole budget; at a budget of 4096 draws its relative
+        spread is 0.23 against 0.055 for 19 chains at gamma = 0.1 and 0.29 against 0.13
+        at 0.03, biases within Monte-Carlo error [M], ``python
+        benchmarks/bench_advmdp.py --mgr``), ``clip_bonus_norms=True``.
 """
 
 
@@ -474,11 +808,13 @@ class DilatedBonusPO(_LinearQPolicyOptimisation):
     """A0: Luo, Wei & Lee (2021) policy optimisation with dilated bonus (exp weights).
 
     ``pi_k(.|s) ∝ exp(-eta C_k(s, .))``; scalings ``eta = c_eta K^{-2/3}``, ``gamma = H eta``
-    (keeps ``eta Qhat >= -1``), ``beta = c_beta sqrt(gamma)`` [I]. The paper uses MGR;
-    pass ``cov_estimator="mgr"`` for that (default ``"auto"``).
+    (keeps ``eta Qhat >= -1``), ``beta = c_beta sqrt(gamma)`` [I]. Covariance by MGR with
+    independent chains, as in the paper.
     """
 
-    __doc__ += _COMMON_DOC
+    __doc__ += _COMMON_DOC + _COMMON_DEVIATIONS
+    display_name: ClassVar[str] = "Dilated-Bonus PO"
+    deviation: ClassVar[str | None] = "backward-pass bonus"
 
     def __init__(
         self,
@@ -488,10 +824,13 @@ class DilatedBonusPO(_LinearQPolicyOptimisation):
         gamma: float | None = None,
         beta: float | None = None,
         n_episodes: int | None = None,
-        cov_estimator: str = "auto",
+        cov_estimator: str = "mgr",
         n_cov_samples: int | None = None,
         mgr_c: float = 0.5,
-        bonus: str = "auto",
+        mgr_chain_length: int | None = None,
+        mgr_variant: str = "chains",
+        bonus: str = "sampled_dp",
+        clip_bonus_norms: bool = False,
         n_bonus_samples: int = 8,
         features=None,
     ):
@@ -504,7 +843,10 @@ class DilatedBonusPO(_LinearQPolicyOptimisation):
         self.cov_estimator = cov_estimator
         self.n_cov_samples = n_cov_samples
         self.mgr_c = mgr_c
+        self.mgr_chain_length = mgr_chain_length
+        self.mgr_variant = mgr_variant
         self.bonus = bonus
+        self.clip_bonus_norms = clip_bonus_norms
         self.n_bonus_samples = n_bonus_samples
         self.features = features
 
@@ -513,8 +855,8 @@ class DilatedBonusPO(_LinearQPolicyOptimisation):
         gamma = min(1.0, H * eta)
         return eta, gamma, self.c_beta * math.sqrt(gamma)
 
-    def _policy(self, C, eta):
-        return expweights_policy(C, eta)
+    def _policy_kind(self):
+        return "expweights"
 
 
 class LogBarrierPO(_LinearQPolicyOptimisation):
@@ -523,12 +865,16 @@ class LogBarrierPO(_LinearQPolicyOptimisation):
     ``pi_k(.|s) = argmin_p <p, C_k(s, .)> + (1/eta) sum_a ln(1/p_a)``, solved in closed
     form up to one scalar (:func:`logbarrier_weights`). Scalings [I]:
     ``eta = c_eta sqrt(A ln K / (d H^3 K))``, ``gamma = 1/K``, ``beta = c_beta sqrt(gamma)``.
+    The rest of the loop (MGR covariance, dilated bonus, estimator) is Luo et al.'s, as we
+    recall Dai et al.'s Algorithm 1 [I].
 
     Extra Args:
         log_barrier_solver: ``"newton"`` (safeguarded) or ``"bisection"`` (60 steps).
     """
 
-    __doc__ += _COMMON_DOC
+    __doc__ += _COMMON_DOC + _COMMON_DEVIATIONS
+    display_name: ClassVar[str] = "Log-Barrier PO"
+    deviation: ClassVar[str | None] = "backward-pass bonus"
     _parameter_constraints = {
         **_LinearQPolicyOptimisation._parameter_constraints,
         "log_barrier_solver": Options("newton", "bisection"),
@@ -542,10 +888,13 @@ class LogBarrierPO(_LinearQPolicyOptimisation):
         gamma: float | None = None,
         beta: float | None = None,
         n_episodes: int | None = None,
-        cov_estimator: str = "auto",
+        cov_estimator: str = "mgr",
         n_cov_samples: int | None = None,
         mgr_c: float = 0.5,
-        bonus: str = "auto",
+        mgr_chain_length: int | None = None,
+        mgr_variant: str = "chains",
+        bonus: str = "sampled_dp",
+        clip_bonus_norms: bool = False,
         n_bonus_samples: int = 8,
         features=None,
         log_barrier_solver: str = "newton",
@@ -559,7 +908,10 @@ class LogBarrierPO(_LinearQPolicyOptimisation):
         self.cov_estimator = cov_estimator
         self.n_cov_samples = n_cov_samples
         self.mgr_c = mgr_c
+        self.mgr_chain_length = mgr_chain_length
+        self.mgr_variant = mgr_variant
         self.bonus = bonus
+        self.clip_bonus_norms = clip_bonus_norms
         self.n_bonus_samples = n_bonus_samples
         self.features = features
         self.log_barrier_solver = log_barrier_solver
@@ -569,8 +921,8 @@ class LogBarrierPO(_LinearQPolicyOptimisation):
         gamma = 1.0 / K
         return eta, gamma, self.c_beta * math.sqrt(gamma)
 
-    def _policy(self, C, eta):
-        return logbarrier_policy(C, eta, self.log_barrier_solver == "newton")
+    def _policy_kind(self):
+        return self.log_barrier_solver
 
 
 class MagnitudeReducedPO(DilatedBonusPO):
@@ -581,19 +933,24 @@ class MagnitudeReducedPO(DilatedBonusPO):
     restores ``eta Qtilde >= -1`` without a large ``gamma``. Scalings [I]:
     ``eta = c_eta sqrt(ln A / (d H^3 K))``, ``gamma = 1/K``, ``beta = c_beta sqrt(gamma)``.
     A bonus floor ``beta = max(c_beta sqrt(gamma), eta H^2)`` [I] (meant to absorb the
-    truncation bias) is available with ``beta_floor=True``; it is off by default
-    because on ``AdvLinearQMDP-v0`` (iid_mix, p_mix=0.8, K=2048, exact simulator,
-    2 seeds) the floor made the agent no better than uniform (pseudo-regret 337-434
-    vs uniform 433 for c_eta in {3, 10, 30}) while without it c_eta=30 reached 127
-    [M] (a one-off tuning run, not kept in the repository). Label it "A2-candidate" in
-    plots.
+    truncation bias) is available with ``beta_floor=True`` (tag "bonus floor"); it is off
+    by default because on ``AdvLinearQMDP-v0`` (iid_mix, p_mix=0.8, K=2048, exact
+    simulator, 2 seeds) the floor made the agent no better than uniform (pseudo-regret
+    337-434 vs uniform 433 for c_eta in {3, 10, 30}) while without it c_eta=30 reached 127
+    [M] (a one-off tuning run, not kept in the repository). Its label says
+    "A2-candidate" in every plot.
 
     Extra Args:
         trunc_c: Truncation constant ``c`` (> 0).
         beta_floor: Use the bonus floor ``beta >= eta H^2``.
     """
 
-    __doc__ += _COMMON_DOC
+    __doc__ += _COMMON_DOC + _COMMON_DEVIATIONS.replace(
+        "Dilated bonus: Luo et al.", "The loop is A0's (:class:`DilatedBonusPO`). Dilated "
+        "bonus: Luo et al.", 1) + """        ``beta_floor=True`` adds the tag "bonus floor".
+"""
+    display_name: ClassVar[str] = "A2-candidate PO"
+    deviation: ClassVar[str | None] = None
     _parameter_constraints = {
         **_LinearQPolicyOptimisation._parameter_constraints,
         "trunc_c": _POSITIVE,
@@ -608,10 +965,13 @@ class MagnitudeReducedPO(DilatedBonusPO):
         gamma: float | None = None,
         beta: float | None = None,
         n_episodes: int | None = None,
-        cov_estimator: str = "auto",
+        cov_estimator: str = "mgr",
         n_cov_samples: int | None = None,
         mgr_c: float = 0.5,
-        bonus: str = "auto",
+        mgr_chain_length: int | None = None,
+        mgr_variant: str = "chains",
+        bonus: str = "sampled_dp",
+        clip_bonus_norms: bool = False,
         n_bonus_samples: int = 8,
         features=None,
         trunc_c: float = 0.5,
@@ -619,10 +979,14 @@ class MagnitudeReducedPO(DilatedBonusPO):
     ):
         super().__init__(
             c_eta, c_beta, eta, gamma, beta, n_episodes, cov_estimator, n_cov_samples, mgr_c,
-            bonus, n_bonus_samples, features,
+            mgr_chain_length, mgr_variant, bonus, clip_bonus_norms, n_bonus_samples, features,
         )
         self.trunc_c = trunc_c
         self.beta_floor = beta_floor
+
+    def variant_tags(self) -> tuple[str, ...]:
+        """The shared tags, then ``"bonus floor"`` when ``beta_floor=True``."""
+        return learner_variant_tags(self) + (("bonus floor",) if self.beta_floor is True else ())
 
     def _default_rates(self, K, H, A, d):
         eta = self.c_eta * math.sqrt(max(math.log(A), math.log(2)) / (d * H**3 * K))
@@ -635,16 +999,21 @@ class MagnitudeReducedPO(DilatedBonusPO):
 
 
 class TabularExp3PO(DilatedBonusPO):
-    """Tabular per-state Exp3 policy optimisation (baseline) on one-hot (s, a) features.
+    """Tabular per-state Exp3 policy optimisation (baseline of ours) on one-hot features.
 
     Ignores the env's features and uses one-hot features of dimension ``N * A``,
     so ``Sigma_h = diag(q_h)`` and the estimator is the implicit-exploration
     importance-weighted ``L_h 1[(s_h, a_h) = (s, a)] / (gamma + q_h(s, a))`` with the
-    exact (or estimated) occupancy. Scalings [I]: ``eta = c_eta sqrt(ln A / (d H^3 K))``
-    with ``d = N A``, ``gamma = eta`` (implicit exploration), ``beta = c_beta sqrt(gamma)``.
+    exact (``cov_estimator="exact"``) or estimated occupancy. Scalings [I]:
+    ``eta = c_eta sqrt(ln A / (d H^3 K))`` with ``d = N A``, ``gamma = eta`` (implicit
+    exploration), ``beta = c_beta sqrt(gamma)``.
     """
 
-    __doc__ += _COMMON_DOC
+    __doc__ += _COMMON_DOC + _COMMON_DEVIATIONS.replace(
+        "Dilated bonus: Luo et al.", "The loop is A0's (:class:`DilatedBonusPO`). Dilated "
+        "bonus: Luo et al.", 1)
+    display_name: ClassVar[str] = "Tabular Exp3 PO"
+    deviation: ClassVar[str | None] = None
     _tabular = True
 
     def __init__(
@@ -655,16 +1024,19 @@ class TabularExp3PO(DilatedBonusPO):
         gamma: float | None = None,
         beta: float | None = None,
         n_episodes: int | None = None,
-        cov_estimator: str = "auto",
+        cov_estimator: str = "mgr",
         n_cov_samples: int | None = None,
         mgr_c: float = 0.5,
-        bonus: str = "auto",
+        mgr_chain_length: int | None = None,
+        mgr_variant: str = "chains",
+        bonus: str = "sampled_dp",
+        clip_bonus_norms: bool = False,
         n_bonus_samples: int = 8,
         features=None,
     ):
         super().__init__(
             c_eta, c_beta, eta, gamma, beta, n_episodes, cov_estimator, n_cov_samples, mgr_c,
-            bonus, n_bonus_samples, features,
+            mgr_chain_length, mgr_variant, bonus, clip_bonus_norms, n_bonus_samples, features,
         )
 
     def _default_rates(self, K, H, A, d):

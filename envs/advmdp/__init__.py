@@ -25,3 +25,9 @@ register(
     entry_point="banditlab.envs.advmdp.env:AdvLinearQMDP",
     kwargs={"H": 3, "N": 4, "A": 3, "schedule": "iid_mix", "n_episodes": 2**14},
 )
+
+register(
+    id="banditlab/AdvLinearMDP-v0",
+    entry_point="banditlab.envs.advmdp.env:AdvLinearMDP",
+    kwargs={"H": 3, "N": 4, "A": 3, "schedule": "iid_mix", "n_episodes": 2**14},
+)

@@ -30,13 +30,26 @@ from banditlab.core import (
     INFO_LOSS,
     INFO_T,
     BanditlabError,
+    EnvKernel,
     PicklableMappingsMixin,
     spawn_env_streams,
 )
+from banditlab.envs.advmdp.kernel import (
+    AdvMDPSimHandle,
+    advmdp_begin_episode,
+    advmdp_checkpoint,
+    advmdp_init,
+    advmdp_observe,
+    advmdp_params,
+    advmdp_policy_value,
+    advmdp_schedule,
+    advmdp_step,
+    advmdp_terminated,
+    generator_caller,
+    sim_occupancy,
+    sim_sample,
+)
 from banditlab.envs.advmdp.model import (
-    advmdp_occupancy,
-    advmdp_sample_from_starts,
-    advmdp_sample_trajectories,
     build_instance,
     cumulative_rows,
     validate_features,
@@ -54,6 +67,7 @@ from banditlab.validation import (
 
 __all__ = [
     "AdvLinearQMDP",
+    "AdvLinearMDP",
     "AdvLinearQMDPSimulator",
     "SCHEDULES",
 ]
@@ -115,12 +129,17 @@ class AdvLinearQMDPSimulator(PicklableMappingsMixin):
     so calls never perturb the main trajectory. ``sim_calls`` counts sampled
     trajectories; exact-mode queries (``occupancy``, ``transition``) are counted
     separately in ``exact_calls`` (they stand for the infinite-sample limit).
+    Agent kernels query the same simulator in compiled code through ``handle_`` (an
+    :class:`~banditlab.envs.advmdp.kernel.AdvMDPSimHandle`, with the same counters) and
+    ``rng_``; the methods below call the same kernels.
 
     Attributes:
         mode: ``"sample"`` or ``"exact"``.
         known_constants: The env's known constants (H, N, A, d, n_episodes, features).
         sim_calls: Trajectories drawn since the last ``reset(seed)``.
         exact_calls: Exact-mode queries since the last ``reset(seed)``.
+        handle_: The kernel handle (counters shared with the env's kernel state).
+        rng_: The env's simulator stream (``None`` before the env's first reset).
     """
 
     def __init__(self, env: AdvLinearQMDP):
@@ -130,15 +149,24 @@ class AdvLinearQMDPSimulator(PicklableMappingsMixin):
         self.mode = env.simulator_mode
         self.H, self.N, self.A, self.d = env.phi.shape
         self.rng_ = None
-        self.sim_calls = 0
-        self.exact_calls = 0
+        self.handle_ = AdvMDPSimHandle(env.cumP, env.P, self.mode == "exact",
+                                       np.zeros(2, np.int64))
         self.known_constants = env.known_constants
 
+    @property
+    def sim_calls(self) -> int:
+        """Trajectories drawn since the last ``reset(seed)``."""
+        return int(self.handle_.counts[0])
 
-    def _reset(self, rng: np.random.Generator) -> None:
+    @property
+    def exact_calls(self) -> int:
+        """Exact-mode queries since the last ``reset(seed)``."""
+        return int(self.handle_.counts[1])
+
+    def _reset(self, rng: np.random.Generator, counts: np.ndarray) -> None:
+        """Bind the run's stream and counters (int64[2], zeroed by the env's kernel init)."""
         self.rng_ = rng
-        self.sim_calls = 0
-        self.exact_calls = 0
+        self.handle_ = self.handle_._replace(counts=counts)
 
     def features(self) -> np.ndarray:
         """float64[H, N, A, d] features (layer 0 padded with zeros beyond state 0)."""
@@ -175,10 +203,9 @@ class AdvLinearQMDPSimulator(PicklableMappingsMixin):
             n_h = np.where(h == 0, 1, self.N)
             if np.any((h < 0) | (h >= self.H) | (s < 0) | (s >= n_h) | (a < 0) | (a >= self.A)):
                 raise BanditlabError("start: some (h, s, a) triple is out of range")
-            out = advmdp_sample_from_starts(
-                self._cumP, cumulative_rows(pi), n, starts.astype(np.int64), self.rng_
-            )
-            self.sim_calls += n * starts.shape[0]
+            out = np.empty((starts.shape[0], n, self.H, 2), np.int64)
+            sim_sample(self.handle_, out, cumulative_rows(pi), starts.astype(np.int64),
+                       self.rng_)
             return out
         if start is None:
             h0, s0, a0 = -1, 0, 0
@@ -192,11 +219,10 @@ class AdvLinearQMDPSimulator(PicklableMappingsMixin):
                 raise BanditlabError(
                     f"start: ({h0}, {s0}, {a0}) is not a valid (layer, state, action) triple"
                 )
-        out = advmdp_sample_trajectories(
-            self._cumP, cumulative_rows(pi), n, h0, s0, a0, self.rng_
-        )
-        self.sim_calls += n
-        return out
+        out = np.empty((1, n, self.H, 2), np.int64)
+        sim_sample(self.handle_, out, cumulative_rows(pi),
+                   np.array([[h0, s0, a0]], dtype=np.int64), self.rng_)
+        return out[0]
 
     def _require_exact(self, what: str) -> None:
         if self.mode != "exact":
@@ -208,21 +234,20 @@ class AdvLinearQMDPSimulator(PicklableMappingsMixin):
         """Exact occupancy ``q[h, s, a]`` of ``pi_table`` (exact mode only)."""
         self._require_exact("occupancy()")
         pi = validate_policy_table(pi_table, self.H, self.N, self.A, "pi_table")
-        self.exact_calls += 1
-        return advmdp_occupancy(self._P, pi)
+        return sim_occupancy(self.handle_, pi)
 
     def transition(self, h: int, s: int, a: int) -> np.ndarray:
         """Exact next-state distribution float64[N] of ``(h, s, a)`` (exact mode only)."""
         self._require_exact("transition()")
         if not (0 <= h < self.H and 0 <= s < self.N and 0 <= a < self.A):
             raise BanditlabError(f"(h, s, a): ({h}, {s}, {a}) is out of range")
-        self.exact_calls += 1
+        self.handle_.counts[1] += 1
         return self._P[h, s, a].copy()
 
     def transitions(self) -> np.ndarray:
         """All exact transitions float64[H, N, A, N] at once (exact mode only)."""
         self._require_exact("transitions()")
-        self.exact_calls += 1
+        self.handle_.counts[1] += 1
         return self._P.copy()
 
 
@@ -352,7 +377,20 @@ class AdvLinearQMDP(PicklableMappingsMixin, gym.Env):
             {"H": H, "N": N, "A": A, "d": self.d, "n_episodes": self.n_episodes,
              "features": self.phi.copy()}
         )
-        self.simulator = AdvLinearQMDPSimulator(self)
+        self.kernel = EnvKernel(
+            params=advmdp_params(self.phi, self.P, self.cumP, self.g_a, self.g_b,
+                                 self.oracle.loss_tables, self.schedule, self.p_mix,
+                                 self.n_episodes, len(self.extra_metrics)),
+            init=advmdp_init, step=advmdp_step, observe=advmdp_observe,
+            checkpoint=advmdp_checkpoint, comparator_kinds=(),
+            extra_metrics=self.extra_metrics, begin_episode=advmdp_begin_episode,
+            terminated=advmdp_terminated, policy_value=advmdp_policy_value,
+        )
+        self.simulator = self._build_simulator()
+
+    def _build_simulator(self) -> AdvLinearQMDPSimulator | None:
+        """The agent-visible simulator handle (:class:`AdvLinearMDP` has none)."""
+        return AdvLinearQMDPSimulator(self)
 
     # ----------------------------------------------------------------- run length
     @property
@@ -366,32 +404,38 @@ class AdvLinearQMDP(PicklableMappingsMixin, gym.Env):
         self.known_constants = MappingProxyType(
             {**self.known_constants, "n_episodes": self.n_episodes}
         )
-        if hasattr(self, "simulator"):
+        self.kernel = self.kernel._replace(
+            params=self.kernel.params._replace(n_episodes=self.n_episodes))
+        if getattr(self, "simulator", None) is not None:
             self.simulator.known_constants = self.known_constants
 
     # ----------------------------------------------------------------- schedule
     def _generate_schedule(self, rng: np.random.Generator) -> np.ndarray:
-        K = self.n_episodes
-        if self.schedule == "stationary":
-            return np.ones(K, dtype=bool)
-        if self.schedule == "iid_mix":
-            return rng.random(K) < self.p_mix
-        if self.schedule == "switch_half":
-            return np.arange(K) < K // 2
-        if self.schedule == "switch_p":
-            return np.arange(K) < int(np.floor(self.p_mix * K))
-        # doubling_blocks: block j has length 2**j, blocks alternate A, B, A, ...
-        idx = np.arange(K) + 1
-        block = np.floor(np.log2(idx)).astype(np.int64)
-        return block % 2 == 0
+        """bool[K] schedule (:func:`~banditlab.envs.advmdp.kernel.advmdp_schedule`)."""
+        return advmdp_schedule(self.kernel.params, rng)
+
+    # ----------------------------------------------------------------- kernel state
+    # Position of the run, read from the kernel state (int64[5] ``pos``).
+    h_ = property(lambda self: int(self.state_.pos[0]), doc="Current layer (H: terminated).")
+    s_ = property(lambda self: int(self.state_.pos[1]), doc="Current state.")
+    episode_ = property(lambda self: int(self.state_.pos[2]), doc="Current episode index.")
+    in_episode_ = property(lambda self: bool(self.state_.pos[3]),
+                           doc="Whether a step of the current episode was played.")
+
+    def kernel_obs_to_obs(self, kobs) -> dict[str, Any]:
+        """The Gymnasium observation of a kernel observation ``(h, s)`` (float64[2])."""
+        h, s = int(kobs[0]), int(kobs[1])
+        return {"h": np.int64(h), "s": np.int64(s), "phi": self.phi[h, s].copy()}
+
+    @staticmethod
+    def obs_to_kernel_obs(obs) -> np.ndarray:
+        """float64[2] ``(h, s)``: the kernel observation of a Gymnasium observation."""
+        return np.array([float(obs["h"]), float(obs["s"])])
 
     # ----------------------------------------------------------------- gym API
     def _obs(self) -> dict[str, Any]:
-        return {
-            "h": np.int64(self.h_),
-            "s": np.int64(self.s_),
-            "phi": self.phi[self.h_, self.s_].copy(),
-        }
+        # the buffer advmdp_observe returns, read without a compiled call
+        return self.kernel_obs_to_obs(self.state_.obs[self.state_.pos[4]])
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         """Start a run (with ``seed`` or on first use) or continue with the next episode.
@@ -404,20 +448,18 @@ class AdvLinearQMDP(PicklableMappingsMixin, gym.Env):
             (self.adversary_rng_, self.noise_rng_, simulator_rng, self.oracle_rng_) = (
                 spawn_env_streams(self.np_random)
             )
-            self.is_a_ = self._generate_schedule(self.adversary_rng_)
+            self.state_ = self.kernel.init(self.kernel.params, self.adversary_rng_)
+            self.is_a_ = self.state_.is_a
             self.oracle.set_schedule(self.is_a_)
-            self.simulator._reset(simulator_rng)
-            self.episode_ = 0
+            if self.simulator is not None:
+                self.simulator._reset(simulator_rng, self.state_.sim_counts)
             self.sim_seen_ = 0
         else:
-            if self.in_episode_:
-                self.episode_ += 1  # abandon the unfinished episode
-            # after a terminated episode, episode_ already points at the next one
-        self.h_ = 0
-        self.s_ = 0
-        self.in_episode_ = False
+            # abandons an unfinished episode; after a terminated one, the episode index
+            # already points at the next one
+            advmdp_begin_episode(self.state_, self.kernel.params)
         self.oracle.episode_ = self.episode_
-        return self._obs(), {INFO_EPISODE: int(self.episode_)}
+        return self._obs(), {INFO_EPISODE: self.episode_}
 
     def _validate_action(self, action: Any) -> int:
         if isinstance(action, np.ndarray) and action.shape == ():
@@ -436,13 +478,13 @@ class AdvLinearQMDP(PicklableMappingsMixin, gym.Env):
             raise gym.error.ResetNeeded("the episode has terminated; call reset()")
         a = self._validate_action(action)
         h, s, k = self.h_, self.s_, self.episode_
-        # episodes past the run (never played by the harness) reuse the schedule cyclically
-        g = self.g_a[h] if self.is_a_[k % self.is_a_.shape[0]] else self.g_b[h]
-        loss = float(self.phi[h, s, a] @ g)
-        u = self.noise_rng_.random()  # exactly one draw per step, whatever the action
-        self.in_episode_ = True
-        terminated = h + 1 >= self.H
-        total = self.simulator.sim_calls
+        # one noise draw per step whatever the action; episodes past the run (never played
+        # by the harness) reuse the schedule cyclically
+        reward, _, _ = generator_caller(advmdp_step)(
+            self.state_, self.kernel.params, np.int64(a), self.noise_rng_)
+        reward = float(reward)
+        loss = -reward
+        terminated = self.h_ >= self.H  # advmdp_terminated, read without a compiled call
         info: dict[str, Any] = {
             INFO_T: h + 1,
             INFO_EPISODE: int(k),
@@ -450,22 +492,76 @@ class AdvLinearQMDP(PicklableMappingsMixin, gym.Env):
             "state": int(s),
             INFO_LOSS: loss,
             INFO_EXPECTED_REWARD: -loss,
-            "sim_calls": int(total - self.sim_seen_),
-            "sim_calls_total": int(total),
         }
-        self.sim_seen_ = total
-        if terminated:
-            self.episode_ += 1
-            self.in_episode_ = False
-            self.oracle.episode_ = self.episode_
-            obs = self._obs_start()
-            self.h_ = self.H  # marks the episode as over until reset()
-        else:
-            cum = self.cumP[h, s, a]
-            s2 = int(np.searchsorted(cum, u, side="right"))
-            self.h_, self.s_ = h + 1, min(s2, self.N - 1)
-            obs = self._obs()
-        return obs, -loss, terminated, False, info
+        if self.simulator is not None:
+            total = self.simulator.sim_calls
+            info["sim_calls"] = int(total - self.sim_seen_)
+            info["sim_calls_total"] = int(total)
+            self.sim_seen_ = total
+        self.oracle.episode_ = self.episode_
+        # after the last step: the start state of the next episode (layer H marks the
+        # episode as over until reset())
+        return self._obs(), reward, terminated, False, info
 
-    def _obs_start(self) -> dict[str, Any]:
-        return {"h": np.int64(0), "s": np.int64(0), "phi": self.phi[0, 0].copy()}
+
+# --------------------------------------------------------------------------- no simulator
+class AdvLinearMDP(AdvLinearQMDP):
+    """The same adversarial linear MDP with no simulator: the setting of simulator-free learners.
+
+    ## Description
+    The instance of :class:`AdvLinearQMDP` (same arguments except ``simulator_mode``, same
+    draws from ``instance_seed``, same streams at ``reset(seed)``, so both envs face the
+    same adversary and the same transition noise for one seed). It is a linear MDP in
+    the sense of Luo, Wei & Lee (2021) and Dai, Luo, Wei & Zimmert (2023):
+    ``P_h(s'|s, a) = <phi_h(s, a), mu_h[:, s']>`` with ``mu_h`` (float64[d, N]) nonnegative
+    rows summing to one, and ``l_k(s, a) = <phi_h(s, a), g_{k, h}>``. The learner knows the
+    features (known constant ``features``) but neither ``mu`` nor the losses, and has no
+    simulator: ``env.unwrapped.simulator`` is ``None``, so agents tagged
+    ``needs_simulator`` are refused by the harness. Everything it learns comes from its
+    own trajectories.
+
+    ## Observation, action, reward, episodes, regret
+    As :class:`AdvLinearQMDP`; the comparator is the exact best fixed policy in hindsight
+    (:class:`~banditlab.envs.advmdp.oracle.AdvLinearQMDPOracle`).
+
+    ## Information
+    ``t``, ``episode_index``, ``layer``, ``state``, ``loss``, ``expected_reward`` (no
+    simulator counts). ``extra_metrics = ("loss",)``.
+
+    ## Arguments
+    ``H``, ``N``, ``A``, ``d``, ``alpha_phi``, ``alpha_mu``, ``schedule``, ``p_mix``,
+    ``n_episodes``, ``instance_seed``, ``tabular``, ``ill_conditioned``, ``features``:
+    as :class:`AdvLinearQMDP`.
+
+    ## Version History
+    * v0: initial version.
+    """
+
+    extra_metrics: ClassVar[tuple[str, ...]] = ("loss",)
+
+    def __init__(
+        self,
+        H: int = 3,
+        N: int = 4,
+        A: int = 3,
+        d: int | None = None,
+        alpha_phi: float = 0.3,
+        alpha_mu: float = 0.5,
+        schedule: str = "iid_mix",
+        p_mix: float = 0.6,
+        n_episodes: int = 2**14,
+        instance_seed: int = 0,
+        tabular: bool = False,
+        ill_conditioned: bool = False,
+        features=None,
+    ):
+        super().__init__(H=H, N=N, A=A, d=d, alpha_phi=alpha_phi, alpha_mu=alpha_mu,
+                         schedule=schedule, p_mix=p_mix, n_episodes=n_episodes,
+                         instance_seed=instance_seed, tabular=tabular,
+                         ill_conditioned=ill_conditioned, simulator_mode="sample",
+                         features=features)
+        del self.simulator_mode  # not an argument of this env
+
+    def _build_simulator(self) -> None:
+        """No simulator."""
+        return None

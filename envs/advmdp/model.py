@@ -43,6 +43,7 @@ __all__ = [
     "validate_features",
     "validate_policy_table",
     "cumulative_rows",
+    "advmdp_sample_into",
     "advmdp_sample_from_starts",
     "advmdp_sample_trajectories",
     "advmdp_occupancy",
@@ -225,27 +226,25 @@ def validate_policy_table(pi, H: int, N: int, A: int, name: str = "policy_table"
 
 # --------------------------------------------------------------------------- kernels
 @njit(cache=True)
-def advmdp_sample_from_starts(cumP, cumpi, n, starts, rng):
-    """Draw ``n`` trajectories of (state, action) pairs from each start (the simulator's kernel).
+def advmdp_sample_into(out, cumP, cumpi, starts, rng):
+    """Draw ``out.shape[1]`` trajectories of (state, action) pairs from each start, in place.
 
     Each step takes exactly two uniforms (next state, action) from ``rng``; indices
-    are drawn by inverse CDF (smallest ``j`` with ``u < cum[j]``).
+    are drawn by inverse CDF (smallest ``j`` with ``u < cum[j]``). The kernel behind
+    the simulator's ``sample`` and behind the agents' compiled simulator calls.
 
     Args:
+        out: int64[m, n, H, 2], filled for the first ``len(starts)`` rows with ``(s_h, a_h)``;
+            layers before the start layer hold -1.
         cumP: float64[H, N, A, N], cumulative transition rows (last entry 1).
         cumpi: float64[H, N, A], cumulative policy rows (last entry 1).
-        n: Trajectories per start.
-        starts: int64[m, 3] of ``(h, s, a)``; ``h = -1`` starts at the start state of
-            layer 0 with an action drawn from the policy.
+        starts: int64[m', 3] of ``(h, s, a)`` (``m' <= m``); ``h = -1`` starts at the start
+            state of layer 0 with an action drawn from the policy.
         rng: The simulator's generator.
-
-    Returns:
-        int64[m, n, H, 2] of ``(s_h, a_h)``; layers before the start layer hold -1.
     """
     H, N, A = cumpi.shape
-    m = starts.shape[0]
-    out = np.full((m, n, H, 2), -1, np.int64)
-    for k in range(m):
+    n = out.shape[1]
+    for k in range(starts.shape[0]):
         for i in range(n):
             if starts[k, 0] < 0:
                 h = 0
@@ -258,6 +257,9 @@ def advmdp_sample_from_starts(cumP, cumpi, n, starts, rng):
                 h = starts[k, 0]
                 s = starts[k, 1]
                 a = starts[k, 2]
+            for hp in range(h):
+                out[k, i, hp, 0] = -1
+                out[k, i, hp, 1] = -1
             out[k, i, h, 0] = s
             out[k, i, h, 1] = a
             while h + 1 < H:
@@ -273,6 +275,17 @@ def advmdp_sample_from_starts(cumP, cumpi, n, starts, rng):
                     a += 1
                 out[k, i, h, 0] = s
                 out[k, i, h, 1] = a
+
+
+@njit(cache=True)
+def advmdp_sample_from_starts(cumP, cumpi, n, starts, rng):
+    """int64[m, n, H, 2]: ``n`` trajectories from each of the ``m`` starts.
+
+    Allocating wrapper of :func:`advmdp_sample_into` (same draws, same layout).
+    """
+    H = cumpi.shape[0]
+    out = np.empty((starts.shape[0], n, H, 2), np.int64)
+    advmdp_sample_into(out, cumP, cumpi, starts, rng)
     return out
 
 

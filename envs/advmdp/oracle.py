@@ -16,6 +16,7 @@ from types import MappingProxyType
 import numpy as np
 
 from banditlab.core import BanditlabError, BenchmarkPolicy, Oracle, RegretKind
+from banditlab.envs.advmdp.kernel import advmdp_policy_loss, oracle_loss_tables
 from banditlab.envs.advmdp.model import (
     advmdp_best_policy_dp,
     advmdp_occupancy,
@@ -47,6 +48,8 @@ class AdvLinearQMDPOracle(Oracle):
         phi: float64[H, N, A, d] features.
         mu: float64[H, d, N] latent next-state distributions (``mu[H - 1] = 0``).
         g_a: float64[H, d], ``g^A``; ``g_b``: float64[H, d], ``g^B``.
+        loss_tables: float64[2, H, N, A], the loss tables of ``g^A`` and ``g^B`` (shared
+            with the env kernel, whose ``policy_value`` reads them too).
     """
 
     primary_kind = None
@@ -70,6 +73,7 @@ class AdvLinearQMDPOracle(Oracle):
         self.g_a = g_a
         self.g_b = g_b
         self.H, self.N, self.A, self.d = phi.shape
+        self.loss_tables = oracle_loss_tables(phi, g_a, g_b)
         self.is_a_ = None
         self.count_a_ = None
         self.episode_ = 0
@@ -174,11 +178,14 @@ class AdvLinearQMDPOracle(Oracle):
 
         The current episode is the one in progress, or the next one to be played
         when the previous one has terminated (so the harness may call this before
-        or after ``env.reset()``); past the run, ``k mod n_episodes`` like the env.
+        or after ``env.reset()``); past the run, ``k mod n_episodes`` like the env. The
+        same kernel as the env kernel's ``policy_value`` (so the fused episodic loop
+        records the same numbers); it equals ``-expected_value(policy_table, k)``.
         """
         self._require_run()
+        pi = validate_policy_table(policy_table, self.H, self.N, self.A)
         k = self.episode_ % self.is_a_.shape[0]  # past the run: cyclic, as in the env
-        return -self.expected_value(policy_table, k)
+        return -advmdp_policy_loss(self.P, self.loss_tables[0 if self.is_a_[k] else 1], pi)
 
     def benchmark_policies(self) -> dict[str, BenchmarkPolicy]:
         """``{"best_fixed_hindsight": ..., "uniform": ...}``, by registry id.
