@@ -24,8 +24,12 @@ pulls, which is what ``RoundRobinMLE`` does), sequential halving, LUCB stopped a
 C-tracking (through the env, black box), SGBS through our reduction to best-arm
 identification ([I], see :class:`~banditlab.agents.active.baselines.SGBS`: Nowak's SGBS
 needs hypotheses that predict ±1 answers, which a Gaussian pull is not), every π_r and π*.
-``--q20`` also prints the 20 Questions identification rates of uniform, SGBS and
-information-gain greedy, where SGBS is in its own setting.
+``--q20`` also prints the 20 Questions identification rates of uniform, SGBS (Nowak's, and
+with abstaining hypotheses) and information-gain greedy, where SGBS is in its own setting.
+``--sh-fresh`` measures the deviation of :class:`~banditlab.agents.active.baselines.
+SequentialHalving` (cumulative means) against Karnin et al.'s fresh per-round means.
+The learned 20 Questions policy has its own command,
+``python -m banditlab.agents.active.ltal_questions_train``.
 
 Writes ``<out>/results.json`` (all numbers; records of earlier calls with other
 configurations or seeds are kept) and the figures ``<out>/loss_vs_r.png`` and
@@ -37,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -63,6 +68,7 @@ from banditlab.agents.active.ltal_train import (
 )
 from banditlab.envs.active.providers import Q20, SyntheticBAI
 from banditlab.harness import run
+from banditlab.kernels import argmax_random_tiebreak
 from banditlab.registry import make_env
 
 ENV_ID = "banditlab/ActiveIdentification-v0"
@@ -207,14 +213,18 @@ def q20_rates(smoke: bool) -> None:
     n_p = 10 if smoke else 100
     env_kw = {"provider": "q20", "budget": 20, "n_episodes": n_p, "instance_mode": "sequence",
               "instance_ids": list(range(n_p))}
-    table = make_env(ENV_ID, provider="q20").known_constants["hypothesis_table"]
-    kw = {"problem": "table", "hypothesis_table": table}
+    known = make_env(ENV_ID, provider="q20").known_constants
+    kw = {"problem": "table", "hypothesis_table": known["hypothesis_table"]}
     print(f"\n20 Questions, T = 20, {n_p} persons x 3 seeds: identification rate, wall time")
-    for aid in ("RoundRobinMLE-v0", "SGBS-v0", "InfoGainGreedy-v0"):
+    for aid, extra in (("RoundRobinMLE-v0", {}), ("SGBS-v1", {}), ("SGBS-v1", {"margin": 0.3}),
+                       ("InfoGainGreedy-v0", {}),
+                       ("InfoGainGreedy-v0", {"prior": "popularity",
+                                              "prior_weights": known["prior"]})):
         t0 = time.perf_counter()
-        rates = [run((ENV_ID, env_kw), (aid, kw), seed=s)
+        rates = [run((ENV_ID, env_kw), (aid, {**kw, **extra}), seed=s)
                  .finals["correct"] / n_p for s in range(3)]
-        print(f"{aid:>20}: {np.mean(rates):.3f} {np.round(rates, 2).tolist()} "
+        name = aid + (f" {sorted(extra)}" if extra else "")
+        print(f"{name:>30}: {np.mean(rates):.3f} {np.round(rates, 2).tolist()} "
               f"({time.perf_counter() - t0:.1f} s)")
 
 
@@ -233,6 +243,7 @@ def q20_per_class(smoke: bool) -> dict:
     persons = [prov.table[h] for h in range(n_p)]
     kw = {"problem": "table", "hypothesis_table": prov.table}
     algos = {"uniform": RoundRobinMLE(budget=20, **kw), "SGBS": SGBS(budget=20, **kw),
+             "SGBS [abstaining hypotheses]": SGBS(budget=20, margin=0.3, **kw),
              "info-gain": InfoGainGreedy(budget=20, **kw)}
     out = {"grid": grid, "persons_per_class": [int((rhos[:n_p] <= r).sum()) for r in grid],
            "table": {}}
@@ -263,6 +274,64 @@ def q20_per_class(smoke: bool) -> dict:
     return out
 
 
+class FreshMeansSH(SequentialHalving):
+    """Sequential halving as published: halving on the means of the round's fresh samples.
+
+    Only for measuring the deviation of :class:`SequentialHalving` (``--sh-fresh``).
+    """
+
+    display_name = "Sequential Halving"
+    deviation = None
+
+    def _new_episode(self) -> None:
+        super()._new_episode()
+        self.c0_ = self.s0_ = None
+
+    def _query(self, counts, sums, t) -> int:
+        if not hasattr(self, "active_"):
+            self._new_episode()
+        if not self.plan_:
+            if self.round_ > 0 and len(self.active_) > 1:
+                c, s = counts - self.c0_, sums - self.s0_
+                means = np.where(c > 0, s / np.maximum(c, 1), -np.inf)[self.active_]
+                keep = max(1, math.ceil(len(self.active_) / 2))
+                order = np.argsort(-means, kind="stable")
+                self.active_ = np.sort(self.active_[order[:keep]])
+            self.c0_, self.s0_ = counts.copy(), sums.copy()
+            per = max(1, self.budget // (len(self.active_) * self.rounds_))
+            self.plan_ = [int(a) for a in self.active_ for _ in range(per)]
+            self.round_ += 1
+        return self.plan_.pop(0)
+
+    def _decide(self, counts, sums) -> int:
+        act = self.active_
+        if len(act) == 1:
+            return int(act[0])
+        c, s = counts - self.c0_, sums - self.s0_
+        means = np.full(self.n_q_, -np.inf)
+        means[act] = np.where(c[act] > 0, s[act] / np.maximum(c[act], 1), -np.inf)
+        return int(argmax_random_tiebreak(means, self.rng_))
+
+
+def sh_fresh(configs, smoke: bool) -> None:
+    """Mean loss of SequentialHalving (cumulative means) and FreshMeansSH per class."""
+    n_inst, n_ep = (4, 4) if smoke else (100, 40)
+    print(f"\nsequential halving, mean loss over {n_inst} instances x {n_ep} episodes per class: "
+          "cumulative (ours) / fresh per-round means (Karnin et al.)")
+    for n, T in configs:
+        prov = SyntheticBAI(n=n)
+        for m in range(4):
+            r = 2 * n * 2**m
+            rng = np.random.default_rng([n, T, m])
+            held = [prov.sample_instance(rng, r) for _ in range(n_inst)]
+            cells = []
+            for cls in (SequentialHalving, FreshMeansSH):
+                sim = AgentSim(cls(budget=T), "synthetic_bai", {"n": n}, T)
+                loss = sim.run(held, n_ep, np.random.default_rng(1))[2]
+                cells.append(f"{loss.mean():.3f}±{loss.std() / np.sqrt(loss.size):.3f}")
+            print(f"n = {n}, T = {T}, r = {r}: {cells[0]} / {cells[1]}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--configs", nargs="+", default=["5x20"], help="n x T, e.g. 5x20 10x50")
@@ -271,6 +340,10 @@ def main() -> None:
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--seed", type=int, default=0, help="training seed (evaluation: fixed)")
     ap.add_argument("--q20", action="store_true", help="also the 20 Questions rates")
+    ap.add_argument("--q20-only", action="store_true",
+                    help="only the 20 Questions rates and per-class table (no training)")
+    ap.add_argument("--sh-fresh", action="store_true",
+                    help="only: sequential halving, cumulative against fresh per-round means")
     ap.add_argument("--iters-class", type=int, default=300)
     ap.add_argument("--iters-robust", type=int, default=300)
     ap.add_argument("--held-out", type=int, default=100, help="held-out instances per class")
@@ -288,6 +361,13 @@ def main() -> None:
     sizes = {k: getattr(args, k) for k in ("iters_class", "iters_robust", "held_out",
                                             "eval_rollouts", "adv_pool", "adv_iters",
                                             "final_rollouts")}
+    if args.sh_fresh:
+        sh_fresh(configs, args.smoke)
+        return
+    if args.q20_only:
+        q20_rates(args.smoke)
+        q20_per_class(args.smoke)
+        return
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()

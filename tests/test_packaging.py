@@ -55,6 +55,7 @@ def test_wheel_holds_only_banditlab(tmp_path):
     assert len(expected) > 60
     assert "banditlab/agents/classic/ucb.py" in names
     assert "banditlab/envs/active/data/q20/persons.csv" in names
+    assert "banditlab/agents/active/data/ltal_q20.npz" in names
     assert "banditlab/benchmarks/quickstart.toml" in names
     assert "banditlab/py.typed" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

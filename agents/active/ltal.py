@@ -305,7 +305,7 @@ def ltal_rollouts(params, sizes, means, gaussian, sigma, budget, n_rollouts, pro
 
 
 @njit(cache=True)
-def _layer_offsets(sizes):
+def layer_offsets(sizes):
     """Start of every layer's weights in the flat vector (int64[L + 1]) and the widest layer."""
     L = sizes.shape[0] - 1
     offs = np.zeros(L + 1, np.int64)
@@ -317,7 +317,7 @@ def _layer_offsets(sizes):
 
 
 @njit(cache=True)
-def _forward_store(params, sizes, offs, x, acts, pre):
+def forward_store(params, sizes, offs, x, acts, pre):
     """Forward pass keeping every layer's pre-activation ``pre`` and activation ``acts``.
 
     ``acts`` and ``pre`` are float64[L + 1, width] (row 0 of ``acts`` is the input); the
@@ -344,7 +344,7 @@ def _forward_store(params, sizes, offs, x, acts, pre):
 
 
 @njit(cache=True)
-def _backward_accumulate(params, sizes, offs, acts, pre, delta, scratch, grad):
+def backward_accumulate(params, sizes, offs, acts, pre, delta, scratch, grad):
     """Add the gradient of ``Σ_j delta_j · logit_j`` at the stored pass to ``grad``.
 
     ``delta`` (float64[width], the output-layer gradient on entry) and ``scratch`` are
@@ -371,7 +371,7 @@ def _backward_accumulate(params, sizes, offs, acts, pre, delta, scratch, grad):
 
 
 @njit(cache=True)
-def _softmax_gradient(logits, lo, hi, action, w, ent_per_sample, out):
+def softmax_gradient(logits, lo, hi, action, w, ent_per_sample, out):
     """``out[j] = ∂/∂logit_j [w · (−log π(action)) − ent · H(π)]`` on the block [lo, hi)."""
     m = -np.inf
     for j in range(lo, hi):
@@ -415,7 +415,7 @@ def policy_gradient(params, sizes, X, actions, lo, hi, weights, entropy):
     N = X.shape[0]
     L = sizes.shape[0] - 1
     grad = np.zeros(params.shape[0])
-    offs, width = _layer_offsets(sizes)
+    offs, width = layer_offsets(sizes)
     acts = np.zeros((L + 1, width))
     pre = np.zeros((L + 1, width))
     delta = np.zeros(width)
@@ -423,10 +423,10 @@ def policy_gradient(params, sizes, X, actions, lo, hi, weights, entropy):
     for k in range(N):
         if weights[k] == 0.0 and entropy == 0.0:
             continue
-        _forward_store(params, sizes, offs, X[k], acts, pre)
+        forward_store(params, sizes, offs, X[k], acts, pre)
         delta[:] = 0.0
-        _softmax_gradient(acts[L], lo[k], hi[k], actions[k], weights[k], entropy / N, delta)
-        _backward_accumulate(params, sizes, offs, acts, pre, delta, scratch, grad)
+        softmax_gradient(acts[L], lo[k], hi[k], actions[k], weights[k], entropy / N, delta)
+        backward_accumulate(params, sizes, offs, acts, pre, delta, scratch, grad)
     return grad
 
 
@@ -450,7 +450,7 @@ def arms_policy_gradient(params, sizes, X, actions, weights, entropy, n_q, budge
     N = X.shape[0]
     L = sizes.shape[0] - 1
     grad = np.zeros(params.shape[0])
-    offs, width = _layer_offsets(sizes)
+    offs, width = layer_offsets(sizes)
     acts = np.zeros((n_q, L + 1, width))
     pre = np.zeros((n_q, L + 1, width))
     feats = np.zeros((n_q, N_ARM_FEATURES))
@@ -463,13 +463,13 @@ def arms_policy_gradient(params, sizes, X, actions, weights, entropy, n_q, budge
             continue
         arm_features(X[k], n_q, budget, sigma, feats)
         for a in range(n_q):
-            _forward_store(params, sizes, offs, feats[a], acts[a], pre[a])
+            forward_store(params, sizes, offs, feats[a], acts[a], pre[a])
             logits[a] = acts[a, L, 0] - prior * np.floor(X[k, a] * budget + 0.5)
-        _softmax_gradient(logits, 0, n_q, actions[k], weights[k], entropy / N, dlogit)
+        softmax_gradient(logits, 0, n_q, actions[k], weights[k], entropy / N, dlogit)
         for a in range(n_q):
             if dlogit[a] != 0.0:
                 delta[0] = dlogit[a]
-                _backward_accumulate(params, sizes, offs, acts[a], pre[a], delta, scratch,
+                backward_accumulate(params, sizes, offs, acts[a], pre[a], delta, scratch,
                                      grad)
     return grad
 
@@ -573,6 +573,17 @@ def load_policy(path) -> tuple[np.ndarray, np.ndarray, dict]:
 class LTALPolicy(ActiveAgent):
     """A learned (or randomly initialised) LTAL MLP policy as an agent.
 
+    The policies are learned by min-max training over complexity classes (Zhang, Jain &
+    Jamieson 2020), :mod:`banditlab.agents.active.ltal_train`.
+
+    Deviations:
+        The paper's network and training details were not checked [M]; the architectures
+        (``flat``, and the per-arm ``arms`` network for best-arm identification), their
+        sizes and the training choices (pool refresh, arm permutations, stage-2 warm start,
+        smoothed class gaps) are ours [I]. Measured effect of the ``arms`` architecture
+        against the ``flat`` one, and of the stage-2 choices, in
+        :mod:`banditlab.agents.active.ltal_train` (``MEASURED``; commands there).
+
     Args:
         weights: Path of a policy ``.npz`` written by training, or None for a random MLP
             initialised from the reset seed (a sanity baseline; default). The architecture
@@ -592,6 +603,8 @@ class LTALPolicy(ActiveAgent):
         budget, problem, hypothesis_table, features: as the baselines.
     """
 
+    display_name: ClassVar[str] = "LTAL"
+    deviation: ClassVar[str | None] = "reconstruction"
     _tags: ClassVar[dict[str, Any]] = {"learns": False}
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         **ActiveAgent._parameter_constraints,
