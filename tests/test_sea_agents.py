@@ -7,15 +7,16 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from banditlab.agents.sea.oftrl import OFTRL
+from banditlab.agents.sea.oftrl import FTRL, OFTRL
 from banditlab.agents.sea.ogd import OGD
-from banditlab.agents.sea.ons import OptimisticONS
+from banditlab.agents.sea.ons import ONS, OptimisticONS
 from banditlab.agents.sea.oomd import OOMD
 from banditlab.agents.sea.sword import SwordVariation
 from banditlab.core import BanditlabError
 from banditlab.envs.sea.env import SEAQuadratic
 from banditlab.harness import run
-from banditlab.registry import make_benchmark_policy
+from banditlab.registry import make_agent, make_benchmark_policy
+from banditlab.testing.claims import assert_claims
 
 
 def _proj(x, radius):
@@ -106,15 +107,6 @@ def test_ons_uses_exact_a_norm_projections(accumulate):
     xs, gs = _play(env, agent, 25)
     beta = 0.5 * min(1.0 / (4 * 3.5 * 2.0), 0.5)
 
-    def a_proj(y, a):  # independent: SciPy on min (x - y)'A(x - y) s.t. ||x|| <= 1
-        if np.linalg.norm(y) <= 1.0:
-            return y
-        cons = {"type": "ineq", "fun": lambda x: 1.0 - x @ x, "jac": lambda x: -2.0 * x}
-        res = minimize(lambda x: (x - y) @ a @ (x - y), _proj(y, 1.0),
-                       jac=lambda x: 2.0 * a @ (x - y), constraints=[cons], method="SLSQP",
-                       options={"ftol": 1e-15, "maxiter": 500})
-        return res.x
-
     a = 0.05 * np.eye(3)
     xhat, hint = np.zeros(3), np.zeros(3)
     n_boundary = 0
@@ -128,6 +120,45 @@ def test_ons_uses_exact_a_norm_projections(accumulate):
         xhat = a_proj(xhat - np.linalg.solve(a, g), a)
         hint = g
     assert n_boundary >= 5  # the A-norm projection was really exercised
+
+
+def a_proj(y, a):
+    """Independent A-norm projection: SciPy on min (x - y)'A(x - y) s.t. ||x|| <= 1."""
+    if np.linalg.norm(y) <= 1.0:
+        return y
+    cons = {"type": "ineq", "fun": lambda x: 1.0 - x @ x, "jac": lambda x: -2.0 * x}
+    res = minimize(lambda x: (x - y) @ a @ (x - y), _proj(y, 1.0),
+                   jac=lambda x: 2.0 * a @ (x - y), constraints=[cons], method="SLSQP",
+                   options={"ftol": 1e-15, "maxiter": 500})
+    return res.x
+
+
+@pytest.mark.parametrize("epsilon", [None, 0.5])
+def test_ons_is_hazan_agarwal_kale_algorithm_2(epsilon):
+    """ONS-v1: A_t = eps I + sum_{s<=t} g g', x_{t+1} = Pi^{A_t}(x_t - A_t^{-1} g_t / beta)."""
+    env = SEAQuadratic(d=3, noise=0.2, schedule="alternating", horizon=25)
+    g_bound, alpha, dia = 3.5, 0.5, 2.0
+    xs, gs = _play(env, ONS(grad_bound=g_bound, exp_concavity=alpha, epsilon=epsilon), 25)
+    beta = 0.5 * min(1.0 / (4 * g_bound * dia), alpha)
+    eps = 1.0 / (beta**2 * dia**2) if epsilon is None else epsilon
+    a, x = eps * np.eye(3), np.zeros(3)
+    for t in range(25):
+        np.testing.assert_allclose(xs[t], x, atol=1e-6)
+        g = gs[t]
+        a = a + np.outer(g, g)
+        x = a_proj(x - np.linalg.solve(a, g) / beta, a)
+    assert make_agent("ONS-v1").label() == "ONS"
+
+
+def test_ftrl_is_oftrl_without_the_hint():
+    env = SEAQuadratic(d=3, noise=0.3, schedule="switching", stages=3, horizon=40)
+    xs_f, _ = _play(env, FTRL(), 40)
+    xs_o, _ = _play(SEAQuadratic(d=3, noise=0.3, schedule="switching", stages=3, horizon=40),
+                    OFTRL(optimistic=False), 40)
+    np.testing.assert_array_equal(xs_f, xs_o)
+    assert "optimistic" not in FTRL().get_params()
+    assert FTRL().label() == "FTRL" and OFTRL(optimistic=False).label() == (
+        "Optimistic FTRL [no hint]")
 
 
 # --------------------------------------------------------------------------- hint indexing
@@ -155,26 +186,14 @@ def test_alternating_schedule_catches_an_off_by_one_hint():
 
 
 # --------------------------------------------------------------------------- qualitative
-def test_optimism_helps_on_slow_drift_and_the_advantage_shrinks_with_noise():
-    ratios = {}
-    for s in (0.0, 0.3):
-        kw = {"d": 10, "noise": s, "schedule": "drift", "period": 1000.0, "horizon": 2000}
-        oomd = np.mean([_pseudo(kw, OOMD(), seed=k)["dynamic"] for k in range(2)])
-        ada = np.mean([_pseudo(kw, OGD(step="adagrad_norm"), seed=k)["dynamic"]
-                       for k in range(2)])
-        ratios[s] = oomd / ada
-    assert ratios[0.0] < 0.5  # far lower dynamic regret without noise
-    assert ratios[0.3] > 0.75  # comparable at s = 0.3
-    assert ratios[0.3] > 2.0 * ratios[0.0]
-
-
-def test_alternating_costs_at_most_a_constant_factor_over_ogd():
-    kw = {"d": 10, "noise": 0.0, "schedule": "alternating", "horizon": 1000}
-    oomd = _pseudo(kw, OOMD())["static"]
-    ada = _pseudo(kw, OGD(step="adagrad_norm"))["static"]
-    ogd = _pseudo(kw, OGD(step="sqrt", grad_bound=3.5))["static"]
-    assert oomd <= 2.5 * ada
-    assert oomd <= 4.0 * ogd
+# The experiments' claims (optimism pays on a slow drift and the advantage goes with noise;
+# wrong hints cost a constant factor; Sword tracks switching optima) are data in the
+# experiment files and asserted here at smoke scale.
+@pytest.mark.parametrize("name", ["sea_e2_interpolation", "sea_e3_alternating",
+                                  "sea_e4_dynamic"])
+def test_experiment_claims_at_smoke_scale(name):
+    results = assert_claims(name, scale="smoke")
+    assert sum(r.verdict == "pass" for r in results) >= 2
 
 
 def test_normalised_regret_of_convex_oomd_stays_bounded_across_the_grid():
@@ -185,15 +204,6 @@ def test_normalised_regret_of_convex_oomd_stays_bounded_across_the_grid():
             out = _pseudo(kw, OOMD())
             worst = max(worst, out["static"] / out["norm"])
     assert 0.0 < worst < 3.0
-
-
-def test_sword_tracks_switching_optima_like_the_best_base_method():
-    kw = {"d": 10, "noise": 0.0, "schedule": "switching", "stages": 10, "horizon": 2000}
-    sword = _pseudo(kw, SwordVariation(horizon=2000))["dynamic"]
-    ada = _pseudo(kw, OGD(step="adagrad_norm"))["dynamic"]
-    oomd = _pseudo(kw, OOMD())["dynamic"]
-    assert sword < 0.5 * ada
-    assert sword < 1.5 * oomd
 
 
 def test_oracle_agents_bound_the_value_of_hints():

@@ -91,8 +91,8 @@ def test_strongly_convex_steps_have_logarithmic_static_regret(sc_curves, agent):
 # every d. The d log T regime starts later for larger d (about t >~ 100 d here), so the
 # per-decade test uses d = 2, and the d-scaling test the last decade of d = 2 vs d = 4.
 # Measured (3 seeds): d = 2 increments 3.7, 12.1, 15.4 per decade; d = 4: 2.5, 17.0, 32.7.
-# Plain ONS (accumulate="g", no hint) is slower to reach the log regime here (d = 2: 3.1,
-# 17.0, 29.7), so it is not part of the per-decade test.
+# OptimisticONS without hint and accumulating g is slower to reach the log regime here
+# (d = 2: 3.1, 17.0, 29.7), so it is not part of the per-decade test.
 def _logistic(d):
     return lambda: SEALogistic(d=d, amplitude=0.5, horizon=10000)
 
@@ -139,6 +139,7 @@ def test_optimistic_ons_regret_scales_with_the_dimension(ons_curves):
 class _UniformBall(Agent):
     """Plays points uniform in the ball (test-local baseline; it ignores all feedback)."""
 
+    display_name = "Uniform in the ball"
     _tags = {"action_kind": "continuous", "families": ("sea",), "learns": False}
 
     def __init__(self, radius: float = 1.0):

@@ -65,6 +65,7 @@ def memoryless_update(state, hparams, obs, action, reward, next_obs):
 class Uniform(KernelAgent):
     """Plays an arm chosen uniformly at random every round (linear-regret reference)."""
 
+    display_name: ClassVar[str] = "Uniform"
     _tags = {"learns": False, "families": ("classic", "lsd", "sor", "amdp")}
 
     def __init__(self):
@@ -87,6 +88,7 @@ class FixedArm(KernelAgent):
         arm: Index of the arm (int >= 0).
     """
 
+    display_name: ClassVar[str] = "Fixed arm"
     _tags = {"learns": False, "families": ("classic", "lsd", "sor")}
     _parameter_constraints: ClassVar[dict[str, Any]] = {"arm": Interval("int", 0, None)}
 

@@ -79,6 +79,7 @@ class EpsilonGreedy(KernelAgent):
         Problem", Machine Learning 47 (2002).
     """
 
+    display_name: ClassVar[str] = "epsilon-greedy"
     _tags = {"families": ("classic",)}
     _parameter_constraints: ClassVar[dict[str, Any]] = {"epsilon": Interval("real", 0.0, 1.0)}
 

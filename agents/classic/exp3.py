@@ -121,6 +121,21 @@ class Exp3(KernelAgent):
         Static pseudo-regret ``O(sqrt(T K log K))`` against any oblivious adversary with
         rewards in [0, 1].
 
+    Deviations:
+        Exp3 as published by Auer et al. (2002, Fig. 1) estimates *rewards*
+        ``x_hat = r / p`` and mixes the exponential weights with the uniform distribution,
+        ``p = (1 - gamma) w / sum w + gamma / K``, with ``eta = gamma / K``. This class is the
+        loss-based form of Bubeck & Cesa-Bianchi (2012, sec. 3.1): losses ``1 - r``
+        estimated by importance weighting, no uniform mixing, its own learning rates.
+        Why: loss estimates are nonnegative, so the exponential-weights analysis needs no
+        exploration floor and gives the smaller bound ``sqrt(2 T K ln K)`` (against
+        ``2 sqrt(e - 1) sqrt(T K ln K)`` for the published tuning). Measured effect [M]:
+        lower static pseudo-regret than the published algorithm on both adversarial envs of
+        ``classic_adversarial.toml`` (``python benchmarks/bench_classic.py --deviations``,
+        T = 1e4, 10 seeds, mean +- s.e.): ``switch`` -734 +- 289 (anytime) and -574 +- 212
+        (horizon-tuned) against 405 +- 210; ``sinusoidal`` 129 +- 17 and 202 +- 12 against
+        380 +- 12.
+
     References:
         Auer, Cesa-Bianchi, Freund & Schapire, "The Nonstochastic Multiarmed Bandit
         Problem", SIAM J. Computing 32 (2002); Bubeck & Cesa-Bianchi, "Regret Analysis of
@@ -128,6 +143,8 @@ class Exp3(KernelAgent):
         in ML 5 (2012), sec. 3.1.
     """
 
+    display_name: ClassVar[str] = "Exp3"
+    deviation: ClassVar[str | None] = "loss-based, no mixing"
     _tags = {
         "families": ("classic",),
         "check_env": ("banditlab/AdversarialBandit-v0", {"horizon": 200}),

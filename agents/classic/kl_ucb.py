@@ -102,6 +102,7 @@ class KLUCB(KernelAgent):
         41 (2013).
     """
 
+    display_name: ClassVar[str] = "KL-UCB"
     _tags = {"families": ("classic",)}
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "c": Interval("real", 0.0, None),

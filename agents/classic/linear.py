@@ -263,7 +263,10 @@ class LinUCB(KernelAgent):
 
     Plays ``argmax_a <x_{t,a}, theta_hat> + alpha ||x_{t,a}||_{A^{-1}}`` with
     ``A = lam I + sum_s x_s x_s^T``, ``theta_hat = A^{-1} sum_s r_s x_s``. ``A^{-1}`` is
-    maintained by Sherman-Morrison updates (O(d^2) per round).
+    maintained by Sherman-Morrison updates (O(d^2) per round). This is the
+    shared-parameter LinUCB of Chu, Li, Reyzin & Schapire (2011, Algorithm 1; ``lam = 1``
+    there) with per-arm feature vectors; Li et al. (2010) introduced LinUCB with one
+    parameter per arm (disjoint model) and a hybrid model.
 
     Args:
         alpha: Width of the confidence bonus (> 0, default 1.0). A constant ``alpha`` is
@@ -277,10 +280,12 @@ class LinUCB(KernelAgent):
 
     References:
         Li, Chu, Langford & Schapire, "A Contextual-Bandit Approach to Personalized News
-        Article Recommendation", WWW 2010; Abbasi-Yadkori, Pal & Szepesvari, "Improved
+        Article Recommendation", WWW 2010; Chu, Li, Reyzin & Schapire, "Contextual Bandits
+        with Linear Payoff Functions", AISTATS 2011; Abbasi-Yadkori, Pal & Szepesvari, "Improved
         Algorithms for Linear Stochastic Bandits", NeurIPS 2011.
     """
 
+    display_name: ClassVar[str] = "LinUCB"
     _tags = {
         "families": ("classic",),
         "check_env": ("banditlab/LinearContextual-v0", {"horizon": 200}),
@@ -309,7 +314,7 @@ class LinUCB(KernelAgent):
 
 
 class LinTS(KernelAgent):
-    """Linear Thompson sampling with a Gaussian ridge posterior.
+    """Linear Thompson sampling (LinTS) with a Gaussian ridge posterior.
 
     Samples ``theta_tilde ~ N(theta_hat, v^2 A^{-1})`` each round and plays
     ``argmax_a <x_{t,a}, theta_tilde>``, with ``A = lam I + sum_s x_s x_s^T`` and
@@ -331,6 +336,7 @@ class LinTS(KernelAgent):
         ICML 2013; Abeille & Lazaric, "Linear Thompson Sampling Revisited", AISTATS 2017.
     """
 
+    display_name: ClassVar[str] = "LinTS"
     _tags = {
         "families": ("classic",),
         "check_env": ("banditlab/LinearContextual-v0", {"horizon": 200}),

@@ -150,6 +150,7 @@ class ThompsonBeta(KernelAgent):
         Sampling: An Asymptotically Optimal Finite-Time Analysis", ALT 2012.
     """
 
+    display_name: ClassVar[str] = "Thompson sampling"
     _tags = {"families": ("classic",)}
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "alpha0": Interval("real", 0.0, None, closed="neither"),
@@ -198,6 +199,7 @@ class ThompsonGaussian(KernelAgent):
         Sampling", Foundations and Trends in ML 11 (2018).
     """
 
+    display_name: ClassVar[str] = "Gaussian Thompson sampling"
     _tags = {"families": ("classic",), "check_env": ("banditlab/Gaussian-v0", {"horizon": 200})}
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "prior_mean": Interval("real"),

@@ -76,6 +76,7 @@ class TsallisINF(KernelAgent):
         Adversarial and Stochastic Bandits", COLT 2009 (INF).
     """
 
+    display_name: ClassVar[str] = "Tsallis-INF"
     _tags = {
         "families": ("classic",),
         "check_env": ("banditlab/AdversarialBandit-v0", {"horizon": 200}),

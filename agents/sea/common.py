@@ -1,8 +1,10 @@
 """Shared pieces of the SEA agents: tags, hyperparameter constraints and the ball check.
 
 Every SEA agent plays points of a Euclidean ball ``{||x|| <= radius}`` inside a 1-D
-``Box`` action space and observes the last gradient. The constraints below are
-:mod:`banditlab.validation` objects used in the agents' ``_parameter_constraints``.
+``Box`` action space and observes the last gradient (the first ``d`` entries of the
+observation; with ``feedback="data"`` the data record of the last loss follows them).
+The constraints below are :mod:`banditlab.validation` objects used in the agents'
+``_parameter_constraints``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ __all__ = [
     "NONNEGATIVE",
     "SEAOracleHandle",
     "require_ball_space",
+    "require_sea_observations",
 ]
 
 SEA_TAGS = {
@@ -63,17 +66,43 @@ class SEAOracleHandle(Constraint):
         return value if callable(getattr(value, self.method, None)) else REJECT
 
 
-def require_ball_space(action_space: gym.Space, radius: float) -> None:
+def require_ball_space(action_space: gym.Space, radius: float,
+                       observation_space: gym.Space | None = None) -> None:
     """Require a 1-D Box action space whose bounds contain the ball of radius ``radius``.
+
+    With ``observation_space`` also require the SEA observation: a 1-D Box of shape
+    ``(d,)`` (gradient feedback) or ``(2d + 1,)`` (data feedback: the gradient followed by
+    the data record), ``d`` the action dimension. Gradient learners read the first ``d``
+    entries either way.
 
     Raises:
         BanditlabError: ``"action_space: ..."`` for another space, ``"radius: ..."`` when
-            the ball does not fit in the box.
+            the ball does not fit in the box, ``"observation_space: ..."`` for another
+            observation space.
     """
     require_box_actions(action_space, ndim=1)
+    if observation_space is not None:
+        require_sea_observations(action_space, observation_space)
     space_radius = float(np.min(action_space.high))
     if np.isfinite(space_radius) and radius > space_radius * (1.0 + 1e-9):
         raise BanditlabError(
             f"radius: {radius} exceeds the action space's radius {space_radius}; bind "
             "'@known:radius'"
         )
+
+
+def require_sea_observations(action_space: gym.Space, observation_space: gym.Space,
+                             *, data: bool = False) -> None:
+    """Require the SEA observation box: ``(d,)`` or ``(2d + 1,)`` (only the latter if ``data``).
+
+    Raises:
+        BanditlabError: ``"observation_space: ..."`` naming the allowed shapes.
+    """
+    d = int(action_space.shape[0])
+    shape = getattr(observation_space, "shape", None)
+    allowed = ((2 * d + 1,),) if data else ((d,), (2 * d + 1,))
+    if not (isinstance(observation_space, gym.spaces.Box) and shape in allowed):
+        what = ("a Box of shape (2d + 1,) = " + str((2 * d + 1,)) + " (the gradient and the "
+                "data record; make the env with feedback='data')") if data else (
+            f"a Box of shape {(d,)} (gradient feedback) or {(2 * d + 1,)} (data feedback)")
+        raise BanditlabError(f"observation_space: expected {what}, got {observation_space}")

@@ -38,3 +38,23 @@ register(
     kwargs={"d": 10, "radius": 1.0, "schedule": "fixed", "feature_norm": 1.0,
             "horizon": 10000},
 )
+# Data-feedback instances (feedback="data"): the observation carries the round's data, so a
+# learner can use the whole loss f_t (e.g. ImplicitOOMD-v0), not only its gradient.
+register(
+    id="banditlab/SEAQuadraticData-v0",
+    entry_point="banditlab.envs.sea.env:SEAQuadratic",
+    kwargs={"d": 10, "radius": 1.0, "noise": 0.1, "noise_kind": "ball", "schedule": "fixed",
+            "horizon": 10000, "feedback": "data"},
+)
+register(
+    id="banditlab/SEALeastSquaresData-v0",
+    entry_point="banditlab.envs.sea.env:SEALeastSquares",
+    kwargs={"d": 10, "radius": 1.0, "noise": 0.1, "noise_kind": "ball", "schedule": "fixed",
+            "horizon": 10000, "feedback": "data"},
+)
+register(
+    id="banditlab/SEALogisticData-v0",
+    entry_point="banditlab.envs.sea.env:SEALogistic",
+    kwargs={"d": 10, "radius": 1.0, "schedule": "fixed", "feature_norm": 1.0,
+            "horizon": 10000, "feedback": "data"},
+)

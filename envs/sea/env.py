@@ -2,10 +2,12 @@
 
 Each round an adversary fixes ``theta_t`` (the *schedule*), the learner plays a point
 ``x_t`` of the Euclidean ball ``{||x|| <= R}``, a loss ``f_t`` is drawn around
-``theta_t`` and the learner observes the gradient ``g_t = grad f_t(x_t)``. The
-noise level ``s`` (stochastic variance sigma^2) and the schedule (adversarial
-variation Sigma^2) are the two knobs that interpolate between i.i.d. and adversarial
-OCO (Sachs et al., NeurIPS 2022; Chen et al., ICML 2023 / JMLR 2024).
+``theta_t`` and the learner observes the gradient ``g_t = grad f_t(x_t)`` or, with
+``feedback="data"``, the gradient and the drawn data that define ``f_t`` (so it can
+evaluate the whole loss, not only its slope at ``x_t``). The noise level ``s``
+(stochastic variance sigma^2) and the schedule (adversarial variation Sigma^2) are the
+two knobs that interpolate between i.i.d. and adversarial OCO (Sachs et al., NeurIPS 2022;
+Chen et al., ICML 2023 / JMLR 2024).
 
 The Gymnasium classes live here; the Numba kernels, the parameter tuple
 :class:`~banditlab.envs.sea.model.SEAParams` and the state layout live in the leaf
@@ -28,6 +30,7 @@ import numpy as np
 
 from banditlab.core import BanditlabError, EnvKernel, KernelEnv
 from banditlab.envs.sea.model import (
+    FEEDBACKS,
     KIND_LEAST_SQUARES,
     KIND_LOGISTIC,
     KIND_QUADRATIC,
@@ -70,6 +73,7 @@ _CONSTRAINTS = {
     "h": [None, Array("float", shape=(None,), low=0, closed="neither")],
     "feature_norm": _POSITIVE,
     "n_probe": Interval("int", 2, None),
+    "feedback": Options(*FEEDBACKS),
 }
 """Per-argument constraints of the SEA constructors (cross-argument checks follow in code)."""
 
@@ -95,12 +99,29 @@ def _diagonal_h(h: np.ndarray | None, d: int) -> np.ndarray:
     return h
 
 
-def _ball_spaces(d: int, radius: float, grad_bound: float) -> tuple[gym.spaces.Box, gym.spaces.Box]:
-    """``(action_space, observation_space)``: the box around the ball and the gradient box."""
+def _finite(bound: float) -> float:
+    """``bound``, or the largest float64 for an unbounded quantity."""
+    return float(bound) if np.isfinite(bound) else float(np.finfo(np.float64).max)
+
+
+def _ball_spaces(d: int, radius: float, grad_bound: float,
+                 record_bounds: tuple[float, float] | None = None,
+                 ) -> tuple[gym.spaces.Box, gym.spaces.Box]:
+    """``(action_space, observation_space)``: the box around the ball and the observation box.
+
+    Args:
+        d: Dimension.
+        radius: Ball radius R.
+        grad_bound: Bound on the gradient entries (``inf`` when unbounded).
+        record_bounds: ``None`` for gradient feedback; for data feedback the bounds of the
+            entries of the data record: ``(vector entries, last entry)``.
+    """
     action_space = gym.spaces.Box(low=-radius, high=radius, shape=(d,), dtype=np.float64)
-    obs_bound = grad_bound if np.isfinite(grad_bound) else np.finfo(np.float64).max
-    observation_space = gym.spaces.Box(low=-obs_bound, high=obs_bound, shape=(d,),
-                                       dtype=np.float64)
+    high = np.full(d, _finite(grad_bound))
+    if record_bounds is not None:
+        vec, last = record_bounds
+        high = np.concatenate([high, np.full(d, _finite(vec)), [_finite(last)]])
+    observation_space = gym.spaces.Box(low=-high, high=high, dtype=np.float64)
     return action_space, observation_space
 
 
@@ -129,12 +150,13 @@ class _SEABase(KernelEnv):
         h=None,
         feature_norm: float = 1.0,
         n_probe: int = 256,
+        feedback: str = "gradient",
     ):
         v = validate_params(_CONSTRAINTS, {
             "d": d, "radius": radius, "noise": noise, "noise_kind": noise_kind,
             "schedule": schedule, "amplitude": amplitude, "period": period, "rho": rho,
             "stages": stages, "horizon": horizon, "h": h, "feature_norm": feature_norm,
-            "n_probe": n_probe,
+            "n_probe": n_probe, "feedback": feedback,
         })
         self.d, self.radius, self.noise = v["d"], v["radius"], v["noise"]
         self.noise_kind, self.schedule = v["noise_kind"], v["schedule"]
@@ -146,8 +168,10 @@ class _SEABase(KernelEnv):
         self._h = _diagonal_h(v["h"], self.d)
         self.h = self._h if h is None else h  # as given (None: the ones used)
         self.feature_norm, self.n_probe = v["feature_norm"], v["n_probe"]
+        self.feedback = v["feedback"]
         gb = self._grad_bound()
-        self.action_space, self.observation_space = _ball_spaces(self.d, self.radius, gb)
+        record = self._record_bounds() if self.feedback == "data" else None
+        self.action_space, self.observation_space = _ball_spaces(self.d, self.radius, gb, record)
         self.oracle = SEAOracle(self, estimated=self._kind == KIND_LOGISTIC)
         self.known_constants = MappingProxyType(self._known_constants(gb))
         self._kernel_cache = None
@@ -163,6 +187,10 @@ class _SEABase(KernelEnv):
         raise NotImplementedError
 
     def _known_constants(self, grad_bound: float) -> dict:
+        raise NotImplementedError
+
+    def _record_bounds(self) -> tuple[float, float]:
+        """Bounds of the data record's entries: ``(vector entries, last entry)``."""
         raise NotImplementedError
 
     def _probes(self) -> tuple[np.ndarray, np.ndarray]:
@@ -184,6 +212,7 @@ class _SEABase(KernelEnv):
             stages=np.int64(self.stages), theta_bar=theta_bar,
             feature_norm=float(self.feature_norm), probes=probes, probe_pts=pts,
             horizon=np.int64(self.run_length),
+            feedback=np.int64(FEEDBACKS.index(self.feedback)),
         )
 
     @property
@@ -258,8 +287,16 @@ class SEAQuadratic(_SEABase):
     :class:`BanditlabError`.
 
     ## Observation Space
-    ``Box(-G, G, (d,))`` (``G`` the gradient bound; the largest float for Gaussian noise): the
-    last gradient ``grad f_{t-1}(x_{t-1})``, zeros before the first round.
+    ``feedback="gradient"`` (default): ``Box(-G, G, (d,))`` (``G`` the gradient bound; the
+    largest float for Gaussian noise): the last gradient ``grad f_{t-1}(x_{t-1})``, zeros
+    before the first round.
+
+    ``feedback="data"``: float64[2d + 1], the same gradient followed by the data record of
+    the round, ``(z_{t-1}, 0)``: the noisy centre that defines ``f_{t-1}``, and a zero (the
+    slot holding ``y`` for the other losses). Bounds ``G`` on the gradient entries,
+    ``A + s sqrt(d + 2)`` on the entries of ``z`` (the largest float for Gaussian noise) and
+    1 on the last entry (always 0). ``H`` is a known constant (``known_constants["h"]``),
+    so the learner knows ``f_{t-1}`` exactly. Zeros before the first round.
 
     ## Reward
     ``-f_t(x_t)``. Noise: ``d`` normals per step, plus one uniform for ``noise_kind="ball"``
@@ -285,29 +322,44 @@ class SEAQuadratic(_SEABase):
     ``d`` (10), ``radius`` (1.0), ``noise`` s (0.1), ``noise_kind`` ("ball" or "gaussian"),
     ``schedule`` (one of ``fixed``, ``drift``, ``alternating``, ``poisoned``, ``switching``,
     ``reactive``), ``amplitude`` A (default 2R), ``period`` P (1000), ``rho`` (0.05),
-    ``stages`` S (10), ``horizon`` (10000), ``h`` (diagonal of H, default ones).
+    ``stages`` S (10), ``horizon`` (10000), ``h`` (diagonal of H, default ones), ``feedback``
+    (``"gradient"`` or ``"data"``, see Observation Space; ``banditlab/SEAQuadraticData-v0``
+    is the registered data-feedback instance).
+
+    ## Known constants
+    ``d``, ``radius``, ``diameter`` (2R), ``smoothness`` (max h), ``strong_convexity``
+    (min h), ``grad_bound``, ``exp_concavity``, ``horizon``, ``loss`` (``"quadratic"``) and
+    ``h`` (float64[d]).
 
     ## References
     Sachs, Hadiji, van Erven, Guzman, NeurIPS 2022 (arXiv 2202.07554); Chen, Zhang, Tu, Zhao,
     Zhang, ICML 2023 / JMLR 2024 (arXiv 2302.04552).
 
     ## Version History
-    * v0: initial version.
+    * v0: initial version (the ``feedback`` argument was added later; its default,
+      ``"gradient"``, is the original behaviour).
     """
 
     _kind = KIND_QUADRATIC
 
     def __init__(self, d=10, radius=1.0, noise=0.1, noise_kind="ball", schedule="fixed",
-                 amplitude=None, period=1000.0, rho=0.05, stages=10, horizon=10000, h=None):
+                 amplitude=None, period=1000.0, rho=0.05, stages=10, horizon=10000, h=None,
+                 feedback="gradient"):
         super().__init__(d=d, radius=radius, noise=noise, noise_kind=noise_kind,
                          schedule=schedule, amplitude=amplitude, period=period, rho=rho,
-                         stages=stages, horizon=horizon, h=h)
+                         stages=stages, horizon=horizon, h=h, feedback=feedback)
 
     def _grad_bound(self) -> float:
         if self.noise_kind == "gaussian" and self.noise > 0:
             return float("inf")
         xi = self.noise * np.sqrt(self.d + 2.0)
         return float(np.max(self._h) * (self.radius + self.amplitude + xi))
+
+    def _record_bounds(self) -> tuple[float, float]:
+        # The last entry is always 0; its bound is 1 (Gymnasium rejects a Box with low = high).
+        if self.noise_kind == "gaussian" and self.noise > 0:
+            return float("inf"), 1.0
+        return float(self.amplitude + self.noise * np.sqrt(self.d + 2.0)), 1.0
 
     def _known_constants(self, grad_bound):
         lam = float(np.min(self._h))
@@ -316,7 +368,7 @@ class SEAQuadratic(_SEABase):
             "smoothness": float(np.max(self._h)), "strong_convexity": lam,
             "grad_bound": grad_bound,
             "exp_concavity": lam / grad_bound**2 if np.isfinite(grad_bound) else 0.0,
-            "horizon": self.horizon,
+            "horizon": self.horizon, "loss": "quadratic", "h": self._h.copy(),
         }
 
 
@@ -333,7 +385,10 @@ class SEALeastSquares(_SEABase):
     ``Box(-R, R, (d,))``, projected onto the ball (see :class:`SEAQuadratic`).
 
     ## Observation Space
-    The last gradient ``a (a'x - y)``; zeros before the first round.
+    ``feedback="gradient"`` (default): the last gradient ``a (a'x - y)``, float64[d]; zeros
+    before the first round. ``feedback="data"``: float64[2d + 1], the gradient followed by
+    the round's data ``(a_{t-1}, y_{t-1})`` (bounds 1 on ``a``, ``sqrt(d) A + s sqrt 3`` on
+    ``y``, the largest float for Gaussian noise); zeros before the first round.
 
     ## Reward
     ``-f_t(x_t)``. Noise: ``d`` uniforms (signs of ``a``) plus one normal (``noise_kind=
@@ -350,22 +405,30 @@ class SEALeastSquares(_SEABase):
     derived for Rademacher features) and ``Sigma_t^2 = ||theta_t - theta_{t-1}||^2``.
 
     ## Arguments
-    As :class:`SEAQuadratic` without ``h``.
+    As :class:`SEAQuadratic` without ``h`` (``banditlab/SEALeastSquaresData-v0`` is the
+    registered data-feedback instance). Known constants as :class:`SEAQuadratic` without
+    ``h``, with ``loss = "least_squares"``.
 
     ## References
     Chen et al. (2023), Sachs et al. (2022).
 
     ## Version History
-    * v0: initial version.
+    * v0: initial version (``feedback`` added later; default ``"gradient"`` as before).
     """
 
     _kind = KIND_LEAST_SQUARES
 
     def __init__(self, d=10, radius=1.0, noise=0.1, noise_kind="ball", schedule="fixed",
-                 amplitude=None, period=1000.0, rho=0.05, stages=10, horizon=10000):
+                 amplitude=None, period=1000.0, rho=0.05, stages=10, horizon=10000,
+                 feedback="gradient"):
         super().__init__(d=d, radius=radius, noise=noise, noise_kind=noise_kind,
                          schedule=schedule, amplitude=amplitude, period=period, rho=rho,
-                         stages=stages, horizon=horizon)
+                         stages=stages, horizon=horizon, feedback=feedback)
+
+    def _record_bounds(self) -> tuple[float, float]:
+        if self.noise_kind == "gaussian" and self.noise > 0:
+            return 1.0, float("inf")
+        return 1.0, float(np.sqrt(self.d) * self.amplitude + self.noise * np.sqrt(3.0))
 
     def _grad_bound(self) -> float:
         if self.noise_kind == "gaussian" and self.noise > 0:
@@ -380,7 +443,7 @@ class SEALeastSquares(_SEABase):
             "d": self.d, "radius": self.radius, "diameter": 2.0 * self.radius,
             "smoothness": 1.0, "strong_convexity": 0.0, "grad_bound": grad_bound,
             "exp_concavity": 1.0 / resid**2 if self.noise_kind == "ball" else 0.0,
-            "horizon": self.horizon,
+            "horizon": self.horizon, "loss": "least_squares",
         }
 
 
@@ -406,7 +469,10 @@ class SEALogistic(_SEABase):
     ``Box(-R, R, (d,))``, projected onto the ball (see :class:`SEAQuadratic`).
 
     ## Observation Space
-    The last gradient ``(sigmoid(a'x) - 1[y = 1]) a``; zeros before the first round.
+    ``feedback="gradient"`` (default): the last gradient ``(sigmoid(a'x) - 1[y = 1]) a``,
+    float64[d]; zeros before the first round. ``feedback="data"``: float64[2d + 1], the
+    gradient followed by the round's data ``(a_{t-1}, y_{t-1})`` with ``y`` in ``{-1, +1}``
+    (bounds ``feature_norm`` on ``a``, 1 on ``y``); zeros before the first round.
 
     ## Reward
     ``-f_t(x_t)``. Noise: ``d`` normals (direction of ``a``) and one uniform (label).
@@ -420,22 +486,29 @@ class SEALogistic(_SEABase):
     ## Arguments
     ``d``, ``radius``, ``schedule``, ``amplitude``, ``period``, ``rho``, ``stages``, ``horizon``
     as :class:`SEAQuadratic`; ``feature_norm`` (1.0; smoothness ``feature_norm^2 / 4``; keep
-    ``R feature_norm <= 2-3``, exp-concavity ``exp(-R feature_norm)``); ``n_probe`` (256).
+    ``R feature_norm <= 2-3``, exp-concavity ``exp(-R feature_norm)``); ``n_probe`` (256);
+    ``feedback`` (``banditlab/SEALogisticData-v0`` is the registered data-feedback instance).
+    Known constants as :class:`SEALeastSquares`, with ``loss = "logistic"``.
 
     ## References
     Chen et al. (2023), Sachs et al. (2022).
 
     ## Version History
-    * v0: initial version.
+    * v0: initial version (``feedback`` added later; default ``"gradient"`` as before).
     """
 
     _kind = KIND_LOGISTIC
 
     def __init__(self, d=10, radius=1.0, schedule="fixed", amplitude=None, period=1000.0,
-                 rho=0.05, stages=10, horizon=10000, feature_norm=1.0, n_probe=256):
+                 rho=0.05, stages=10, horizon=10000, feature_norm=1.0, n_probe=256,
+                 feedback="gradient"):
         super().__init__(d=d, radius=radius, noise=0.0, noise_kind="ball", schedule=schedule,
                          amplitude=amplitude, period=period, rho=rho, stages=stages,
-                         horizon=horizon, feature_norm=feature_norm, n_probe=n_probe)
+                         horizon=horizon, feature_norm=feature_norm, n_probe=n_probe,
+                         feedback=feedback)
+
+    def _record_bounds(self) -> tuple[float, float]:
+        return float(self.feature_norm), 1.0
 
     def _probes(self):
         d = self.d
@@ -459,5 +532,5 @@ class SEALogistic(_SEABase):
             "smoothness": self.feature_norm**2 / 4.0, "strong_convexity": 0.0,
             "grad_bound": grad_bound,
             "exp_concavity": float(np.exp(-self.radius * self.feature_norm)),
-            "horizon": self.horizon,
+            "horizon": self.horizon, "loss": "logistic",
         }

@@ -30,6 +30,8 @@ __all__ = [
     "KIND_LOGISTIC",
     "SCHEDULES",
     "NOISE_KINDS",
+    "FEEDBACKS",
+    "LOSSES",
     "SEAParams",
     "SEAState",
     "sea_theta_at",
@@ -63,6 +65,11 @@ SCHED_FIXED, SCHED_DRIFT, SCHED_ALTERNATING, SCHED_POISONED, SCHED_SWITCHING, SC
 NOISE_KINDS = ("gaussian", "ball")
 """Noise distributions; ``SEAParams.noise_kind`` is an index into this tuple."""
 NOISE_GAUSSIAN, NOISE_BALL = range(2)
+FEEDBACKS = ("gradient", "data")
+"""What the learner observes; ``SEAParams.feedback`` is an index into this tuple."""
+FEEDBACK_GRADIENT, FEEDBACK_DATA = range(2)
+LOSSES = ("quadratic", "least_squares", "logistic")
+"""Names of the loss kinds, indexed by ``SEAParams.kind`` (the ``loss`` known constant)."""
 
 # Slots of the per-step scalars ``SEAState.scal`` (values of the last round).
 S_LOSS, S_FX, S_FU_REAL, S_FU, S_SIGMA2, S_VAR, S_OBSVAR, S_PATH = range(8)
@@ -104,6 +111,9 @@ class SEAParams(NamedTuple):
         probe_pts: float64[P, d], points where the logistic sigma^2 and Sigma^2 are
             estimated (``{0, +-R e_i}``, ``P = 2d + 1``).
         horizon: int64, the run length ``T`` (switching stage lengths, logistic storage).
+        feedback: int64, index into :data:`FEEDBACKS` (0: the observation is the last
+            gradient, float64[d]; 1: the gradient followed by the round's data record,
+            float64[2d + 1], see :func:`sea_observe`).
     """
 
     kind: np.int64
@@ -122,6 +132,7 @@ class SEAParams(NamedTuple):
     probes: np.ndarray
     probe_pts: np.ndarray
     horizon: np.int64
+    feedback: np.int64
 
 
 class SEAState(NamedTuple):
@@ -159,6 +170,9 @@ class SEAState(NamedTuple):
             estimate, F(u).
         warm: float64[2, d], warm starts of the logistic static comparators (rows
             ``WARM_REALISED``, ``WARM_EXPECTED``).
+        record: float64[d + 1], the data of the last round: quadratic ``(z_t, 0)``, least
+            squares and logistic ``(a_t, y_t)`` (logistic ``y_t`` in ``{-1, +1}``); zeros
+            before the first round.
     """
 
     t: np.ndarray
@@ -188,6 +202,7 @@ class SEAState(NamedTuple):
     cache_theta: np.ndarray
     cache: np.ndarray
     warm: np.ndarray
+    record: np.ndarray
 
 
 # --------------------------------------------------------------------------- kernels
@@ -381,7 +396,7 @@ def sea_init(params, rng):
         np.zeros(d), np.zeros(d), np.zeros(d), np.zeros(d), np.zeros(d), np.zeros(8),
         np.zeros(9), np.zeros(d), np.zeros(1), np.zeros((d, d)), np.zeros(d), np.zeros(1),
         np.zeros((cap, d)), np.zeros(cap), np.zeros(m), np.zeros(m), np.zeros((n_pts, d)),
-        np.zeros((n_pts, d)), np.zeros(d), np.zeros(3), np.zeros((2, d)),
+        np.zeros((n_pts, d)), np.zeros(d), np.zeros(3), np.zeros((2, d)), np.zeros(d + 1),
     )
     sea_theta_at(params, state, 1, state.theta)
     return state
@@ -483,6 +498,8 @@ def sea_quadratic_step(state, params, action, rng):
     var = np.sum((h * (th - state.theta_prev)) ** 2)
     for i in range(d):
         state.sz[i] += z[i]
+        state.record[i] = z[i]
+    state.record[d] = 0.0
     state.szz[0] += np.sum(h * z * z)
     state.sthth[0] += np.sum(h * th * th)
     return _sea_finish(state, params, t, x, g, gexp, u, loss, fx, fu_real, fu, sig2, var)
@@ -525,8 +542,10 @@ def sea_least_squares_step(state, params, action, rng):
     var = np.sum((th - state.theta_prev) ** 2)
     for i in range(d):
         state.sz[i] += a[i] * y
+        state.record[i] = a[i]
         for k in range(d):
             state.saa[i, k] += a[i] * a[k]
+    state.record[d] = y
     state.szz[0] += y * y
     state.sthth[0] += np.sum(th * th)
     return _sea_finish(state, params, t, x, g, gexp, u, loss, fx, fu_real, fu, sig2, var)
@@ -581,6 +600,8 @@ def sea_logistic_step(state, params, action, rng):
     idx = min(t - 1, state.data_y.shape[0] - 1)
     state.data_a[idx] = a
     state.data_y[idx] = ylab
+    state.record[:d] = a
+    state.record[d] = 2.0 * ylab - 1.0
     for j in range(state.psum.shape[0]):
         state.psum[j] += state.pcur[j]
     state.sthth[0] += np.sum(th * th)
@@ -589,8 +610,19 @@ def sea_logistic_step(state, params, action, rng):
 
 @njit(cache=True)
 def sea_observe(state, params):
-    """The last observed gradient ``grad f_t(x_t)`` (zeros before the first round); a copy."""
-    return state.grad.copy()
+    """The observation after the last round (zeros before the first round); a new array.
+
+    ``params.feedback`` 0 (gradient): ``grad f_t(x_t)``, float64[d]. 1 (data): float64[2d + 1],
+    ``grad f_t(x_t)`` followed by ``state.record``, the round's data record (quadratic
+    ``(z_t, 0)``; least squares and logistic ``(a_t, y_t)``, logistic ``y_t`` in ``{-1, +1}``).
+    """
+    if params.feedback == FEEDBACK_GRADIENT:
+        return state.grad.copy()
+    d = state.grad.shape[0]
+    out = np.empty(2 * d + 1)
+    out[:d] = state.grad
+    out[d:] = state.record
+    return out
 
 
 @njit(cache=True)
