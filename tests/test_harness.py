@@ -32,7 +32,7 @@ def test_parity_coverage_per_family(capsys):
     check_parity_coverage(PLAN)
     counts = PLAN.counts()
     # The families with kernel envs today; each must be paired with its own agents.
-    for fam in ("classic", "lsd", "sea", "amdp"):
+    for fam in ("classic", "lsd", "sea", "amdp", "advmdp"):
         assert counts[fam] > 0, counts
     # Every classic kernel agent runs on every classic kernel env whose spaces it accepts,
     # and the only skips are space mismatches the agent itself reports.
@@ -46,14 +46,18 @@ def test_parity_coverage_per_family(capsys):
     # Skips are space mismatches the agent reports, or an instance-bound oracle agent's
     # registered instance not fitting (those agents are covered through oracle: pairs).
     assert all(a in PLAN.instance_bound
-               or reason.split(":")[0] in ("action_space", "observation_space")
+               or reason.split(":")[0] in ("action_space", "observation_space", "simulator")
                for _, a, reason in PLAN.skipped), PLAN.skipped
     # Every kernel env is paired with each of its oracle's kernel benchmark policies.
     assert ("banditlab/RiverSwim-v0", "oracle:optimal") in covered
-    assert ("banditlab/LSDLaforgue5-v0", "oracle:lp_rounding") in covered
+    # Episodic kernel envs (adversarial linear MDPs) with their learners and benchmarks.
+    for agent in ("LogBarrierPO-v1", "DilatedBonusPO-v1", "AdvMDPUniform-v0",
+                  "oracle:best_fixed_hindsight"):
+        assert ("banditlab/AdvLinearQMDP-v0", agent) in covered, agent
+    assert ("banditlab/LSDLaforgue5-v1", "oracle:lp_rounding") in covered
     # Own-family pairs the old default-family layout never ran.
-    for pair in [("banditlab/SEALogistic-v0", "OOMD-v0"), ("banditlab/RiverSwim-v0", "UCRL2-v0"),
-                 ("banditlab/LSDLaforgue2-v0", "LSDUCBGreedy-v0")]:
+    for pair in [("banditlab/SEALogistic-v0", "OOMD-v0"), ("banditlab/RiverSwim-v0", "UCRL2-v1"),
+                 ("banditlab/LSDLaforgue2-v1", "LSDUCBGreedy-v0")]:
         assert pair in covered, pair
 
 
@@ -162,9 +166,10 @@ def test_common_random_numbers_across_agents_in_an_experiment(tmp_path):
     # the two agents' reward sequences are identical in each run.
     rew = df[df.metric == "reward"].pivot_table(index=["seed_index", "t"], columns="agent_label",
                                                 values="value")
-    np.testing.assert_array_equal(rew["UCB1-v0"].to_numpy(), rew["Uniform-v0"].to_numpy())
-    assert not np.array_equal(rew.xs(0, level="seed_index")["UCB1-v0"].to_numpy(),
-                              rew.xs(1, level="seed_index")["UCB1-v0"].to_numpy())
+    ucb, uniform = (a.display for a in exp.agents)  # the agents' own labels
+    np.testing.assert_array_equal(rew[ucb].to_numpy(), rew[uniform].to_numpy())
+    assert not np.array_equal(rew.xs(0, level="seed_index")[ucb].to_numpy(),
+                              rew.xs(1, level="seed_index")[ucb].to_numpy())
 
 
 def _quick_experiment(**kw):
@@ -244,7 +249,8 @@ def test_kernel_checkpoint_agrees_with_the_oracle(env_id):
     env.action_space.seed(0)
     layout = env.kernel.layout()
     for t in range(1, 61):
-        env.step(env.action_space.sample())
+        if env.step(env.action_space.sample())[2]:  # episodic: continue the run
+            env.reset()
         if t in (1, 17, 60):
             ck = env.kernel.checkpoint(env.state_, env.kernel.params)
             assert len(ck) == len(layout)
@@ -307,11 +313,13 @@ def test_plain_gymnasium_id_gets_a_one_line_error(tmp_path, capsys):
 def test_kernel_backend_is_checked_before_any_task(tmp_path):
     exp = Experiment.from_dict({
         "envs": [{"id": "banditlab/Bernoulli-v0"}],
-        "agents": [{"id": "UCB1-v0"}, {"id": "testing/Sleepy-v0", "label": "sleepy"}],
+        "agents": [{"id": "UCB1-v0"},
+                   {"id": "testing/Sleepy-v0", "label": "Sleepy Uniform (test fixture) (sleepy)"}],
         "imports": ["banditlab.testing.fault_injection"], "n_seeds": 2, "run_length": 50})
     out = tmp_path / "res"
-    with pytest.raises(BanditlabError, match="env 'banditlab/Bernoulli-v0' with agent 'sleepy' "
-                                             "has no fused path") as info:
+    with pytest.raises(BanditlabError, match=r"env 'banditlab/Bernoulli-v0' with agent 'Sleepy "
+                                             r"Uniform \(test fixture\) \(sleepy\)' has no fused "
+                                             "path") as info:
         run_experiment(exp, out, backend="kernel", progress=False)
     assert str(info.value).startswith("backend: ") and len(str(info.value).splitlines()) == 1
     assert not out.exists()  # nothing ran, nothing was written
