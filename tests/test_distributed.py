@@ -29,7 +29,6 @@ grid = { means = [[0.4, 0.6], [0.2, 0.8]] }
 
 [[agents]]
 id = "UCB1-v0"
-label = "UCB1"
 grid = { alpha = [0.5, 1.0, 2.0] }
 
 [[agents]]
