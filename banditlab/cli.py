@@ -294,7 +294,10 @@ def _cmd_reproduce(args) -> int:
 
     summary = reproduce(args.paper, args.scale, args.out, n_jobs=args.jobs,
                         backend=args.backend, new_run=args.new_run,
-                        progress=not args.no_progress)
+                        progress=not args.no_progress,
+                        experiments=(None if args.experiments is None
+                                     else [x.strip() for x in args.experiments.split(",")
+                                           if x.strip()]))
     for err in summary.errors:
         print(f"banditlab: error: {err}", file=sys.stderr)
     return 1 if summary.errors else 0
@@ -477,6 +480,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--new-run", action="store_true",
                     help="if an experiment's directory holds a different experiment, write "
                          "into a fresh sub-directory run-<k> instead of refusing")
+    rp.add_argument("--experiments", metavar="NAMES",
+                    help="comma-separated subset of the paper's experiments (default: all)")
     rp.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     rp.set_defaults(func=_cmd_reproduce)
 

@@ -17,7 +17,7 @@ import datetime
 import json
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,8 +133,8 @@ def _write_report(directory: Path, results, title: str, meta: dict[str, Any]) ->
 
 def reproduce(paper: str, scale: str = "smoke", out: str | os.PathLike | None = None, *,
               n_jobs: int | None = 1, backend: str = "auto", new_run: bool = False,
-              progress: bool = False, echo: Callable[[str], Any] | None = print
-              ) -> ReproduceSummary:
+              progress: bool = False, echo: Callable[[str], Any] | None = print,
+              experiments: Sequence[str] | None = None) -> ReproduceSummary:
     """Run every experiment of ``paper`` at ``scale``, plot it and evaluate its claims.
 
     Args:
@@ -148,13 +148,16 @@ def reproduce(paper: str, scale: str = "smoke", out: str | os.PathLike | None = 
             a fresh ``run-<k>`` sub-directory instead of refusing.
         progress: Show progress bars.
         echo: Called with each summary line (``None``: silent).
+        experiments: Run only these of the paper's experiments (file stems, as listed by
+            ``banditlab reproduce --list``); ``None`` runs all. The report's ``meta`` names
+            the experiments run, so a partial report says it is partial.
 
     Returns:
         A :class:`ReproduceSummary` (its ``errors`` list failed tasks and experiments).
 
     Raises:
-        BanditlabError: One line for an unknown paper or scale, or a paper with no
-            shipped experiment.
+        BanditlabError: One line for an unknown paper, scale or experiment name, or a
+            paper with no shipped experiment.
     """
     from banditlab.claims import evaluate_claims
     from banditlab.experiment import SCALES, load_experiment
@@ -169,10 +172,18 @@ def reproduce(paper: str, scale: str = "smoke", out: str | os.PathLike | None = 
     paths = paper_experiments(paper)
     if not paths:
         raise BanditlabError(f"paper: no shipped experiment names paper = {paper!r} yet")
+    if experiments is not None:
+        known = {x.stem: x for x in paths}
+        unknown = [x for x in experiments if x not in known]
+        if unknown or not experiments:
+            raise BanditlabError(f"experiments: expected names among {', '.join(known)}, "
+                                 f"got {', '.join(unknown) or 'none'}")
+        paths = [x for x in paths if x.stem in set(experiments)]
     root = Path(out) if out is not None else default_out(paper, scale)
     meta = {"paper": paper, "citation": info.citation, "scale": scale,
             "commit": code_commit(), "versions": package_versions(),
-            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "subset": experiments is not None}
     outcomes: list[ExperimentOutcome] = []
     combined: dict[str, list[Any]] = {}
     for path in paths:

@@ -34,6 +34,20 @@ def test_unknown_paper_and_missing_argument_are_one_line_errors(capsys):
     assert main(["reproduce"]) == 2
     assert "PAPER: name a paper (classic, laforgue2022" in capsys.readouterr().err
     assert main(["reproduce", "classic", "--list"]) == 2
+    capsys.readouterr()
+    assert main(["reproduce", "he2024", "--experiments", "amdp_e1,amdp_e9"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "banditlab: error: experiments: expected names among amdp_e1, amdp_e2, "
+        "amdp_e2_mixture, got amdp_e9")
+
+
+def test_experiment_subset_runs_only_the_named_files_and_says_so(tmp_path, capsys):
+    out = tmp_path / "he"
+    assert main(["reproduce", "he2024", "--experiments", "amdp_e2_mixture", "--out", str(out),
+                 "-j", "1", "--backend", "python", "--no-progress"]) == 0
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["amdp_e2_mixture"]
+    meta = json.loads((out / "claims.json").read_text())["meta"]
+    assert meta["subset"] is True and list(meta["experiments"]) == ["amdp_e2_mixture"]
 
 
 def test_paper_registry_is_data_driven():
