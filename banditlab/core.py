@@ -303,7 +303,12 @@ class EnvKernel(NamedTuple):
             consumed by a fixed number of draws per step whatever the action.
         observe: ``observe(state, params) -> float64[...]``, the observation as
             an array; :meth:`KernelEnv.kernel_obs_to_obs` converts it to the
-            Gymnasium observation.
+            Gymnasium observation (a copy). It returns a view of a buffer in
+            ``state`` written by ``init`` and ``step``, never a new array, and the
+            previous observation must stay intact until the following ``step``
+            (the fused loop hands both to the agent's ``update``): envs whose
+            observation changes keep two rows and write each step's observation into
+            the row the previous one does not use.
         checkpoint: ``checkpoint(state, params) -> float64[n]``: cumulative values
             read at checkpoints, laid out as ``(realised, expected)`` for each
             kind in ``comparator_kinds`` followed by one value for each name in
@@ -362,6 +367,14 @@ class EnvKernel(NamedTuple):
 class AgentKernel(NamedTuple):
     """Pure-function description of an agent for the fused Numba path.
 
+    **Allocation-free steady state.** ``init`` allocates every array the agent needs
+    (statistics, scratch buffers, the action buffer of a vector action); ``select``,
+    ``update`` and the episode hooks allocate nothing (no NumPy expression that builds
+    an array, no ``np.argmax`` of a temporary): the fused loop then runs without
+    touching the heap, which :func:`banditlab.testing.allocations.allocations_per_step`
+    measures and the test suite asserts for every kernel pair. Envs follow the same
+    rule (:class:`EnvKernel`).
+
     Attributes:
         hparams: A Numba-typable tuple of hyperparameters.
         init: ``init(dims, hparams, rng) -> state`` with ``dims = int64[2]`` holding
@@ -369,7 +382,9 @@ class AgentKernel(NamedTuple):
             ``state`` is a NamedTuple of arrays mutated in place.
         select: ``select(state, hparams, obs, t, rng) -> action``; ``obs`` is the
             kernel observation (a float64 array), ``t`` the current round from 1,
-            ``rng`` the agent's generator. Discrete actions are ``int64``.
+            ``rng`` the agent's generator. Discrete actions are ``int64``; a vector
+            action is a view of a buffer in ``state`` (the env reads it during the
+            ``step`` that follows; the Python path copies it).
         update: ``update(state, hparams, obs, action, reward, next_obs) -> None``.
         begin_episode: Episodic agents (``None``: nothing to do):
             ``begin_episode(state, hparams, sim, sim_rng, rng) -> None``, called before the
@@ -532,8 +547,12 @@ class KernelEnv(PicklableMappingsMixin, gym.Env):
 
     # ----------------------------------------------------------------- hooks
     def kernel_obs_to_obs(self, kobs: NDArray[np.float64]) -> Any:
-        """Convert the kernel observation array into the Gymnasium observation."""
-        return kobs
+        """Convert the kernel observation array into the Gymnasium observation.
+
+        The default returns a copy: ``observe`` may return a view of a state buffer that
+        a later ``step`` overwrites, and a Gymnasium observation must stay as it was.
+        """
+        return np.array(kobs)
 
     @staticmethod
     def obs_to_kernel_obs(obs: Any) -> NDArray[np.float64]:
@@ -868,7 +887,7 @@ class KernelAgent(Agent):
         """Convert the kernel's action to the env's (``int`` for discrete spaces)."""
         if isinstance(self.action_space_, gym.spaces.Discrete):
             return int(action)
-        return np.asarray(action)
+        return np.array(action)  # a copy: ``select`` may return a view of a state buffer
 
     def action_to_kernel_action(self, action: Any) -> Any:
         """Convert an env action back to the kernel's representation."""
