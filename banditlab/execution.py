@@ -51,7 +51,7 @@ from banditlab.interrupts import (
     stop_requested,
     worker_init,
 )
-from banditlab.loops import run_task
+from banditlab.loops import build_pair, fused_path_available, run_task
 
 __all__ = [
     "Outcome",
@@ -76,6 +76,12 @@ Commit = Callable[[list[Outcome]], None]
 def run_unit(tasks: Sequence[Task], backend: str) -> list[Outcome]:
     """Run a work unit (tasks of one (env, agent) pair) in one process.
 
+    Tasks that differ only in their seeds and run on the fused path share one env
+    and one agent object: each task's ``reset(seed=...)`` restarts both, so the
+    per-task cost is the reset and the compiled run, not building the objects and
+    validating their arguments again (the results are those of fresh objects, which
+    ``tests/test_harness.py`` checks for every kernel pair).
+
     The modules named in the tasks' ``imports`` are imported first (from installed
     packages and the tasks' ``import_path``, as the experiment resolved them), so
     third-party registrations exist in every worker process.
@@ -93,16 +99,40 @@ def run_unit(tasks: Sequence[Task], backend: str) -> list[Outcome]:
         paths = [d for d in dict.fromkeys(d for task in tasks for d in task.import_path)
                  if os.path.isdir(d)]  # a Dask worker may not have the client's directories
         import_modules(modules, paths)
-    for task in tasks:
-        if stop_requested():  # Ctrl-C: the unit returns the tasks finished so far
-            break
-        try:
-            out.append(("ok", run_task(task, backend)))
-        except TaskInterrupted:
-            break
-        except Exception as exc:  # noqa: BLE001 - recorded in the manifest, sweep continues
-            out.append(("error", (task, f"{type(exc).__name__}: {exc}", traceback.format_exc())))
+    pairs: dict[str, tuple[Any, Any]] = {}  # fused pairs, reused across the unit's seeds
+    try:
+        for task in tasks:
+            if stop_requested():  # Ctrl-C: the unit returns the tasks finished so far
+                break
+            try:
+                key = _pair_key(task)
+                pair = pairs.get(key)
+                if pair is None and backend != "python":
+                    built = build_pair(task)
+                    if fused_path_available(*built):
+                        pair = pairs[key] = built
+                    else:
+                        built[0].close()
+                out.append(("ok", run_task(task, backend, pair)))
+            except TaskInterrupted:
+                break
+            except Exception as exc:  # noqa: BLE001 - recorded in the manifest, sweep goes on
+                pairs.pop(_pair_key(task), None)  # never reuse objects a failure left behind
+                out.append(("error", (task, f"{type(exc).__name__}: {exc}",
+                                      traceback.format_exc())))
+    finally:
+        for env, _ in pairs.values():
+            with contextlib.suppress(Exception):
+                env.close()
     return out
+
+
+def _pair_key(task: Task) -> str:
+    """Identity of a task's env and agent configuration (everything but its seeds)."""
+    import json
+
+    return json.dumps([task.env.id, dict(task.env.kwargs), task.agent.id,
+                       task.agent_params], sort_keys=True, default=repr)
 
 
 def work_units(tasks: Sequence[Task], n_workers: int) -> list[list[Task]]:
@@ -161,11 +191,11 @@ class ProcessExecutor:
     """Runs units in local worker processes and in the calling process.
 
     ``n_workers`` processes work: the calling process and ``n_workers - 1`` pool
-    workers. Units are queued to the pool in order; while workers start (a new
-    pool imports banditlab first) and whenever it is idle, the calling process
-    takes the last unit still queued and runs it itself. A sweep too small to
-    repay starting workers therefore runs at the speed of a serial run, and a
-    large one uses every worker: ``-j N`` is not slower than ``-j 1``.
+    workers. A worker gets a unit (from the front of the list) only once it has
+    started and is idle; meanwhile the calling process runs units itself (from the
+    end). A sweep too small to repay starting workers therefore runs at the speed
+    of a serial run, and a large one uses every worker: ``-j N`` is not slower
+    than ``-j 1``.
 
     Workers fork from a ``forkserver`` process that has imported banditlab, the
     built-in registrations and ``preload`` once (fast start, no threads inherited
@@ -218,39 +248,39 @@ class ProcessExecutor:
     def __call__(self, units: Sequence[Sequence[Task]], backend: str, commit: Commit) -> None:
         """Run every unit in the pool or in this process; commit outcomes as units complete.
 
+        A unit is handed to the pool only when a worker is ready and idle (each worker
+        first answers a probe, i.e. it has started and imported banditlab), so at most
+        one unit per worker is in flight and nothing waits in the pool's queue: the
+        calling process takes the other units itself, from the end of the list, while
+        the workers take them from the front.
+
         Raises:
             RunInterrupted: After a Ctrl-C, once the running units have returned the
-                tasks they finished (units not started are cancelled).
+                tasks they finished (units not started are not run).
         """
+        import collections
+
         pool = self._pool = self._get_pool()
+        queue = collections.deque(units)
         try:
-            futures = [pool.submit(run_unit, unit, backend) for unit in units]
-            pending = set(futures)
-            unit_of = dict(zip(futures, units, strict=True))
-            stealable = list(futures)  # the calling process takes units from the end
-            cancelled = False
-            while pending:
-                finished = {f for f in pending if f.done()}
-                for fut in finished:
-                    if not fut.cancelled():
+            in_flight: dict[Any, bool] = {pool.submit(_ready): False
+                                          for _ in range(self.n_workers - 1)}
+            # Probes still out when the queue is empty are not waited for: a small sweep
+            # ends when the calling process has run it, however slowly workers start.
+            while any(in_flight.values()) or (queue and not stop_requested()):
+                for fut in [f for f in in_flight if f.done()]:
+                    is_unit = in_flight.pop(fut)
+                    if is_unit:
                         commit(fut.result())
-                pending -= finished
-                if stop_requested():
-                    if not cancelled:
-                        for fut in pending:
-                            fut.cancel()
-                        cancelled = True
-                elif stealable:
-                    fut = stealable.pop()
-                    if fut.cancel():  # still queued: run it here
-                        pending.discard(fut)
-                        commit(run_unit(unit_of[fut], backend))
-                        if stop_requested():
-                            continue
-                    continue
-                if pending:
-                    wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            if cancelled or stop_requested():
+                    elif fut.exception() is not None:
+                        raise fut.exception()
+                    if queue and not stop_requested():  # that worker is idle now
+                        in_flight[pool.submit(run_unit, queue.popleft(), backend)] = True
+                if queue and not stop_requested():
+                    commit(run_unit(queue.pop(), backend))
+                elif any(in_flight.values()):
+                    wait(list(in_flight), timeout=0.2, return_when=FIRST_COMPLETED)
+            if stop_requested():
                 raise RunInterrupted()
         except BaseException:
             # An interrupt (the workers' stop flags are set), a failed commit (disk
@@ -258,6 +288,11 @@ class ProcessExecutor:
             # start a new pool next time; nothing half-written stays (atomic store).
             self._discard(pool)
             raise
+
+
+def _ready() -> bool:
+    """The probe a new worker answers once it has started (banditlab imported)."""
+    return True
 
 
 class DaskExecutor:

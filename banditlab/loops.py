@@ -60,7 +60,7 @@ from banditlab.interrupts import raise_if_stopped
 from banditlab.results import RunResult, package_versions
 from banditlab.seeding import run_seeds
 
-__all__ = ["run", "run_task", "BACKENDS", "fused_path_available"]
+__all__ = ["run", "run_task", "build_pair", "BACKENDS", "fused_path_available"]
 
 BACKENDS = ("auto", "kernel", "python")
 
@@ -527,8 +527,8 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def run_task(task: Task, backend: str = "auto") -> RunResult:
-    """Run one task of an experiment (picklable; used by every execution backend)."""
+def build_pair(task: Task) -> tuple[Any, Agent]:
+    """The env and agent of a task, built from their registered ids and arguments."""
     from banditlab.registry import make_agent, make_env
 
     env = make_env(task.env.id, **dict(task.env.kwargs))
@@ -536,11 +536,28 @@ def run_task(task: Task, backend: str = "auto") -> RunResult:
         agent = Experiment.make_agent(task.agent, env)
     else:
         agent = make_agent(task.agent.id, **task.agent_params)
+    return env, agent
+
+
+def run_task(task: Task, backend: str = "auto", pair: tuple[Any, Agent] | None = None
+             ) -> RunResult:
+    """Run one task of an experiment (picklable; used by every execution backend).
+
+    Args:
+        task: The task.
+        backend: Execution path.
+        pair: The ``(env, agent)`` of an earlier task with the same env and agent
+            configuration, to run this task's seeds on (``reset(seed=...)`` restarts
+            both, so the result is the same as on fresh objects); ``None`` builds them
+            and closes the env afterwards. See :func:`banditlab.execution.run_unit`.
+    """
+    env, agent = build_pair(task) if pair is None else pair
     res = run(
         env, agent, run_length=task.run_length, checkpoints=list(task.checkpoints),
         backend=backend, env_seed=task.env_seed, agent_seed=task.agent_seed,
     )
-    env.close()
+    if pair is None:
+        env.close()
     return RunResult(
         task_id=task.task_id,
         run_id=task.run_id,

@@ -32,7 +32,7 @@ def test_parity_coverage_per_family(capsys):
     check_parity_coverage(PLAN)
     counts = PLAN.counts()
     # The families with kernel envs today; each must be paired with its own agents.
-    for fam in ("classic", "lsd", "sea", "amdp", "advmdp"):
+    for fam in ("classic", "lsd", "sea", "amdp", "advmdp", "sor"):
         assert counts[fam] > 0, counts
     # Every classic kernel agent runs on every classic kernel env whose spaces it accepts,
     # and the only skips are space mismatches the agent itself reports.
@@ -90,6 +90,42 @@ def test_fused_path_equals_gymnasium_path(env_id, agent_id):
     assert sorted(py.curves) == sorted(fused.curves)
     for metric in py.curves:
         np.testing.assert_array_equal(py.curves[metric], fused.curves[metric], err_msg=metric)
+
+
+def _covering_pairs(pairs):
+    """A sub-list of ``pairs`` in which every env id and every agent id appears."""
+    seen_env, seen_agent, out = set(), set(), []
+    for env_id, agent_id in pairs:
+        if env_id not in seen_env or agent_id not in seen_agent:
+            out.append((env_id, agent_id))
+            seen_env.add(env_id)
+            seen_agent.add(agent_id)
+    return out
+
+
+REUSE_PAIRS = _covering_pairs(KERNEL_PAIRS)
+
+
+def test_reuse_pairs_cover_every_kernel_env_and_agent():
+    assert {e for e, _ in REUSE_PAIRS} == {e for e, _ in KERNEL_PAIRS}
+    assert {a for _, a in REUSE_PAIRS} == {a for _, a in KERNEL_PAIRS}
+    print(f"\nreused-object runs checked on {len(REUSE_PAIRS)} of {len(KERNEL_PAIRS)} pairs")
+
+
+@pytest.mark.parametrize(("env_id", "agent_id"), REUSE_PAIRS,
+                         ids=[f"{e}|{a}" for e, a in REUSE_PAIRS])
+def test_reused_env_and_agent_give_the_results_of_fresh_ones(env_id, agent_id):
+    """A work unit runs a pair's seeds on one env and one agent (execution.run_unit)."""
+    env = _small_env(env_id, horizon=200)
+    agent = build_agent(env, agent_id)
+    for seed in (3, 4, 3):
+        reused = run(env, agent, seed=seed, backend="kernel")
+        fresh_env = _small_env(env_id, horizon=200)
+        fresh = run(fresh_env, build_agent(fresh_env, agent_id), seed=seed, backend="kernel")
+        assert sorted(reused.curves) == sorted(fresh.curves)
+        for metric in fresh.curves:
+            np.testing.assert_array_equal(reused.curves[metric], fresh.curves[metric],
+                                          err_msg=f"seed {seed}: {metric}")
 
 
 def test_auto_backend_picks_kernel_and_python_for_python_agents():
