@@ -703,9 +703,17 @@ class Results:
             by_file.setdefault(e["file"], []).append(tid)
         # A file holds the tasks of one work unit: keep the rows of tasks committed to
         # it (it may also hold tasks of another experiment, or tasks rerun since).
-        exact = sorted(f for f in by_file if f in self.exact_files)
-        bulk = sorted(f for f in by_file if f not in self.superseded_files
-                      and f not in self.exact_files)
+        # Files in the order of their first task in the sorted frame: a unit's tasks are
+        # consecutive seeds of one (env, agent) pair, so the rows then arrive in order and
+        # the reordering below is the identity (no copy of the row columns).
+        def first_key(name: str):
+            return min((e.get("env_label", e["env_id"]), e["agent_label"],
+                        int(e["seed_index"]), tid)
+                       for tid in by_file[name] for e in (self.entries[tid],))
+
+        exact = sorted((f for f in by_file if f in self.exact_files), key=first_key)
+        bulk = sorted((f for f in by_file if f not in self.superseded_files
+                       and f not in self.exact_files), key=first_key)
         tables = []
         if exact:
             tables.append(ds.dataset([str(self.root / f) for f in exact], format="parquet",
@@ -766,12 +774,11 @@ def _tidy_frame(table, entries: Mapping[str, Mapping[str, Any]]):
                                     seed_index]), axis=1, return_inverse=True)[1].ravel()
         perm = np.lexsort((entry_rank[row_task], row_t, row_metric, group[row_task]))
     rows = pa.array(row_task[perm])
-    perm = pa.array(perm)
     columns = {name: pa.array(values, pa.string()).take(rows) for name, values in meta.items()}
     columns["seed_index"] = pa.array(seed_index).take(rows)
-    columns["t"] = table["t"].take(perm)
-    columns["metric"] = table["metric"].take(perm)
-    columns["value"] = table["value"].take(perm)
+    identity = bool(np.array_equal(perm, np.arange(perm.shape[0])))
+    for name in ("t", "metric", "value"):
+        columns[name] = table[name] if identity else table[name].take(pa.array(perm))
     frame = pa.table({c: columns[c] for c in FRAME_COLUMNS}).to_pandas()
     return frame if len(frame) else pd.DataFrame({c: [] for c in FRAME_COLUMNS})
 
