@@ -205,7 +205,7 @@ def test_tsallis_cb_bins_contexts_to_nearest_centre():
         assert agent._bin(np.array([c])) == int(np.argmin(np.abs(centres - c)))
     a = agent.act(np.array([0.6]))
     agent.update(np.array([0.6]), a, -10.0, np.array([0.0]), False)
-    assert agent.t_.tolist() == [1, 1, 1, 1, 2]
+    assert agent.bin_rounds_.tolist() == [1, 1, 1, 1, 2]
 
 
 # --------------------------------------------------------------------------- ChebCB

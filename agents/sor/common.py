@@ -16,6 +16,7 @@ from banditlab.validation import Array, Interval, validate_value
 
 __all__ = [
     "CHECK_ENV",
+    "TABLE_CHECK_ENV",
     "DEFAULT_OMEGA_GRID",
     "OMEGA",
     "OMEGA_GRID",
@@ -29,6 +30,9 @@ __all__ = [
 
 #: Env the conformance checks run the SOR agents on.
 CHECK_ENV = ("banditlab/SORSequence-v1", {"horizon": 200})
+#: Env the conformance checks run the SOR kernel agents on: the cached-table kernel env, so
+#: that the fused-vs-Python check applies.
+TABLE_CHECK_ENV = ("banditlab/SORTable-v0", {"horizon": 200})
 #: The authors' grid, ``linspace(1, 1.95, 20)`` (the env's default).
 DEFAULT_OMEGA_GRID = tuple(float(w) for w in np.linspace(1.0, 1.95, 20))
 #: A relaxation parameter: the open interval (0, 2).

@@ -26,6 +26,14 @@ whose probabilities are NaN samples uniformly and adds ``NaN`` to ``K`` from the
 probabilities the arm is sampled uniformly with importance weight ``1/d``. Both are
 counted (:meth:`RelaxTsallisINFCB.diagnostics`); neither occurs on the SOR-E1 streams.
 
+Both learners are kernel agents (:class:`~banditlab.core.KernelAgent`): the round is
+:func:`relax_tsallis_kernel_select` / :func:`relax_tsallis_kernel_update` over a
+:class:`RelaxTsallisState` (module-level Numba kernels, allocation-free), called by the
+Python path and by the fused loop the harness runs on the cached-table env
+``banditlab/SORTable-v0``. They replace the Python learners of the same ids with the same
+trajectories (same operations in the same order, same uniform draws; pinned in
+``tests/test_sor_table.py``).
+
 References:
     Zimmert & Seldin, "Tsallis-INF: An optimal algorithm for stochastic and
     adversarial bandits", JMLR 2021; Khodak et al., "Learning to Relax", ICLR 2024.
@@ -33,27 +41,33 @@ References:
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 from numba import njit
 
 from banditlab.agents.sor.common import (
-    CHECK_ENV,
     CONTEXT_RANGE,
     COST_OFFSET,
     OMEGA_GRID,
+    TABLE_CHECK_ENV,
     check_context,
     check_mean_cost,
     context_bounds,
     resolve_grid,
 )
-from banditlab.core import Agent, BanditlabError
+from banditlab.core import AgentKernel, BanditlabError, KernelAgent
 from banditlab.validation import Boolean, Interval, require_discrete_actions
 
 __all__ = [
     "relax_tsallis_newton",
     "relax_tsallis_select",
+    "relax_tsallis_init",
+    "relax_tsallis_bin",
+    "relax_tsallis_kernel_select",
+    "relax_tsallis_kernel_update",
+    "RelaxTsallisHparams",
+    "RelaxTsallisState",
     "RelaxTsallisINF",
     "RelaxTsallisINFCB",
     "context_bin",
@@ -169,7 +183,154 @@ def context_bin(context: float, low: float, high: float, n_bins: int) -> int:
     return min(max(j, 0), n_bins - 1)
 
 
-class RelaxTsallisINFCB(Agent):
+# --------------------------------------------------------------------------- kernels
+class RelaxTsallisHparams(NamedTuple):
+    """Kernel hyperparameters of :class:`RelaxTsallisINFCB` and :class:`RelaxTsallisINF`.
+
+    Attributes:
+        n_bins: int64, number of context bins (1 for :class:`RelaxTsallisINF`).
+        contextual: bool, bin the context (``False``: ignore the observation, bin 0).
+        low: float64, lower end of ``context_range``.
+        high: float64, upper end of ``context_range``.
+        newton_steps: int64, Newton steps per round.
+        newton_start: float64, starting normaliser.
+        pole_guard: bool, keep the Newton iterate left of the pole.
+        cost_offset: float64, the ``1`` of ``mean cost - 1`` and ``cost - 1``.
+    """
+
+    n_bins: np.int64
+    contextual: bool
+    low: float
+    high: float
+    newton_steps: np.int64
+    newton_start: float
+    pole_guard: bool
+    cost_offset: float
+
+
+class RelaxTsallisState(NamedTuple):
+    """Kernel state of the Tsallis-INF learners (updated in place; ``d`` arms, ``B`` bins).
+
+    Attributes:
+        k: float64[B, d], cumulative importance-weighted losses ``K`` of each bin (unscaled).
+        rounds: int64[B], the next round of each bin's learner, from 1.
+        cost_sum: float64[B], sum of the costs seen in each bin.
+        scale: float64[B], the running scale ``s`` of each bin (initially 1).
+        pending: int64[2], ``(bin, arm)`` of the last ``select``.
+        prob: float64[1], the importance weight ``p_I`` of the last ``select``.
+        counts: int64[4], rounds whose final Newton iterate lies at or right of the pole,
+            pole-guard fires, uniform fallbacks, scale guards (:meth:`diagnostics`).
+        p: float64[d], scratch: the Newton probabilities of the last ``select``.
+        q: float64[d], scratch: the sampling distribution of the last ``select``.
+    """
+
+    k: np.ndarray
+    rounds: np.ndarray
+    cost_sum: np.ndarray
+    scale: np.ndarray
+    pending: np.ndarray
+    prob: np.ndarray
+    counts: np.ndarray
+    p: np.ndarray
+    q: np.ndarray
+
+
+_BEYOND_POLE, _GUARD_FIRES, _FALLBACKS, _SCALE_GUARDS = 0, 1, 2, 3
+
+
+@njit(cache=True)
+def relax_tsallis_init(dims, hparams, rng):
+    """Zero losses and costs, round 1 and scale 1 in every bin; draws nothing."""
+    d = dims[0]
+    nb = hparams.n_bins
+    prob = np.empty(1)
+    prob[0] = 1.0 / d
+    return RelaxTsallisState(np.zeros((nb, d)), np.ones(nb, np.int64), np.zeros(nb),
+                             np.ones(nb), np.zeros(2, np.int64), prob,
+                             np.zeros(4, np.int64), np.zeros(d), np.zeros(d))
+
+
+@njit(cache=True)
+def relax_tsallis_bin(hparams, obs):
+    """The bin of the context ``obs[0]`` (0 when ``hparams.contextual`` is off).
+
+    Raises:
+        BanditlabError: When the context is not finite or lies outside ``[low, high]``
+            (slack ``1e-9 (high - low)``); the Python path raises the same error with the
+            value first (:func:`~banditlab.agents.sor.common.check_context`).
+    """
+    if not hparams.contextual:
+        return 0
+    lo = hparams.low
+    hi = hparams.high
+    c = obs[0]
+    tol = 1e-9 * (hi - lo)
+    if not (np.isfinite(c) and lo - tol <= c <= hi + tol):
+        raise BanditlabError("observation: the context is outside context_range; bind "
+                             "context_range with '@known:context_range'")
+    j = int(np.floor((c - lo) / (hi - lo) * hparams.n_bins))
+    return min(max(j, 0), hparams.n_bins - 1)
+
+
+@njit(cache=True)
+def relax_tsallis_kernel_select(state, hparams, obs, t, rng):
+    """One round of :class:`RelaxTsallisINFCB`: the bin's Tsallis-INF draw (one uniform).
+
+    Runs :func:`relax_tsallis_select` on the bin's losses, scale and round, remembers
+    ``(bin, arm, p_I)`` for ``update`` and counts the diagnostics. ``t`` is not used
+    (every bin counts its own rounds).
+    """
+    j = relax_tsallis_bin(hparams, obs)
+    u = rng.random()
+    idx, p_i, x, pole, fires, fallback = relax_tsallis_select(
+        state.k[j], state.scale[j], state.rounds[j], hparams.newton_steps,
+        hparams.newton_start, hparams.pole_guard, u, state.p, state.q)
+    state.pending[0] = j
+    state.pending[1] = idx
+    state.prob[0] = p_i
+    counts = state.counts
+    if not x < pole:
+        counts[_BEYOND_POLE] += 1
+    counts[_GUARD_FIRES] += fires
+    if fallback:
+        counts[_FALLBACKS] += 1
+    return idx
+
+
+@njit(cache=True, error_model="numpy")
+def relax_tsallis_kernel_update(state, hparams, obs, action, reward, next_obs):
+    """``s = mean cost - cost_offset`` (1 if not positive); ``K_I += (cost - offset)/p_I``.
+
+    The cost is ``-reward``; ``mean`` is over the bin's rounds so far, this one included.
+
+    Raises:
+        BanditlabError: When ``action`` is not the arm of the last ``select``, or the mean
+            cost lies below ``cost_offset``; the Python path raises these with the values
+            first (:meth:`RelaxTsallisINFCB.update`).
+    """
+    j = state.pending[0]
+    arm = state.pending[1]
+    if action != arm:
+        raise BanditlabError("action: update got another arm than the last select chose")
+    cost = -reward
+    off = hparams.cost_offset
+    state.cost_sum[j] += cost
+    mean = state.cost_sum[j] / state.rounds[j]
+    if mean < off:
+        raise BanditlabError("cost_offset: the mean cost so far is below cost_offset; costs "
+                             "in seconds (cost_kind='time') need cost_offset=0 (bind "
+                             "cost_offset='@known:cost_offset')")
+    s = mean - off
+    if not s > 0.0:
+        s = 1.0
+        state.counts[_SCALE_GUARDS] += 1
+    state.scale[j] = s
+    state.k[j, arm] += (cost - off) / state.prob[0]
+    state.rounds[j] += 1
+
+
+# --------------------------------------------------------------------------- classes
+class RelaxTsallisINFCB(KernelAgent):
     """Tsallis-INF-CB: an independent Tsallis-INF per context bin (``learners/TsallisINFCB.m``).
 
     Each bin runs :class:`RelaxTsallisINF`'s update on the rounds whose context falls in
@@ -188,11 +349,19 @@ class RelaxTsallisINFCB(Agent):
             1, the smallest iteration count); 0 for costs in seconds
             (``"@known:cost_offset"``).
 
-    Learned state: ``k_`` float64[n_bins, d], ``t_`` int64[n_bins] (next round per
-    bin, from 1), ``cost_sum_`` float64[n_bins], ``scale_`` float64[n_bins], the
-    pending ``(bin_, arm_, prob_)`` of the last ``act``, and the counters
-    ``beyond_pole_`` (rounds whose final Newton iterate lies at or right of the pole),
-    ``guard_fires_``, ``fallbacks_`` and ``scale_guards_`` (reported by :meth:`diagnostics`).
+    Learned state: the kernel state ``state_`` (:class:`RelaxTsallisState`: losses, round
+    counters, costs and scales per bin, the pending ``(bin, arm, p_I)`` of the last
+    ``act``, the diagnostic counters), read through the properties ``k_``
+    (float64[n_bins, d]), ``bin_rounds_`` (int64[n_bins], next round per bin, from 1),
+    ``cost_sum_``, ``scale_`` (float64[n_bins]), ``bin_``, ``arm_``, ``prob_`` and the
+    counters ``beyond_pole_`` (rounds whose final Newton iterate lies at or right of the
+    pole), ``guard_fires_``, ``fallbacks_`` and ``scale_guards_`` (reported by
+    :meth:`diagnostics`). The properties return copies.
+
+    Kernel agent: ``select``/``update`` are module-level Numba kernels
+    (:func:`relax_tsallis_kernel_select`, :func:`relax_tsallis_kernel_update`) that
+    allocate nothing, so on a kernel env (``banditlab/SORTable-v0``) the harness runs the
+    fused loop; the Python path calls the same kernels.
 
     Deviations:
         Opt-in only; the defaults follow ``learners/TsallisINFCB.m``. ``pole_guard=True``
@@ -205,7 +374,7 @@ class RelaxTsallisINFCB(Agent):
     display_name: ClassVar[str] = "Tsallis-INF-CB"
 
     _tags = {"learns": True, "families": ("sor",), "action_kind": "discrete",
-             "check_env": CHECK_ENV}
+             "check_env": TABLE_CHECK_ENV}
     _parameter_constraints = {
         "n_bins": Interval("int", 1),
         "context_range": CONTEXT_RANGE,
@@ -215,6 +384,7 @@ class RelaxTsallisINFCB(Agent):
         "pole_guard": Boolean(),
         "cost_offset": COST_OFFSET,
     }
+    _contextual: ClassVar[bool] = True
 
     def __init__(self, n_bins: int = 5, context_range=(-0.15, 0.65), omega_grid=None,
                  newton_steps: int = 20, newton_start: float = -1.0, pole_guard: bool = False,
@@ -242,79 +412,116 @@ class RelaxTsallisINFCB(Agent):
         resolve_grid(self.omega_grid, action_space)
         context_bounds(self.context_range)
 
+    def make_kernel(self) -> AgentKernel:
+        """The Tsallis-INF kernel over :class:`RelaxTsallisState`."""
+        lo, hi = context_bounds(self.context_range)
+        hparams = RelaxTsallisHparams(
+            np.int64(self.n_bins), bool(self._contextual), lo, hi, np.int64(self.newton_steps),
+            float(self.newton_start), bool(self.pole_guard), float(self.cost_offset))
+        return AgentKernel(hparams, relax_tsallis_init, relax_tsallis_kernel_select,
+                           relax_tsallis_kernel_update)
+
     def reset(self, action_space, observation_space, *, seed=None, simulator=None) -> None:
-        """Validate and create the per-bin learners."""
-        self._validate_params(action_space, observation_space)
-        self.rng_ = np.random.default_rng(seed)
-        nb = int(self.n_bins)
-        d = int(action_space.n)
-        self.range_ = context_bounds(self.context_range)
-        self.k_ = np.zeros((nb, d))
-        self.t_ = np.ones(nb, np.int64)
-        self.cost_sum_ = np.zeros(nb)
-        self.scale_ = np.ones(nb)
-        self.bin_ = 0
-        self.arm_ = 0
-        self.prob_ = 1.0 / d
-        self.p_ = np.zeros(d)  # buffers of relax_tsallis_select (Newton p, sampling q)
-        self.q_ = np.zeros(d)
-        self.beyond_pole_ = 0
-        self.guard_fires_ = 0
-        self.fallbacks_ = 0
-        self.scale_guards_ = 0
+        """Validate, seed ``rng_`` and build the kernel state (every bin at round 1)."""
+        super().reset(action_space, observation_space, seed=seed, simulator=simulator)
+        self.range_ = (float(self.kernel_.hparams.low), float(self.kernel_.hparams.high))
 
     def _bin(self, observation) -> int:
         lo, hi = self.range_
         c = check_context(observation, lo, hi)
-        return context_bin(c, lo, hi, self.k_.shape[0])
+        return context_bin(c, lo, hi, int(self.n_bins))
 
     def act(self, observation):
         """Sample an arm from the bin's Tsallis-INF distribution (one uniform draw)."""
-        j = self._bin(observation)
-        u = self.rng_.random()
-        idx, p_i, x, pole, fires, fallback = relax_tsallis_select(
-            self.k_[j], float(self.scale_[j]), int(self.t_[j]), int(self.newton_steps),
-            float(self.newton_start), bool(self.pole_guard), u, self.p_, self.q_)
-        self.bin_, self.arm_, self.prob_ = j, int(idx), float(p_i)
-        self.beyond_pole_ += int(not x < pole)
-        self.guard_fires_ += int(fires)
-        self.fallbacks_ += int(fallback)
-        return int(idx)
+        self._bin(observation)  # a context outside the range raises the one-line error here
+        return super().act(observation)
 
     def update(self, observation, action, reward, next_observation, terminated) -> None:
         """``s = mean cost - cost_offset``; ``K_I += (cost - cost_offset)/p_I``, cost = -reward."""
-        j = self.bin_
-        if int(action) != self.arm_:
-            raise BanditlabError(f"action: update got {action!r} but act chose {self.arm_}")
-        cost = -float(reward)
-        off = float(self.cost_offset)
-        self.cost_sum_[j] += cost
-        mean = self.cost_sum_[j] / self.t_[j]
-        check_mean_cost(mean, off)
-        s = mean - off
-        if not s > 0.0:
-            s = 1.0
-            self.scale_guards_ += 1
-        self.scale_[j] = s
-        self.k_[j, self.arm_] += (cost - off) / self.prob_
-        self.t_[j] += 1
+        st = self.state_
+        j, arm = int(st.pending[0]), int(st.pending[1])
+        if int(action) != arm:
+            raise BanditlabError(f"action: update got {action!r} but act chose {arm}")
+        # The kernel's mean, the same operations: raise with the value before it runs.
+        check_mean_cost((st.cost_sum[j] + -float(reward)) / st.rounds[j],
+                        float(self.cost_offset))
+        super().update(observation, action, reward, next_observation, terminated)
 
     def policy(self, observation) -> np.ndarray:
         """Current sampling distribution for ``observation`` (no randomness consumed)."""
         j = self._bin(observation)
-        d = self.k_.shape[1]
+        st = self.state_
+        d = st.k.shape[1]
         q = np.empty(d)
-        relax_tsallis_select(self.k_[j], float(self.scale_[j]), int(self.t_[j]),
+        relax_tsallis_select(st.k[j].copy(), float(st.scale[j]), int(st.rounds[j]),
                              int(self.newton_steps), float(self.newton_start),
                              bool(self.pole_guard), 0.5, np.empty(d), q)
         return q
 
     def diagnostics(self) -> dict[str, float]:
         """Counts: rounds ending beyond the pole, guard fires, uniform fallbacks, scale guards."""
-        return {"newton_beyond_pole": float(self.beyond_pole_),
-                "pole_guard_fires": float(self.guard_fires_),
-                "uniform_fallbacks": float(self.fallbacks_),
-                "scale_guards": float(self.scale_guards_)}
+        c = self.state_.counts
+        return {"newton_beyond_pole": float(c[_BEYOND_POLE]),
+                "pole_guard_fires": float(c[_GUARD_FIRES]),
+                "uniform_fallbacks": float(c[_FALLBACKS]),
+                "scale_guards": float(c[_SCALE_GUARDS])}
+
+    # Read-only views of the kernel state under the attribute names of the Python learner
+    # (copies: the kernels write the state in place).
+    @property
+    def k_(self) -> np.ndarray:
+        """float64[n_bins, d]: cumulative importance-weighted losses per bin (a copy)."""
+        return self.state_.k.copy()
+
+    @property
+    def bin_rounds_(self) -> np.ndarray:
+        """int64[n_bins]: the next round of each bin's learner, from 1 (a copy)."""
+        return self.state_.rounds.copy()
+
+    @property
+    def cost_sum_(self) -> np.ndarray:
+        """float64[n_bins]: sum of the costs seen in each bin (a copy)."""
+        return self.state_.cost_sum.copy()
+
+    @property
+    def scale_(self) -> np.ndarray:
+        """float64[n_bins]: the running scale of each bin (a copy)."""
+        return self.state_.scale.copy()
+
+    @property
+    def bin_(self) -> int:
+        """Bin of the last ``act``."""
+        return int(self.state_.pending[0])
+
+    @property
+    def arm_(self) -> int:
+        """Arm of the last ``act``."""
+        return int(self.state_.pending[1])
+
+    @property
+    def prob_(self) -> float:
+        """Importance weight ``p_I`` of the last ``act`` (the Newton value)."""
+        return float(self.state_.prob[0])
+
+    @property
+    def beyond_pole_(self) -> int:
+        """Rounds whose final Newton iterate lies at or right of the pole."""
+        return int(self.state_.counts[_BEYOND_POLE])
+
+    @property
+    def guard_fires_(self) -> int:
+        """Pole-guard corrections (0 without ``pole_guard``)."""
+        return int(self.state_.counts[_GUARD_FIRES])
+
+    @property
+    def fallbacks_(self) -> int:
+        """Rounds sampled uniformly because ``p`` was invalid."""
+        return int(self.state_.counts[_FALLBACKS])
+
+    @property
+    def scale_guards_(self) -> int:
+        """Updates whose scale ``mean - offset`` was not positive (replaced by 1)."""
+        return int(self.state_.counts[_SCALE_GUARDS])
 
 
 class RelaxTsallisINF(RelaxTsallisINFCB):
@@ -374,6 +581,7 @@ class RelaxTsallisINF(RelaxTsallisINFCB):
 
     n_bins = 1
     context_range = (0.0, 1.0)
+    _contextual: ClassVar[bool] = False
 
     def _bin(self, observation) -> int:
         return 0

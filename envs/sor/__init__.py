@@ -27,3 +27,13 @@ register(
     # experiment files set run_length = 5000.
     kwargs={"instance_source": "shifted_laplacian", "variance": "high", "horizon": 1000},
 )
+
+register(
+    id="banditlab/SORTable-v0",
+    entry_point="banditlab.envs.sor.table:SORTable",
+    # The run of SORSequence-v1 read from the cached cost table (a kernel env: fused loop).
+    # reset builds the whole table (SORSequence fills it block by block as the run reaches
+    # it), so the registered horizon is one cache block, 250, to keep the conformance
+    # rollouts (many seeds) cheap; experiment files set run_length.
+    kwargs={"variance": "high", "horizon": 250},
+)

@@ -3,7 +3,9 @@
 A plain Gymnasium env (no fused kernel: the cost of a step is the linear
 solve, done by the Numba kernels of :mod:`banditlab.envs.sor.solvers`). Ground
 truth, the cached cost table and oracle agents live in
-:mod:`banditlab.envs.sor.oracle`.
+:mod:`banditlab.envs.sor.oracle`. The precomputed shifted-Laplacian configuration
+is also a kernel env, ``banditlab/SORTable-v0`` (:mod:`banditlab.envs.sor.table`),
+which the harness runs on the fused path.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ from banditlab.envs.sor.solvers import (
 )
 from banditlab.validation import Array, Boolean, Interval, Options, validate_params
 
-__all__ = ["SORSequence", "DEFAULT_OMEGA_GRID", "LAPLACIAN_CONTEXT_RANGE"]
+__all__ = ["SORSequence", "DEFAULT_OMEGA_GRID", "LAPLACIAN_CONTEXT_RANGE", "solve_system"]
 
 #: The authors' grid, ``linspace(1, 1.95, 20)``.
 DEFAULT_OMEGA_GRID = tuple(float(w) for w in np.linspace(1.0, 1.95, 20))
@@ -86,6 +88,25 @@ _CONSTRAINTS = {
     "cache": Boolean(),
     "time_solves": Boolean(),
 }
+
+
+def solve_system(solver: str, data, indices, indptr, b, x0, omega: float, shift: float,
+                 tol: float, maxiter: int, ssor_order: str):
+    """Solve ``(A + shift I) x = b`` from ``x0`` with ``solver``; ``A`` is the CSR triple.
+
+    Returns:
+        ``(x, iterations, converged)`` as the solver kernels of
+        :mod:`banditlab.envs.sor.solvers` return them (``"direct"``: SciPy's ``spsolve``,
+        0 iterations; ``"cg"`` ignores ``omega``).
+    """
+    if solver == "sor":
+        return sor_solve(data, indices, indptr, b, x0, omega, tol, maxiter, shift)
+    if solver == "cg":
+        return cg_solve(data, indices, indptr, b, x0, tol, maxiter, shift)
+    if solver == "direct":
+        return direct_solve(data, indices, indptr, b, shift)
+    return ssor_pcg_solve(data, indices, indptr, b, x0, omega, tol, maxiter, shift,
+                          ORDER_CODE[ssor_order])
 
 
 def _resolve_settings(v: dict[str, Any]) -> dict[str, Any]:
@@ -322,15 +343,8 @@ class SORSequence(PicklableMappingsMixin, gym.Env):
 
     # ------------------------------------------------------------------ helpers
     def _solve(self, data, b, x0, omega, shift):
-        indices, indptr = self._csr.indices, self._csr.indptr
-        if self.solver == "sor":
-            return sor_solve(data, indices, indptr, b, x0, omega, self.tol, self.maxiter, shift)
-        if self.solver == "cg":
-            return cg_solve(data, indices, indptr, b, x0, self.tol, self.maxiter, shift)
-        if self.solver == "direct":
-            return direct_solve(data, indices, indptr, b, shift)
-        return ssor_pcg_solve(data, indices, indptr, b, x0, omega, self.tol, self.maxiter,
-                              shift, ORDER_CODE[self.ssor_order])
+        return solve_system(self.solver, data, self._csr.indices, self._csr.indptr, b, x0,
+                            omega, shift, self.tol, self.maxiter, self.ssor_order)
 
     def _context(self, t: int) -> float:
         t = min(t, self.horizon - 1)

@@ -25,6 +25,7 @@ Sources (parameters from the authors' scripts, ``mkhodak/learning-to-relax``,
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from banditlab.envs.sor.solvers import CSR, csr_matvec
 from banditlab.validation import Interval, validate_value
@@ -36,6 +37,7 @@ __all__ = [
     "draw_shift",
     "draw_truncated_gaussian",
     "draw_shifted_laplacian_sequence",
+    "draw_shifted_laplacian_sequence_python",
     "shift_young_omega",
     "HEAT_DT",
     "heat_kappa",
@@ -112,16 +114,67 @@ def draw_truncated_gaussian(rng: np.random.Generator, n: int) -> np.ndarray:
             return b
 
 
+#: Half-width of the band around ``||b||^2 = n`` inside which the compiled draw defers to the
+#: Python one (whose ``b @ b`` is a BLAS dot product, summed in another order).
+_NORM_BAND = 1e-9
+
+
+@njit(cache=True)
+def _draw_sequence_into(rng, a, b, shifts, rhs):
+    """Compiled :func:`draw_shifted_laplacian_sequence`: the same draws, scalar by scalar.
+
+    ``rng.beta`` and ``rng.standard_normal`` of a NumPy ``Generator`` in Numba consume the
+    stream exactly as NumPy does (a size-``n`` normal draw is ``n`` scalar draws). The
+    acceptance test sums ``b_i^2`` in index order; NumPy's ``b @ b`` may sum in another
+    order, which can only change the decision when ``||b||^2`` lies within rounding of
+    ``n``: then this returns ``False`` at once and the caller redraws in Python.
+    Allocates nothing.
+
+    Returns:
+        ``True`` when every instance was drawn (``shifts``, ``rhs`` filled).
+    """
+    n = rhs.shape[1]
+    for t in range(shifts.shape[0]):
+        shifts[t] = SHIFT_LOW + SHIFT_WIDTH * rng.beta(a, b)
+        while True:
+            s = 0.0
+            for i in range(n):
+                v = rng.standard_normal()
+                rhs[t, i] = v
+                s += v * v
+            if abs(s - n) <= _NORM_BAND * n:
+                return False
+            if s <= n:
+                break
+    return True
+
+
 def draw_shifted_laplacian_sequence(rng: np.random.Generator, horizon: int, variance: str,
                                     m: int = 10):
     """The whole instance sequence, drawn instance by instance (shift, then RHS).
 
     Drawing per instance makes the first ``t`` instances independent of the
-    horizon.
+    horizon. Compiled (:func:`_draw_sequence_into`); a norm within rounding of the
+    truncation radius makes it restart from the same generator state and draw in Python
+    (:func:`draw_shift`, :func:`draw_truncated_gaussian`), so the result is always that of
+    the Python draws.
 
     Returns:
         ``(shifts float64[T], rhs float64[T, m^2])``.
     """
+    n = m * m
+    shifts = np.empty(horizon)
+    rhs = np.empty((horizon, n))
+    start = rng.bit_generator.state
+    if _draw_sequence_into(rng, *VARIANCES[variance], shifts, rhs):
+        return shifts, rhs
+    rng.bit_generator.state = start
+    return draw_shifted_laplacian_sequence_python(rng, horizon, variance, m)
+
+
+def draw_shifted_laplacian_sequence_python(rng: np.random.Generator, horizon: int,
+                                           variance: str, m: int = 10):
+    """:func:`draw_shifted_laplacian_sequence` in plain Python (the reference)."""
     n = m * m
     shifts = np.empty(horizon)
     rhs = np.empty((horizon, n))

@@ -3,9 +3,9 @@
 The full-information cost table of the shifted-Laplacian source holds, for
 every instance t, the SOR iteration count of every grid omega and of Young's
 omega (T x (d + 1), int64) plus the convergence flags. It is computed lazily
-in blocks of :data:`BLOCK` instances with the ``prange``-parallel kernel
-:func:`banditlab.envs.sor.solvers.sor_cost_table`, and each block is cached on
-disk under ``$BANDITLAB_CACHE_DIR/sor`` (default ``~/.cache/banditlab/sor``)
+in blocks of :data:`BLOCK` instances (the missing blocks of a request together, in
+threads, by :func:`banditlab.envs.sor.solvers.sor_cost_table_into`), and each block is
+cached on disk under ``$BANDITLAB_CACHE_DIR/sor`` (default ``~/.cache/banditlab/sor``)
 in an ``.npz`` file named by the SHA-256 digest of everything that determines
 it (the block's shifts and right-hand sides, the grid, tolerance, iteration
 cap and grid size). Files are written atomically (temporary file, then
@@ -30,7 +30,7 @@ import numpy as np
 
 from banditlab.core import BanditlabError, BenchmarkPolicy, Oracle, RegretKind
 from banditlab.envs.sor.instances import laplacian_2d
-from banditlab.envs.sor.solvers import ORDER_CODE, sor_cost_table
+from banditlab.envs.sor.solvers import ORDER_CODE, sor_cost_table_into
 
 __all__ = [
     "BLOCK",
@@ -162,29 +162,53 @@ class SORCostTable:
 
     def ensure_block(self, k: int) -> None:
         """Fill block ``k`` from the disk cache or by computing it."""
-        if self.done[k]:
-            return
-        lo, hi = k * BLOCK, min((k + 1) * BLOCK, self.horizon)
-        path = cache_dir() / f"{self.block_digest(k)}.npz"
-        got = self._load(path, hi - lo) if self.use_cache else None
-        if got is None:
-            data, indices, indptr = laplacian_2d(self.m)
-            omegas = np.empty((hi - lo, self.omega_grid.shape[0] + 1))
-            omegas[:, :-1] = self.omega_grid[None, :]
-            omegas[:, -1] = self.young[lo:hi]
-            method = {"sor": 2, "ssor_pcg": 1, "cg": 1}[self.solver]
-            order = 2 if self.solver == "cg" else ORDER_CODE[self.ssor_order]
-            it, cv = sor_cost_table(data, indices, indptr, self.shifts[lo:hi],
-                                    np.ascontiguousarray(self.rhs[lo:hi]), omegas, self.tol,
-                                    self.maxiter, method, order)
-            if self.use_cache:
-                self._save(path, it, cv)
-        else:
-            it, cv = got
+        if not self.done[k]:
+            self._fill([k])
+
+    def _fill(self, blocks) -> None:
+        """Fill ``blocks`` (not yet done): from the disk cache, the rest computed together.
+
+        The blocks missing from the cache are computed together, in threads, by
+        :func:`~banditlab.envs.sor.solvers.sor_cost_table_into` into arrays allocated
+        here. It is called even when nothing is missing, so a call makes the same
+        compiled calls (and Numba allocation counts) however much came from the cache or
+        was computed (the fused-loop allocation counts compare runs of two lengths, see
+        :mod:`banditlab.testing.allocations`).
+        """
+        d = self.omega_grid.shape[0] + 1
+        missing = []
+        for k in blocks:
+            lo, hi = k * BLOCK, min((k + 1) * BLOCK, self.horizon)
+            path = cache_dir() / f"{self.block_digest(k)}.npz"
+            got = self._load(path, hi - lo) if self.use_cache else None
+            if got is None:
+                missing.append((k, lo, hi, path))
+                continue
+            self.iterations[lo:hi], self.converged[lo:hi] = got
             self.cache_hits += 1
-        self.iterations[lo:hi] = it
-        self.converged[lo:hi] = cv
-        self.done[k] = True
+            self.done[k] = True
+        rows = np.concatenate([np.arange(lo, hi) for _, lo, hi, _ in missing]
+                              ) if missing else np.zeros(0, np.int64)
+        omegas = np.empty((rows.shape[0], d))
+        omegas[:, :-1] = self.omega_grid[None, :]
+        omegas[:, -1] = self.young[rows]
+        it = np.zeros((rows.shape[0], d), np.int64)
+        cv = np.zeros((rows.shape[0], d), np.bool_)
+        data, indices, indptr = laplacian_2d(self.m)
+        method = {"sor": 2, "ssor_pcg": 1, "cg": 1}[self.solver]
+        order = 2 if self.solver == "cg" else ORDER_CODE[self.ssor_order]
+        sor_cost_table_into(data, indices, indptr, np.ascontiguousarray(self.shifts[rows]),
+                            np.ascontiguousarray(self.rhs[rows]), omegas, self.tol,
+                            self.maxiter, method, order, it, cv)
+        at = 0
+        for k, lo, hi, path in missing:
+            block_it, block_cv = it[at:at + hi - lo], cv[at:at + hi - lo]
+            at += hi - lo
+            if self.use_cache:
+                self._save(path, block_it, block_cv)
+            self.iterations[lo:hi] = block_it
+            self.converged[lo:hi] = block_cv
+            self.done[k] = True
 
     def row(self, t: int):
         """``(iterations int64[d+1], converged bool[d+1])`` of instance ``t`` (from 0)."""
@@ -192,9 +216,8 @@ class SORCostTable:
         return self.iterations[t], self.converged[t]
 
     def full(self):
-        """The whole table ``(iterations, converged)`` (computes every block)."""
-        for k in range(self.done.shape[0]):
-            self.ensure_block(k)
+        """The whole table ``(iterations, converged)`` (every missing block in one launch)."""
+        self._fill([k for k in range(self.done.shape[0]) if not self.done[k]])
         return self.iterations, self.converged
 
 

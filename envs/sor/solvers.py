@@ -57,6 +57,9 @@ __all__ = [
     "young_omega",
     "jacobi_spectral_radius",
     "sor_cost_table",
+    "sor_cost_table_into",
+    "sor_cost_table_chunk",
+    "TABLE_SCRATCH_ROWS",
     "SSOR_ORDERS",
     "ORDER_CODE",
     "OMEGA",
@@ -96,15 +99,22 @@ class CSR(NamedTuple):
 
 
 @njit(cache=True)
-def _diagonal(data, indices, indptr, shift):
-    """Diagonal of ``A + shift I`` as float64[n]."""
+def _diagonal_into(data, indices, indptr, shift, d):
+    """Write the diagonal of ``A + shift I`` into ``d`` (float64[n])."""
     n = indptr.shape[0] - 1
-    d = np.zeros(n)
     for i in range(n):
+        d[i] = 0.0
         for k in range(indptr[i], indptr[i + 1]):
             if indices[k] == i:
                 d[i] += data[k]
         d[i] += shift
+
+
+@njit(cache=True)
+def _diagonal(data, indices, indptr, shift):
+    """Diagonal of ``A + shift I`` as float64[n]."""
+    d = np.zeros(indptr.shape[0] - 1)
+    _diagonal_into(data, indices, indptr, shift, d)
     return d
 
 
@@ -174,15 +184,28 @@ def sor_solve(data, indices, indptr, b, x0, omega, tol, maxiter, shift):
     """
     diag = _diagonal(data, indices, indptr, shift)
     x = x0.copy()
+    k, converged = _sor_into(data, indices, indptr, b, x, omega, tol, maxiter, shift, diag)
+    return x, k, converged
+
+
+@njit(cache=True)
+def _sor_into(data, indices, indptr, b, x, omega, tol, maxiter, shift, diag):
+    """:func:`sor_solve` in place: ``x`` holds ``x0`` on entry and the iterate on exit.
+
+    ``diag`` is the diagonal of ``A + shift I``. Allocates nothing.
+
+    Returns:
+        ``(iterations int64, converged bool)``.
+    """
     r0 = residual_norm(data, indices, indptr, x, b, shift)
     if r0 == 0.0:
-        return x, np.int64(0), True
+        return np.int64(0), True
     for k in range(1, maxiter + 1):
         sor_sweep(data, indices, indptr, diag, x, b, omega, shift)
         r = residual_norm(data, indices, indptr, x, b, shift)
         if r / r0 < tol:
-            return x, np.int64(k), True
-    return x, np.int64(maxiter), False
+            return np.int64(k), True
+    return np.int64(maxiter), False
 
 
 @njit(cache=True)
@@ -215,14 +238,27 @@ def sor_solve_stencil(m, b, x0, omega, tol, maxiter, shift):
     Returns:
         ``(x float64[m^2], iterations int64, converged bool)``.
     """
-    n = m * m
     x = x0.copy()
+    k, converged = _sor_stencil_into(m, b, x, omega, tol, maxiter, shift)
+    return x, k, converged
+
+
+@njit(cache=True)
+def _sor_stencil_into(m, b, x, omega, tol, maxiter, shift):
+    """:func:`sor_solve_stencil` in place: ``x`` holds ``x0`` on entry, the iterate on exit.
+
+    Allocates nothing.
+
+    Returns:
+        ``(iterations int64, converged bool)``.
+    """
+    n = m * m
     r0sq = 0.0
     for row in range(n):
         r = _stencil_row_residual(m, x, b, shift, row)
         r0sq += r * r
     if r0sq == 0.0:
-        return x, np.int64(0), True
+        return np.int64(0), True
     r0 = np.sqrt(r0sq)
     dg = 4.0 + shift
     for k in range(1, maxiter + 1):
@@ -257,8 +293,8 @@ def sor_solve_stencil(m, b, x0, omega, tol, maxiter, shift):
             r = _stencil_row_residual(m, x, b, shift, row)
             acc += r * r
         if np.sqrt(acc) / r0 < tol:
-            return x, np.int64(k), True
-    return x, np.int64(maxiter), False
+            return np.int64(k), True
+    return np.int64(maxiter), False
 
 
 @njit(cache=True)
@@ -321,20 +357,35 @@ def _pcg(data, indices, indptr, b, x0, omega, tol, maxiter, shift, order):
     n = indptr.shape[0] - 1
     diag = _diagonal(data, indices, indptr, shift)
     x = x0.copy()
-    r = np.empty(n)
+    k, converged = _pcg_into(data, indices, indptr, b, x, omega, tol, maxiter, shift, order,
+                             diag, np.empty(n), np.empty(n), np.empty(n), np.zeros(n),
+                             np.empty(n))
+    return x, k, converged
+
+
+@njit(cache=True)
+def _pcg_into(data, indices, indptr, b, x, omega, tol, maxiter, shift, order, diag, r, z,
+              tmp, p, q):
+    """:func:`ssor_pcg_solve` in place: ``x`` holds ``x0`` on entry, the iterate on exit.
+
+    ``diag`` is the diagonal of ``A + shift I``; ``r``, ``z``, ``tmp``, ``p``, ``q`` are
+    float64[n] work buffers. Allocates nothing. ``b = 0`` sets ``x = 0``.
+
+    Returns:
+        ``(iterations int64, converged bool)``.
+    """
+    n = indptr.shape[0] - 1
     csr_matvec(data, indices, indptr, x, shift, r)
     for i in range(n):
         r[i] = b[i] - r[i]
     nb = np.sqrt(np.dot(b, b))
     if nb == 0.0:
-        return np.zeros(n), np.int64(0), True
+        for i in range(n):
+            x[i] = 0.0
+        return np.int64(0), True
     thresh = tol * nb
     if np.sqrt(np.dot(r, r)) <= thresh:
-        return x, np.int64(0), True
-    z = np.empty(n)
-    tmp = np.empty(n)
-    p = np.zeros(n)
-    q = np.empty(n)
+        return np.int64(0), True
     rho_old = 1.0
     for k in range(1, maxiter + 1):
         _ssor_apply(data, indices, indptr, diag, omega, order, r, tmp, z)
@@ -349,15 +400,15 @@ def _pcg(data, indices, indptr, b, x0, omega, tol, maxiter, shift, order):
         csr_matvec(data, indices, indptr, p, shift, q)
         pq = np.dot(p, q)
         if pq <= 0.0 or not np.isfinite(pq):
-            return x, np.int64(maxiter), False  # breakdown: not SPD (checked in Python first)
+            return np.int64(maxiter), False  # breakdown: not SPD (checked in Python first)
         alpha = rho / pq
         for i in range(n):
             x[i] += alpha * p[i]
             r[i] -= alpha * q[i]
         rho_old = rho
         if np.sqrt(np.dot(r, r)) <= thresh:
-            return x, np.int64(k), True
-    return x, np.int64(maxiter), False
+            return np.int64(k), True
+    return np.int64(maxiter), False
 
 
 @njit(cache=True)
@@ -483,6 +534,100 @@ def sor_cost_table(data, indices, indptr, shifts, rhs, omegas, tol, maxiter, met
         iters[t, j] = k
         conv[t, j] = c
     return iters, conv
+
+
+#: Rows of the work buffer of one chunk of :func:`sor_cost_table_into`.
+TABLE_SCRATCH_ROWS = 7
+
+
+@njit(cache=True, nogil=True)
+def sor_cost_table_chunk(data, indices, indptr, shifts, rhs, omegas, tol, maxiter, method,
+                         order, iters, conv, buf, chunk, chunks):
+    """Solves ``chunk, chunk + chunks, ...`` of the ``T x d`` table, in place in ``buf``.
+
+    The solve of job ``i`` (instance ``i // d``, omega ``i mod d``) is that of
+    :func:`sor_cost_table` (the same kernels, the same operations), so the counts are
+    identical. Allocates nothing and releases the GIL (:func:`sor_cost_table_into` runs
+    chunks in threads).
+
+    Args:
+        data, indices, indptr: CSR of the base matrix A (``laplacian_2d(m)`` for
+            ``method=2``).
+        shifts: float64[T] diagonal shifts.
+        rhs: float64[T, n] right-hand sides.
+        omegas: float64[T, d] the omegas of each instance.
+        tol: Relative tolerance.
+        maxiter: Iteration cap.
+        method: As :func:`sor_cost_table` (0 SOR, 1 SSOR-PCG, 2 SOR stencil).
+        order: SSOR factor order for ``method=1`` (2: no preconditioner, i.e. CG).
+        iters: int64[T, d] output.
+        conv: bool[T, d] output.
+        buf: float64[:data:`TABLE_SCRATCH_ROWS`, n] work buffer of this chunk.
+        chunk: Index of this chunk.
+        chunks: Number of chunks.
+    """
+    d = omegas.shape[1]
+    n = indptr.shape[0] - 1
+    m = int(np.round(np.sqrt(n)))
+    n_jobs = shifts.shape[0] * d
+    x = buf[0]
+    diag = buf[1]
+    for job in range(chunk, n_jobs, chunks):
+        t = job // d
+        j = job - t * d
+        for i in range(n):
+            x[i] = 0.0
+        if method == 2:
+            k, cv = _sor_stencil_into(m, rhs[t], x, omegas[t, j], tol, maxiter, shifts[t])
+        elif method == 0:
+            _diagonal_into(data, indices, indptr, shifts[t], diag)
+            k, cv = _sor_into(data, indices, indptr, rhs[t], x, omegas[t, j], tol, maxiter,
+                              shifts[t], diag)
+        else:
+            _diagonal_into(data, indices, indptr, shifts[t], diag)
+            k, cv = _pcg_into(data, indices, indptr, rhs[t], x, omegas[t, j], tol, maxiter,
+                              shifts[t], order, diag, buf[2], buf[3], buf[4], buf[5], buf[6])
+        iters[t, j] = k
+        conv[t, j] = cv
+
+
+def sor_cost_table_into(data, indices, indptr, shifts, rhs, omegas, tol, maxiter, method, order,
+                        iters, conv, threads=None):
+    """:func:`sor_cost_table` into caller-owned ``iters``/``conv``, in threads.
+
+    The jobs are split into one strided chunk per thread (:func:`sor_cost_table_chunk`,
+    which releases the GIL); the work buffers are allocated here, by NumPy, so compiled
+    code allocates nothing whatever ``T``. Every call makes the same number of compiled
+    calls, ``threads``, even with no job (``T = 0``): their argument unboxing is what
+    Numba's allocation statistics count, and the fused-loop allocation counts of
+    :mod:`banditlab.testing.allocations` compare runs of two lengths whose resets build
+    tables of two sizes, partly or wholly from the disk cache.
+
+    Args:
+        data, indices, indptr, shifts, rhs, omegas, tol, maxiter, method, order: As
+            :func:`sor_cost_table_chunk`.
+        iters: int64[T, d] output.
+        conv: bool[T, d] output.
+        threads: Number of threads (default Numba's thread count).
+    """
+    import numba
+
+    n_jobs = shifts.shape[0] * omegas.shape[1]
+    chunks = max(1, int(threads or numba.get_num_threads()))
+    scratch = np.empty((chunks, TABLE_SCRATCH_ROWS, indptr.shape[0] - 1))
+    args = (data, indices, indptr, shifts, rhs, omegas, float(tol), int(maxiter), int(method),
+            int(order), iters, conv)
+    if chunks == 1 or n_jobs == 0:
+        for c in range(chunks):
+            sor_cost_table_chunk(*args, scratch[c], c, chunks)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=chunks) as pool:
+        futures = [pool.submit(sor_cost_table_chunk, *args, scratch[c], c, chunks)
+                   for c in range(chunks)]
+        for f in futures:
+            f.result()
 
 
 def direct_solve(data, indices, indptr, b, shift=0.0):
