@@ -9,9 +9,13 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
+from banditlab.agents.advmdp.baselines import uniform_integer
 from banditlab.agents.advmdp.covariance import (
+    COV_CODES,
     cov_from_occupancy,
+    cov_scratch,
     default_mgr_chain_length,
+    inv_cov_into,
     mgr_chains,
     mgr_estimate,
     mgr_from_trajectories,
@@ -23,13 +27,20 @@ from banditlab.agents.advmdp.policy_opt import (
     MagnitudeReducedPO,
     TabularExp3PO,
     dilate_bonus_exact,
+    dilate_bonus_exact_into,
     estimate_and_accumulate,
+    estimate_and_accumulate_into,
     expweights_policy,
+    expweights_policy_into,
     immediate_bonus,
+    immediate_bonus_into,
+    logbarrier_policy,
+    logbarrier_policy_into,
     logbarrier_weights,
 )
 from banditlab.core import BanditlabError
 from banditlab.envs.advmdp.env import AdvLinearQMDP
+from banditlab.envs.advmdp.model import cumulative_rows
 from banditlab.harness import run
 from banditlab.testing.claims import assert_claims
 
@@ -226,6 +237,90 @@ def test_covariance_estimators_against_dense_linear_algebra():
         se = draws[:, h].std(axis=0) / np.sqrt(R)
         assert np.all(np.abs(draws[:, h].mean(axis=0) - truth) <= 5 * se + 1e-9)
     assert env.simulator.sim_calls == 10000 + 4 * N * R
+
+
+def _garbage(x, rng):
+    """Fill a scratch array with values a kernel must not read before writing."""
+    if x.dtype.kind == "f":
+        x[...] = rng.choice([np.nan, np.inf, -1e300, 7.5], size=x.shape)
+    else:
+        x[...] = rng.integers(-(2**40), 2**40, size=x.shape)
+
+
+@pytest.mark.parametrize("kind", ["exact", "direct", "mgr"])
+def test_covariance_scratch_is_written_before_it_is_read(kind):
+    """The episode kernels reuse one scratch per run: stale contents never change a result."""
+    env = AdvLinearQMDP(n_episodes=4, simulator_mode="exact")
+    H, N, A, d = env.phi.shape
+    rng = np.random.default_rng(5)
+    pi = rng.dirichlet(np.ones(A), size=(H, N))
+    cumpi = cumulative_rows(pi)
+    outs = []
+    for dirty in (False, True, True):
+        env.reset(seed=2)
+        scratch = cov_scratch(H, N, A, d, 60)
+        if dirty:
+            for name, buf in zip(scratch._fields, scratch, strict=True):
+                if name != "start":  # the constant start triple (-1, 0, 0)
+                    _garbage(buf, rng)
+        out = np.full((H, d, d), np.nan)
+        inv_cov_into(out, env.phi, pi, cumpi, COV_CODES[kind], 0.05, 0.5, 3, False,
+                     env.simulator.handle_, env.simulator.rng_, scratch)
+        outs.append(out)
+    assert np.all(np.isfinite(outs[0]))
+    np.testing.assert_array_equal(outs[0], outs[1])
+    np.testing.assert_array_equal(outs[0], outs[2])
+
+
+def test_in_place_kernels_equal_the_allocating_ones():
+    """Every ``*_into`` kernel gives its allocating counterpart's numbers on stale buffers."""
+    env = AdvLinearQMDP(H=4, N=5, A=3, n_episodes=2)
+    H, N, A, d = env.phi.shape
+    rng = np.random.default_rng(8)
+    C = rng.normal(size=(H, N, A)) * 30.0
+    pi = rng.dirichlet(np.ones(A), size=(H, N))
+    sig_inv = np.stack([np.linalg.inv(np.eye(d) * 0.1 + np.cov(rng.random((d, 9))))
+                        for _ in range(H)])
+
+    def buf(*shape):
+        x = np.empty(shape)
+        _garbage(x, rng)
+        return x
+
+    for newton in (True, False):
+        out = buf(H, N, A)
+        logbarrier_policy_into(out, C, 0.7, newton, buf(A))
+        np.testing.assert_array_equal(out, logbarrier_policy(C, 0.7, newton))
+    out = buf(H, N, A)
+    expweights_policy_into(out, C, 0.7)
+    np.testing.assert_array_equal(out, expweights_policy(C, 0.7))
+    for clip in (False, True):
+        b = buf(H, N, A)
+        immediate_bonus_into(b, buf(H, N, A), env.phi, sig_inv, pi, 0.4, clip)
+        np.testing.assert_array_equal(b, immediate_bonus(env.phi, sig_inv, pi, 0.4, clip))
+    B = buf(H, N, A)
+    dilate_bonus_exact_into(B, env.P, pi, b, buf(N))
+    np.testing.assert_array_equal(B, dilate_bonus_exact(env.P, pi, b))
+    states = rng.integers(0, N, size=H)
+    states[0] = 0
+    actions = rng.integers(0, A, size=H)
+    losses = rng.random(H)
+    C1, C2, theta = C.copy(), C.copy(), buf(H, d)
+    estimate_and_accumulate_into(theta, C1, env.phi, sig_inv, states, actions, losses, B, -2.0)
+    ref = estimate_and_accumulate(C2, env.phi, sig_inv, states, actions, losses, B, -2.0)
+    np.testing.assert_array_equal(theta, ref)
+    np.testing.assert_array_equal(C1, C2)
+
+
+@pytest.mark.parametrize(
+    "n", [1, 2, 3, 7, 1000, 2**31, 2**32 - 1, 2**32, 2**32 + 1, 2**40, 2**62 + 3])
+def test_uniform_integer_is_the_integers_draw(n):
+    """Uniform play's allocation-free draw is ``rng.integers(0, n)``, stream state included."""
+    a, b = np.random.default_rng(4), np.random.default_rng(4)
+    for _ in range(50):
+        assert uniform_integer(a, n) == b.integers(0, n)
+    assert a.bit_generator.state == b.bit_generator.state
+    assert a.random() == b.random()
 
 
 # ----------------------------------------------------------------------------- bonus, estimator

@@ -3,8 +3,12 @@
 * every advmdp learner configuration (covariance estimators, bonuses, solvers, tabular and
   simulator-free envs) gives identical curves, identical final kernel states and identical
   generator states (env noise, agent, simulator) on both paths, checkpoint by checkpoint;
+* the fused loop of every such configuration allocates nothing per episode (Numba runtime
+  allocation counts at two run lengths), also on instances whose policy value sums more
+  than 128 products (the pairwise stack);
 * the oracle's exact policy value (the number both paths record per episode) equals the
-  NumPy formula it replaced, ``-sum(occupancy * loss_table)``, bit for bit;
+  NumPy formula it replaced, ``-sum(occupancy * loss_table)``, bit for bit, also from
+  buffers holding stale values;
 * kernels that are not importable by name run on the generic episode loop, agent kernels
   without episode hooks run with no-op hooks, and a non-terminating episode is an error on
   both paths.
@@ -27,11 +31,20 @@ from banditlab.core import (
     RegretKind,
     spawn_env_streams,
 )
-from banditlab.envs.advmdp.kernel import advmdp_policy_value, pairwise_sum
+from banditlab.envs.advmdp.kernel import (
+    PAIRWISE_STACK,
+    SCRATCH_FIELDS,
+    advmdp_policy_loss,
+    advmdp_policy_loss_into,
+    advmdp_policy_value,
+    pairwise_sum,
+    pairwise_sum_into,
+)
 from banditlab.envs.advmdp.model import advmdp_occupancy
 from banditlab.harness import run
 from banditlab.loops import fused_path_available
 from banditlab.registry import make_agent, make_benchmark_policy, make_env
+from banditlab.testing.allocations import enable_nrt_stats
 
 QMDP = "banditlab/AdvLinearQMDP-v0"
 
@@ -75,6 +88,16 @@ def _generator_states(env, agent):
     return out
 
 
+def _assert_states_equal(a, b, name="state"):
+    """Kernel states (NamedTuples of arrays, possibly nested) hold equal arrays."""
+    if isinstance(a, tuple):
+        assert type(a) is type(b) and len(a) == len(b), name
+        for field, x, y in zip(getattr(a, "_fields", range(len(a))), a, b, strict=True):
+            _assert_states_equal(x, y, f"{name}.{field}")
+    else:
+        np.testing.assert_array_equal(a, b, err_msg=name)
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_fused_episodes_equal_the_gymnasium_loop(case):
     env_kwargs, agent_id, agent_kwargs = CASES[case]
@@ -90,15 +113,47 @@ def test_fused_episodes_equal_the_gymnasium_loop(case):
     assert sorted(py.curves) == sorted(fu.curves)
     for metric in py.curves:
         np.testing.assert_array_equal(py.curves[metric], fu.curves[metric], err_msg=metric)
-    # the same final kernel states and the same draws from every stream
-    for a, b in zip(env_p.state_, env_f.state_, strict=True):
-        np.testing.assert_array_equal(a, b)
-    for a, b in zip(ag_p.state_, ag_f.state_, strict=True):
-        np.testing.assert_array_equal(a, b)
+    # the same final kernel states and the same draws from every stream (the env's scratch
+    # buffers are written by the fused loop's policy values only)
+    for name in env_p.state_._fields:
+        if name not in SCRATCH_FIELDS:
+            np.testing.assert_array_equal(getattr(env_p.state_, name),
+                                          getattr(env_f.state_, name), err_msg=name)
+    _assert_states_equal(ag_p.state_, ag_f.state_)
     assert _generator_states(env_p, ag_p) == _generator_states(env_f, ag_f)
     assert ag_p.t_ == ag_f.t_ == int(env_p.H) * K
     if "sim_calls" in py.curves:
         assert py.curves["sim_calls"][-1] == env_f.simulator.sim_calls
+
+
+ALLOCATION_CASES = {
+    **CASES,
+    "uniform, > 128 products": ({"H": 4, "N": 10, "A": 5, "d": 6}, "AdvMDPUniform-v0", {}),
+    "beta = 0, > 128 products": (
+        {"H": 3, "N": 12, "A": 5, "d": 5}, "DilatedBonusPO-v1", {"beta": 0.0,
+                                                                "n_cov_samples": 30}),
+}
+
+
+def _nrt_allocations_of_run(env_kwargs, agent_id, agent_kwargs, n_episodes):
+    from numba.core.runtime import rtsys
+
+    env, agent = _pair(env_kwargs, agent_id, agent_kwargs, n_episodes)
+    before = rtsys.get_allocation_stats().alloc
+    run(env, agent, seed=3, backend="kernel", checkpoints=[n_episodes])
+    return rtsys.get_allocation_stats().alloc - before
+
+
+@pytest.mark.parametrize("case", sorted(ALLOCATION_CASES))
+def test_fused_episodes_allocate_nothing_per_episode(case):
+    """Policies, covariance estimates (exact, direct, MGR), bonuses, simulator draws and the
+    exact policy value all run on buffers allocated at ``init``: runs of 3 and 9 episodes
+    make the same number of Numba runtime allocations."""
+    enable_nrt_stats()
+    _nrt_allocations_of_run(*ALLOCATION_CASES[case], 3)  # compile
+    short = _nrt_allocations_of_run(*ALLOCATION_CASES[case], 3)
+    long = _nrt_allocations_of_run(*ALLOCATION_CASES[case], 9)
+    assert long == short, (short, long)
 
 
 def test_segments_and_run_length_do_not_change_the_run():
@@ -158,9 +213,28 @@ def test_policy_value_kernel_equals_the_numpy_formula(shape):
 
 def test_pairwise_sum_is_numpys_sum():
     rng = np.random.default_rng(1)
+    frames = np.full((3, PAIRWISE_STACK), 99, np.int64)  # stale buffers, reused
+    vals = np.full(PAIRWISE_STACK, np.nan)
     for n in [*range(1, 300), 1000, 1031, 8192, 20000]:
         x = rng.normal(size=n) * 10.0 ** rng.integers(-6, 6, size=n)
         assert 0.0 + pairwise_sum(x, 0, n) == np.sum(x), n
+        assert 0.0 + pairwise_sum_into(x, 0, n, frames, vals) == np.sum(x), n
+
+
+def test_policy_loss_from_stale_buffers_is_the_oracle_value():
+    """The env state's scratch (reused every episode) never leaks into a policy value."""
+    env = make_env(QMDP, H=4, N=10, A=5, d=6, n_episodes=8).unwrapped
+    rng = np.random.default_rng(2)
+    H, N, A = env.H, env.N, env.A
+    loss = env.oracle.loss_tables[1]
+    for _ in range(3):
+        pi = rng.dirichlet(np.full(A, 0.5), size=(H, N))
+        bufs = (np.full((H, N, A), np.nan), np.full((2, N), np.inf),
+                np.full(H * N * A, -1e300), np.full((3, PAIRWISE_STACK), 7, np.int64),
+                np.full(PAIRWISE_STACK, np.nan))
+        assert (advmdp_policy_loss_into(env.P, loss, pi, *bufs)
+                == advmdp_policy_loss(env.P, loss, pi)
+                == float(np.sum(advmdp_occupancy(env.P, pi) * loss)))
 
 
 # --------------------------------------------------------------------------- generic loop

@@ -14,6 +14,7 @@ from typing import ClassVar, NamedTuple
 import gymnasium as gym
 import numpy as np
 from numba import njit
+from numba.np.random.generator_core import next_uint32, next_uint64
 
 from banditlab.core import AgentKernel, BanditlabError, KernelAgent
 from banditlab.envs.advmdp.kernel import generator_caller
@@ -27,6 +28,7 @@ __all__ = [
     "TableState",
     "table_init",
     "uniform_select",
+    "uniform_integer",
     "fixed_select",
     "table_update",
     "table_policy",
@@ -61,10 +63,63 @@ def table_init(dims, hparams, rng):
     return TableState(np.zeros(0))
 
 
+_U32 = np.uint64(0xFFFFFFFF)
+_U64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+@njit(cache=True, error_model="numpy")
+def uniform_integer(rng, n):
+    """``rng.integers(0, n)`` (int64, ``n >= 1``) without the array Numba's ``integers`` allocates.
+
+    The same draws as NumPy's and Numba's ``Generator.integers(0, n)``, which leave the
+    generator in the same state: no draw for ``n = 1``; else Lemire's bounded rejection
+    sampling of ``rng = n - 1`` on the generator's 32-bit stream (``rng < 2**32 - 1``),
+    one raw 32-bit draw (``rng = 2**32 - 1``) or Lemire's 64-bit variant (larger ``rng``),
+    transcribed from ``numba.np.random.random_methods`` (NumPy's ``distributions.c``).
+    Without that module's ``assert`` and compiled with ``error_model="numpy"`` (its
+    modulus is never 0), it has no exception path: Numba brackets code that may raise
+    with reference-count updates of the arrays in scope, which cost more than the draw.
+    """
+    if n <= 1:
+        return np.int64(0)
+    bitgen = rng.bit_generator
+    rng_ = np.uint64(n - 1)
+    if rng_ < _U32:
+        rng_excl = rng_ + np.uint64(1)
+        m = np.uint64(next_uint32(bitgen)) * rng_excl
+        leftover = m & _U32
+        if leftover < rng_excl:
+            threshold = (_U32 - rng_) % rng_excl
+            while leftover < threshold:
+                m = np.uint64(next_uint32(bitgen)) * rng_excl
+                leftover = m & _U32
+        return np.int64(m >> np.uint64(32))
+    if rng_ == _U32:
+        return np.int64(next_uint32(bitgen))
+    rng_excl = rng_ + np.uint64(1)
+    x = np.uint64(next_uint64(bitgen))
+    leftover = x * rng_excl
+    if leftover < rng_excl:
+        threshold = (_U64 - rng_) % rng_excl
+        while leftover < threshold:
+            x = np.uint64(next_uint64(bitgen))
+            leftover = x * rng_excl
+    x0 = x & _U32
+    x1 = x >> np.uint64(32)
+    rng_excl0 = rng_excl & _U32
+    rng_excl1 = rng_excl >> np.uint64(32)
+    w0 = x0 * rng_excl0
+    t = x1 * rng_excl0 + (w0 >> np.uint64(32))
+    w1 = t & _U32
+    w2 = t >> np.uint64(32)
+    w1 += x0 * rng_excl1
+    return np.int64(x1 * rng_excl1 + w2 + (w1 >> np.uint64(32)))
+
+
 @njit(cache=True)
 def uniform_select(state, hparams, obs, t, rng):
-    """A uniform action: one ``rng.integers(0, A)`` draw."""
-    return rng.integers(0, hparams.pi.shape[2])
+    """A uniform action: one ``rng.integers(0, A)`` draw (:func:`uniform_integer`)."""
+    return uniform_integer(rng, hparams.pi.shape[2])
 
 
 @njit(cache=True)

@@ -28,24 +28,31 @@ Shapes: ``phi`` float64[H, N, A, d], ``pi`` float64[H, N, A], results float64[H,
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-from banditlab.envs.advmdp.kernel import sim_occupancy, sim_sample
+from banditlab.envs.advmdp.kernel import sim_occupancy_into, sim_sample
 from banditlab.envs.advmdp.model import cumulative_rows, validate_policy_table
 from banditlab.errors import BanditlabError
 from banditlab.validation import Interval, Options, validate_params
 
 __all__ = [
     "cov_from_occupancy",
+    "cov_from_occupancy_into",
     "cov_from_trajectories",
+    "cov_from_trajectories_into",
     "spd_inverse",
+    "spd_inverse_into",
     "regularised_inverse",
     "regularised_inverse_into",
+    "CovScratch",
+    "cov_scratch",
     "inv_cov_into",
     "COV_CODES",
     "mgr_chains",
+    "mgr_chains_into",
     "mgr_estimate",
     "mgr_from_trajectories",
     "default_mgr_chain_length",
@@ -62,10 +69,13 @@ COV_CODES = {name: i for i, name in enumerate(COV_ESTIMATORS)}
 
 
 @njit(cache=True)
-def cov_from_occupancy(phi, q):
-    """float64[H, d, d], ``Sigma_h = sum_{s, a} q[h, s, a] phi_h(s, a) phi_h(s, a)^T``."""
+def cov_from_occupancy_into(out, phi, q):
+    """``out[h] = sum_{s, a} q[h, s, a] phi_h(s, a) phi_h(s, a)^T`` (float64[H, d, d], in place)."""
     H, N, A, d = phi.shape
-    out = np.zeros((H, d, d))
+    for h in range(H):
+        for i in range(d):
+            for j in range(d):
+                out[h, i, j] = 0.0
     for h in range(H):
         for s in range(N):
             for a in range(A):
@@ -78,15 +88,32 @@ def cov_from_occupancy(phi, q):
                         continue
                     for j in range(d):
                         out[h, i, j] += fi * phi[h, s, a, j]
+
+
+@njit(cache=True)
+def cov_from_occupancy(phi, q):
+    """float64[H, d, d], ``Sigma_h = sum_{s, a} q[h, s, a] phi_h(s, a) phi_h(s, a)^T``."""
+    H, N, A, d = phi.shape
+    out = np.empty((H, d, d))
+    cov_from_occupancy_into(out, phi, q)
     return out
 
 
 @njit(cache=True)
-def cov_from_trajectories(phi, traj):
-    """float64[H, d, d], empirical covariance per layer of ``traj`` (int64[M, H, 2])."""
+def cov_from_trajectories_into(out, phi, traj):
+    """Empirical covariance per layer of ``traj`` (int64[M, H, 2]) into ``out``.
+
+    Args:
+        out: float64[H, d, d], written in place.
+        phi: float64[H, N, A, d] features.
+        traj: int64[M, H, 2] trajectories.
+    """
     H, N, A, d = phi.shape
     M = traj.shape[0]
-    out = np.zeros((H, d, d))
+    for h in range(H):
+        for i in range(d):
+            for j in range(d):
+                out[h, i, j] = 0.0
     for m in range(M):
         for h in range(H):
             s = traj[m, h, 0]
@@ -97,18 +124,38 @@ def cov_from_trajectories(phi, traj):
                     continue
                 for j in range(d):
                     out[h, i, j] += fi * phi[h, s, a, j]
-    return out / M
+    for h in range(H):
+        for i in range(d):
+            for j in range(d):
+                out[h, i, j] = out[h, i, j] / M
 
 
 @njit(cache=True)
-def spd_inverse(M):
+def cov_from_trajectories(phi, traj):
+    """float64[H, d, d], empirical covariance per layer of ``traj`` (int64[M, H, 2])."""
+    H, N, A, d = phi.shape
+    out = np.empty((H, d, d))
+    cov_from_trajectories_into(out, phi, traj)
+    return out
+
+
+@njit(cache=True)
+def spd_inverse_into(out, M, L, Li):
     """Inverse of a symmetric positive definite float64[d, d] by Cholesky, in plain loops.
 
     Single-threaded on purpose: LAPACK's threaded ``inv`` was 100x slower on a loaded
     2-core machine (measured 0.1 s for d = 100). Raises on a non-positive pivot.
+
+    Args:
+        out: float64[d, d], written in place (may not alias ``M``).
+        M: float64[d, d] symmetric positive definite.
+        L, Li: float64[d, d] buffers (the Cholesky factor and its inverse).
     """
     d = M.shape[0]
-    L = np.zeros((d, d))
+    for i in range(d):
+        for j in range(d):
+            L[i, j] = 0.0
+            Li[i, j] = 0.0
     for j in range(d):
         acc = M[j, j]
         for k in range(j):
@@ -122,7 +169,6 @@ def spd_inverse(M):
                 acc -= L[i, k] * L[j, k]
             L[i, j] = acc / L[j, j]
     # inverse of L (lower triangular)
-    Li = np.zeros((d, d))
     for j in range(d):
         Li[j, j] = 1.0 / L[j, j]
         for i in range(j + 1, d):
@@ -131,7 +177,6 @@ def spd_inverse(M):
                 acc -= L[i, k] * Li[k, j]
             Li[i, j] = acc / L[i, i]
     # M^{-1} = Li^T Li
-    out = np.empty((d, d))
     for i in range(d):
         for j in range(i, d):
             acc = 0.0
@@ -139,6 +184,14 @@ def spd_inverse(M):
                 acc += Li[k, i] * Li[k, j]
             out[i, j] = acc
             out[j, i] = acc
+
+
+@njit(cache=True)
+def spd_inverse(M):
+    """Inverse of a symmetric positive definite float64[d, d] (:func:`spd_inverse_into`)."""
+    d = M.shape[0]
+    out = np.empty((d, d))
+    spd_inverse_into(out, M, np.empty((d, d)), np.empty((d, d)))
     return out
 
 
@@ -157,7 +210,7 @@ def regularised_inverse(sigma, gamma):
 
 
 @njit(cache=True)
-def mgr_chains(feats, gamma, c, n_chains):
+def mgr_chains_into(out, feats, gamma, c, n_chains, Z, zf):
     """Matrix Geometric Resampling: the mean of ``n_chains`` independent chains.
 
     Luo, Wei & Lee (2021)'s GeometricResampling: the rows of ``feats`` are split into
@@ -169,20 +222,19 @@ def mgr_chains(feats, gamma, c, n_chains):
     its mean ``sum_{j=0..N} c (I - c (gamma I + Sigma))^j`` is symmetric positive definite.
 
     Args:
+        out: float64[d, d], written in place: the mean of the ``M`` chain estimates.
         feats: float64[n_chains * N, d], i.i.d. draws of ``phi`` from the layer's
             occupancy (rows beyond ``n_chains * N`` are ignored).
         gamma: Regulariser (> 0).
         c: Step (``0 < c <= 1/2`` is valid when ``||phi|| <= 1`` and ``gamma <= 1``).
         n_chains: Number of chains ``M`` (>= 1, at most ``len(feats)``).
-
-    Returns:
-        float64[d, d], the mean of the ``M`` chain estimates.
+        Z: float64[d, d] and zf: float64[d] buffers.
     """
     rows, d = feats.shape
     N = rows // n_chains
-    out = np.zeros((d, d))
-    Z = np.empty((d, d))
-    zf = np.empty(d)
+    for i in range(d):
+        for j in range(d):
+            out[i, j] = 0.0
     shrink = 1.0 - c * gamma
     for m in range(n_chains):
         for i in range(d):
@@ -200,11 +252,25 @@ def mgr_chains(feats, gamma, c, n_chains):
                 for j in range(d):
                     Z[i, j] = shrink * Z[i, j] - c * zf[i] * feats[r, j]
                     out[i, j] += c * Z[i, j]
-    return out / n_chains
+    for i in range(d):
+        for j in range(d):
+            out[i, j] = out[i, j] / n_chains
 
 
 @njit(cache=True)
-def regularised_inverse_into(out, sigma, gamma):
+def mgr_chains(feats, gamma, c, n_chains):
+    """Matrix Geometric Resampling: float64[d, d], the mean of ``n_chains`` chains.
+
+    Allocating wrapper of :func:`mgr_chains_into` (see there).
+    """
+    d = feats.shape[1]
+    out = np.empty((d, d))
+    mgr_chains_into(out, feats, gamma, c, n_chains, np.empty((d, d)), np.empty(d))
+    return out
+
+
+@njit(cache=True)
+def regularised_inverse_into(out, sigma, gamma, m, L, Li):
     """Compiled :func:`regularised_inverse`: ``out[h] = (gamma I + (sigma_h + sigma_h^T)/2)^{-1}``.
 
     The same arithmetic, entry by entry, as the NumPy expression of
@@ -214,25 +280,69 @@ def regularised_inverse_into(out, sigma, gamma):
         out: float64[H, d, d], written in place.
         sigma: float64[H, d, d].
         gamma: Regulariser (> 0).
+        m, L, Li: float64[d, d] buffers.
     """
     H, d, _ = sigma.shape
-    m = np.empty((d, d))
     for h in range(H):
         for i in range(d):
             for j in range(d):
                 m[i, j] = 0.5 * (sigma[h, i, j] + sigma[h, j, i]) + gamma * (
                     1.0 if i == j else 0.0)
-        out[h] = spd_inverse(m)
+        spd_inverse_into(out[h], m, L, Li)
+
+
+class CovScratch(NamedTuple):
+    """Buffers of :func:`inv_cov_into` (allocated once by :func:`cov_scratch`).
+
+    Attributes:
+        traj: int64[1, M, H, 2] covariance draws (``M`` per estimate; ``M = 1`` for exact).
+        feats: float64[M, d] features of one layer's draws (``mgr``).
+        start: int64[1, 3] the start triple ``(-1, 0, 0)`` of the draws.
+        q: float64[H, N, A] occupancy (``exact``); dist: float64[2, N].
+        sigma: float64[H, d, d] covariance (``exact``, ``direct``).
+        mat: float64[d, d] regularised matrix; L, Li: float64[d, d] Cholesky factor and
+            its inverse.
+        Z: float64[d, d] and zf: float64[d] MGR chain buffers; est: float64[d, d] one
+            layer's MGR estimate.
+    """
+
+    traj: np.ndarray
+    feats: np.ndarray
+    start: np.ndarray
+    q: np.ndarray
+    dist: np.ndarray
+    sigma: np.ndarray
+    mat: np.ndarray
+    L: np.ndarray
+    Li: np.ndarray
+    Z: np.ndarray
+    zf: np.ndarray
+    est: np.ndarray
+
+
+@njit(cache=True)
+def cov_scratch(H, N, A, d, M):
+    """A :class:`CovScratch` for ``H`` layers, ``N`` states, ``A`` actions, ``d`` features.
+
+    ``M`` is the number of trajectories one estimate draws (at least 1).
+    """
+    start = np.zeros((1, 3), np.int64)
+    start[0, 0] = -1
+    return CovScratch(np.zeros((1, M, H, 2), np.int64), np.zeros((M, d)), start,
+                      np.zeros((H, N, A)), np.zeros((2, N)), np.zeros((H, d, d)),
+                      np.zeros((d, d)), np.zeros((d, d)), np.zeros((d, d)), np.zeros((d, d)),
+                      np.zeros(d), np.zeros((d, d)))
 
 
 @njit(cache=True)
 def inv_cov_into(out, phi, pi, cumpi, kind, gamma, c, n_chains, symmetrise, sim, sim_rng,
-                 traj, feats):
+                 scratch):
     """Estimate ``(gamma I + Sigma_h)^{-1}`` under ``pi`` for every layer into ``out``.
 
     The compiled body of :meth:`CovEstimator.inv_cov`, called by the agents' episode
     kernels on both execution paths. Queries go through the simulator's kernel handle
-    and stream (counted like the simulator's own methods).
+    and stream (counted like the simulator's own methods). Allocates nothing: every
+    intermediate lives in ``scratch``.
 
     Args:
         out: float64[H, d, d], written in place.
@@ -240,33 +350,34 @@ def inv_cov_into(out, phi, pi, cumpi, kind, gamma, c, n_chains, symmetrise, sim,
             cumpi: float64[H, N, A] its cumulative rows (last entry 1).
         kind: :data:`COV_CODES` value (``exact`` needs an exact simulator).
         gamma, c: Regulariser and MGR step.
-        n_chains: MGR chains (``traj.shape[1] // n_chains`` draws each).
+        n_chains: MGR chains (``scratch.traj.shape[1] // n_chains`` draws each).
         symmetrise: Return ``(S + S^T) / 2`` of the MGR estimate (single-chain variant).
         sim: :class:`~banditlab.envs.advmdp.kernel.AdvMDPSimHandle`; sim_rng: its stream.
-        traj: int64[1, M, H, 2] buffer: ``direct`` and ``mgr`` draw ``M`` trajectories.
-        feats: float64[M, d] buffer (``mgr``).
+        scratch: :class:`CovScratch`; ``direct`` and ``mgr`` draw ``M =
+            scratch.traj.shape[1]`` trajectories into ``scratch.traj``.
     """
     H, N, A, d = phi.shape
     if kind == 0:
-        q = sim_occupancy(sim, pi)
-        regularised_inverse_into(out, cov_from_occupancy(phi, q), gamma)
+        sim_occupancy_into(sim, scratch.q, scratch.dist, pi)
+        cov_from_occupancy_into(scratch.sigma, phi, scratch.q)
+        regularised_inverse_into(out, scratch.sigma, gamma, scratch.mat, scratch.L, scratch.Li)
         return
-    start = np.empty((1, 3), np.int64)
-    start[0, 0] = -1
-    start[0, 1] = 0
-    start[0, 2] = 0
-    sim_sample(sim, traj, cumpi, start, sim_rng)
+    traj = scratch.traj
+    sim_sample(sim, traj, cumpi, scratch.start, sim_rng)
     if kind == 1:
-        regularised_inverse_into(out, cov_from_trajectories(phi, traj[0]), gamma)
+        cov_from_trajectories_into(scratch.sigma, phi, traj[0])
+        regularised_inverse_into(out, scratch.sigma, gamma, scratch.mat, scratch.L, scratch.Li)
         return
     M = traj.shape[1]
+    feats = scratch.feats
+    est = scratch.est
     for h in range(H):
         for r in range(M):
             s = traj[0, r, h, 0]
             a = traj[0, r, h, 1]
             for i in range(d):
                 feats[r, i] = phi[h, s, a, i]
-        est = mgr_chains(feats, gamma, c, n_chains)
+        mgr_chains_into(est, feats, gamma, c, n_chains, scratch.Z, scratch.zf)
         for i in range(d):
             for j in range(d):
                 out[h, i, j] = 0.5 * (est[i, j] + est[j, i]) if symmetrise else est[i, j]
@@ -385,8 +496,7 @@ class CovEstimator:
         inv_cov_into(out, np.ascontiguousarray(phi, dtype=np.float64), pi, cumulative_rows(pi),
                      COV_CODES[self.kind], float(self.gamma), float(self.mgr_c),
                      int(self.n_chains), self.variant == "single_chain", simulator.handle_,
-                     simulator.rng_, np.empty((1, max(m, 1), H, 2), np.int64),
-                     np.empty((max(m, 1), d)))
+                     simulator.rng_, cov_scratch(H, N, A, d, max(m, 1)))
         return out
 
     def trajectories_per_call(self) -> int:

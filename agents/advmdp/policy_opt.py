@@ -53,6 +53,8 @@ from banditlab.agents.advmdp.covariance import (
     COV_CODES,
     COV_ESTIMATORS,
     MGR_VARIANTS,
+    CovScratch,
+    cov_scratch,
     default_mgr_chain_length,
     inv_cov_into,
     make_cov_estimator,
@@ -71,10 +73,15 @@ from banditlab.validation import (
 __all__ = [
     "logbarrier_weights",
     "expweights_policy",
+    "expweights_policy_into",
     "logbarrier_policy",
+    "logbarrier_policy_into",
     "immediate_bonus",
+    "immediate_bonus_into",
     "dilate_bonus_exact",
+    "dilate_bonus_exact_into",
     "estimate_and_accumulate",
+    "estimate_and_accumulate_into",
     "POHparams",
     "POState",
     "po_init",
@@ -96,8 +103,8 @@ __all__ = [
 
 # --------------------------------------------------------------------------- kernels
 @njit(cache=True)
-def logbarrier_policy(C, eta, newton):
-    """float64[H, N, A]: per row, the minimiser of ``<p, c> + (1/eta) sum_a ln(1/p_a)``.
+def logbarrier_policy_into(pi, C, eta, newton, x):
+    """Per row of ``C``, the minimiser of ``<p, c> + (1/eta) sum_a ln(1/p_a)``, into ``pi``.
 
     Closed form ``p_a = 1 / (eta (c_a - min c + lam))`` with the scalar ``lam`` in
     ``[1/eta, A/eta]`` solving ``sum_a p_a = 1`` (``sum p`` decreases in ``lam``).
@@ -107,13 +114,13 @@ def logbarrier_policy(C, eta, newton):
     steps. Each row is renormalised. Never NaN for finite ``C``.
 
     Args:
+        pi: float64[H, N, A], written in place (may not alias ``C``).
         C: float64[H, N, A], cumulative losses (finite, any magnitude).
         eta: Learning rate (> 0).
         newton: Use safeguarded Newton instead of plain bisection.
+        x: float64[A] buffer.
     """
     H, N, A = C.shape
-    pi = np.empty((H, N, A))
-    x = np.empty(A)
     for h in range(H):
         for s in range(N):
             cmin = np.inf
@@ -162,6 +169,14 @@ def logbarrier_policy(C, eta, newton):
                 tot += pi[h, s, a]
             for a in range(A):
                 pi[h, s, a] /= tot
+
+
+@njit(cache=True)
+def logbarrier_policy(C, eta, newton):
+    """float64[H, N, A]: per row, the log-barrier minimiser (:func:`logbarrier_policy_into`)."""
+    H, N, A = C.shape
+    pi = np.empty((H, N, A))
+    logbarrier_policy_into(pi, C, eta, newton, np.empty(A))
     return pi
 
 
@@ -175,10 +190,9 @@ def logbarrier_weights(c, eta, newton=True):
 
 
 @njit(cache=True)
-def expweights_policy(C, eta):
-    """float64[H, N, A], ``pi(a|s) ∝ exp(-eta (C[h, s, a] - min_a C[h, s, a]))``."""
+def expweights_policy_into(pi, C, eta):
+    """``pi(a|s) ∝ exp(-eta (C[h, s, a] - min_a C[h, s, a]))`` into ``pi`` (float64[H, N, A])."""
     H, N, A = C.shape
-    pi = np.empty((H, N, A))
     for h in range(H):
         for s in range(N):
             cmin = np.inf
@@ -192,12 +206,19 @@ def expweights_policy(C, eta):
                 tot += w
             for a in range(A):
                 pi[h, s, a] /= tot
+
+
+@njit(cache=True)
+def expweights_policy(C, eta):
+    """float64[H, N, A], ``pi(a|s) ∝ exp(-eta (C[h, s, a] - min_a C[h, s, a]))``."""
+    pi = np.empty(C.shape)
+    expweights_policy_into(pi, C, eta)
     return pi
 
 
 @njit(cache=True)
-def immediate_bonus(phi, sig_inv, pi, beta, clip):
-    """float64[H, N, A], ``b(s, a) = beta (||phi(s,a)||^2 + E_{a'~pi(s)} ||phi(s,a')||^2)``.
+def immediate_bonus_into(b, nrm, phi, sig_inv, pi, beta, clip):
+    """``b(s, a) = beta (||phi(s,a)||^2 + E_{a'~pi(s)} ||phi(s,a')||^2)`` into ``b``.
 
     The "norms" are the quadratic forms ``phi^T sig_inv[h] phi`` (``sig_inv``:
     float64[H, d, d]). With an exact or direct inverse they are >= 0 up to rounding;
@@ -205,9 +226,13 @@ def immediate_bonus(phi, sig_inv, pi, beta, clip):
     al. (2021) use the form as it is (it is linear in the estimate, so the bonus has
     the mean of the bonus under the estimate's mean); ``clip=True`` floors each form at
     0 (a banditlab option [I], which biases the bonus upwards).
+
+    Args:
+        b: float64[H, N, A], written in place; nrm: float64[H, N, A] buffer (the forms).
+        phi: float64[H, N, A, d]; sig_inv: float64[H, d, d]; pi: float64[H, N, A].
+        beta: Bonus scale; clip: Floor the forms at 0.
     """
     H, N, A, d = phi.shape
-    nrm = np.zeros((H, N, A))
     for h in range(H):
         for s in range(N):
             for a in range(A):
@@ -219,7 +244,6 @@ def immediate_bonus(phi, sig_inv, pi, beta, clip):
                     for j in range(d):
                         acc += fi * sig_inv[h, i, j] * phi[h, s, a, j]
                 nrm[h, s, a] = acc if (acc > 0.0 or not clip) else 0.0
-    b = np.zeros((H, N, A))
     for h in range(H):
         for s in range(N):
             mean = 0.0
@@ -227,16 +251,27 @@ def immediate_bonus(phi, sig_inv, pi, beta, clip):
                 mean += pi[h, s, a] * nrm[h, s, a]
             for a in range(A):
                 b[h, s, a] = beta * (nrm[h, s, a] + mean)
+
+
+@njit(cache=True)
+def immediate_bonus(phi, sig_inv, pi, beta, clip):
+    """float64[H, N, A], the immediate bonus (allocating :func:`immediate_bonus_into`)."""
+    H, N, A, d = phi.shape
+    b = np.empty((H, N, A))
+    immediate_bonus_into(b, np.empty((H, N, A)), phi, sig_inv, pi, beta, clip)
     return b
 
 
 @njit(cache=True)
-def dilate_bonus_exact(P, pi, b):
-    """float64[H, N, A], ``B_h = b_h + (1 + 1/H) E_{s'~P_h, a'~pi} B_{h+1}`` (``B_H = 0``)."""
+def dilate_bonus_exact_into(B, P, pi, b, vnext):
+    """``B_h = b_h + (1 + 1/H) E_{s'~P_h, a'~pi} B_{h+1}`` (``B_H = 0``) into ``B``.
+
+    Args:
+        B: float64[H, N, A], written in place (may not alias ``b``).
+        P: float64[H, N, A, N]; pi, b: float64[H, N, A]; vnext: float64[N] buffer.
+    """
     H, N, A = b.shape
-    B = np.zeros((H, N, A))
     dil = 1.0 + 1.0 / H
-    vnext = np.zeros(N)
     for h in range(H - 1, -1, -1):
         for s in range(N):
             for a in range(A):
@@ -250,18 +285,27 @@ def dilate_bonus_exact(P, pi, b):
             for a in range(A):
                 v += pi[h, s, a] * B[h, s, a]
             vnext[s] = v
+
+
+@njit(cache=True)
+def dilate_bonus_exact(P, pi, b):
+    """float64[H, N, A], ``B_h = b_h + (1 + 1/H) E_{s'~P_h, a'~pi} B_{h+1}`` (``B_H = 0``)."""
+    H, N, A = b.shape
+    B = np.empty((H, N, A))
+    dilate_bonus_exact_into(B, P, pi, b, np.empty(N))
     return B
 
 
 @njit(cache=True)
-def estimate_and_accumulate(C, phi, sig_inv, states, actions, losses, B, lower):
-    """Add ``Qhat_k - B_k`` to ``C`` in place; return ``thetahat`` float64[H, d].
+def estimate_and_accumulate_into(theta, C, phi, sig_inv, states, actions, losses, B, lower):
+    """Add ``Qhat_k - B_k`` to ``C`` in place; write ``thetahat`` into ``theta`` (float64[H, d]).
 
     ``thetahat_h = sig_inv[h] phi_h(s_h, a_h) L_h`` with ``L_h = sum_{h' >= h} losses[h']``
     and ``Qhat_h(s, a) = max(<phi_h(s, a), thetahat_h>, lower)`` (``lower = -inf``: no
     truncation; the A2-candidate uses ``lower = -trunc_c / eta``).
 
     Args:
+        theta: float64[H, d], written in place.
         C: float64[H, N, A] cumulative adjusted losses (updated).
         phi: float64[H, N, A, d] features.
         sig_inv: float64[H, d, d].
@@ -270,7 +314,6 @@ def estimate_and_accumulate(C, phi, sig_inv, states, actions, losses, B, lower):
         lower: Truncation level of ``Qhat``.
     """
     H, N, A, d = phi.shape
-    theta = np.zeros((H, d))
     L = 0.0
     for h in range(H - 1, -1, -1):
         L += losses[h]
@@ -289,6 +332,16 @@ def estimate_and_accumulate(C, phi, sig_inv, states, actions, losses, B, lower):
                 if qv < lower:
                     qv = lower
                 C[h, s2, a2] += qv - B[h, s2, a2]
+
+
+@njit(cache=True)
+def estimate_and_accumulate(C, phi, sig_inv, states, actions, losses, B, lower):
+    """Add ``Qhat_k - B_k`` to ``C`` in place; return ``thetahat`` float64[H, d].
+
+    Allocating wrapper of :func:`estimate_and_accumulate_into`.
+    """
+    theta = np.empty((phi.shape[0], phi.shape[3]))
+    estimate_and_accumulate_into(theta, C, phi, sig_inv, states, actions, losses, B, lower)
     return theta
 
 
@@ -345,11 +398,18 @@ class POState(NamedTuple):
         traj_s, traj_a: int64[H]; traj_l: float64[H], the episode's trajectory and losses.
         flags: int64[2], ``(need_policy, episodes)``: whether the next episode's policy is
             still to be computed, and the episodes learned from.
-        traj: int64[1, M, H, 2] covariance draws (``M`` per estimate; ``M = 1`` for exact);
-            feats: float64[M, d] MGR buffer.
+        cov: :class:`~banditlab.agents.advmdp.covariance.CovScratch`, the covariance
+            estimator's buffers (its ``traj``: int64[1, M, H, 2], ``M`` draws per estimate,
+            ``M = 1`` for exact; ``feats``: float64[M, d]; the Cholesky and MGR buffers).
         btraj: int64[N A, n_bonus, H, 2] bonus draws (``sampled_dp``; else [1, 1, H, 2]).
         starts: int64[H, N A, 3] start triples ``(h, s, a)`` of the sampled bonus per layer.
         vnext: float64[N] buffer.
+        x: float64[A] buffer of the log-barrier solver.
+        b: float64[H, N, A] immediate bonus; nrm: float64[H, N, A] its quadratic forms.
+        theta: float64[H, d], ``thetahat`` of the last episode learned from.
+
+    Everything ``begin_episode``, ``select``, ``update`` and ``end_episode`` write lives
+    here (allocated by :func:`po_init`): the episode kernels allocate nothing.
     """
 
     C: np.ndarray
@@ -361,11 +421,14 @@ class POState(NamedTuple):
     traj_a: np.ndarray
     traj_l: np.ndarray
     flags: np.ndarray
-    traj: np.ndarray
-    feats: np.ndarray
+    cov: CovScratch
     btraj: np.ndarray
     starts: np.ndarray
     vnext: np.ndarray
+    x: np.ndarray
+    b: np.ndarray
+    nrm: np.ndarray
+    theta: np.ndarray
 
 
 @njit(cache=True)
@@ -393,9 +456,10 @@ def po_init(dims, hparams, rng):
     return POState(
         np.zeros((H, N, A)), np.zeros((H, N, A)), np.zeros((H, N, A)), np.zeros((H, d, d)),
         np.zeros((H, N, A)), np.zeros(H, np.int64), np.zeros(H, np.int64), np.zeros(H), flags,
-        np.zeros((1, M, H, 2), np.int64), np.zeros((M, d)),
+        cov_scratch(H, N, A, d, M),
         np.zeros((N * A if sampled else 1, hparams.n_bonus if sampled else 1, H, 2), np.int64),
-        starts, np.zeros(N),
+        starts, np.zeros(N), np.zeros(A), np.zeros((H, N, A)), np.zeros((H, N, A)),
+        np.zeros((H, d)),
     )
 
 
@@ -441,20 +505,20 @@ def po_begin_episode(state, hparams, sim, sim_rng, rng):
     """Compute the episode's policy, covariance estimate and dilated bonus (once per episode).
 
     Does nothing when they are already computed (``flags[0] == 0``). Draws only from the
-    simulator's stream ``sim_rng`` (``rng`` is unused).
+    simulator's stream ``sim_rng`` (``rng`` is unused). Allocates nothing (every
+    intermediate is a buffer of ``state``).
     """
     if state.flags[0] == 0:
         return
-    C, eta = state.C, hparams.eta
+    C, eta, pi = state.C, hparams.eta, state.pi
     if hparams.policy_kind == 0:
-        pi = expweights_policy(C, eta)
+        expweights_policy_into(pi, C, eta)
     else:
-        pi = logbarrier_policy(C, eta, hparams.policy_kind == 1)
+        logbarrier_policy_into(pi, C, eta, hparams.policy_kind == 1, state.x)
     H, N, A = pi.shape
     for s in range(1, N):  # padded rows of layer 0
         for a in range(A):
             pi[0, s, a] = 1.0 / A
-    state.pi[:] = pi
     for h in range(H):
         for s in range(N):
             acc = 0.0
@@ -464,11 +528,13 @@ def po_begin_episode(state, hparams, sim, sim_rng, rng):
             state.cumpi[h, s, A - 1] = 1.0
     inv_cov_into(state.sig_inv, hparams.phi, state.pi, state.cumpi, hparams.cov_kind,
                  hparams.gamma, hparams.mgr_c, hparams.n_chains, hparams.symmetrise, sim,
-                 sim_rng, state.traj, state.feats)
+                 sim_rng, state.cov)
     if hparams.beta > 0:
-        b = immediate_bonus(hparams.phi, state.sig_inv, state.pi, hparams.beta, hparams.clip)
+        b = state.b
+        immediate_bonus_into(b, state.nrm, hparams.phi, state.sig_inv, state.pi, hparams.beta,
+                             hparams.clip)
         if hparams.bonus_kind == 1:
-            state.bonus[:] = dilate_bonus_exact(hparams.P, state.pi, b)
+            dilate_bonus_exact_into(state.bonus, hparams.P, state.pi, b, state.vnext)
         else:
             dilate_bonus_sampled_into(state.bonus, b, state.pi, state.cumpi, sim, sim_rng,
                                       state.btraj, state.starts, state.vnext)
@@ -509,8 +575,8 @@ def po_end_episode(state, hparams, rng):
     """
     if state.flags[0] != 0:
         return
-    estimate_and_accumulate(state.C, hparams.phi, state.sig_inv, state.traj_s, state.traj_a,
-                            state.traj_l, state.bonus, hparams.lower)
+    estimate_and_accumulate_into(state.theta, state.C, hparams.phi, state.sig_inv, state.traj_s,
+                                 state.traj_a, state.traj_l, state.bonus, hparams.lower)
     state.flags[1] += 1
     state.flags[0] = 1
 

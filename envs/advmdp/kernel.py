@@ -26,13 +26,18 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from banditlab.envs.advmdp.model import advmdp_occupancy, advmdp_sample_into
+from banditlab.envs.advmdp.model import (
+    advmdp_occupancy,
+    advmdp_occupancy_into,
+    advmdp_sample_into,
+)
 
 __all__ = [
     "AdvMDPParams",
     "AdvMDPState",
     "AdvMDPSimHandle",
     "SCHEDULE_CODES",
+    "SCRATCH_FIELDS",
     "oracle_loss_tables",
     "advmdp_params",
     "advmdp_schedule",
@@ -43,10 +48,14 @@ __all__ = [
     "advmdp_terminated",
     "advmdp_checkpoint",
     "advmdp_policy_loss",
+    "advmdp_policy_loss_into",
     "advmdp_policy_value",
     "pairwise_sum",
+    "pairwise_sum_into",
+    "PAIRWISE_STACK",
     "sim_sample",
     "sim_occupancy",
+    "sim_occupancy_into",
     "generator_caller",
 ]
 
@@ -56,6 +65,9 @@ SCHEDULE_CODES = {"stationary": 0, "iid_mix": 1, "switch_half": 2, "switch_p": 3
 
 # positions in AdvMDPState.pos
 _H, _S, _K, _IN, _SLOT = 0, 1, 2, 3, 4
+
+PAIRWISE_STACK = 64
+"""Frames of the explicit stack of :func:`pairwise_sum_into` (enough for any ``n < 2**63``)."""
 
 
 class AdvMDPParams(NamedTuple):
@@ -97,6 +109,12 @@ class AdvMDPState(NamedTuple):
         loss_sum: float64[1], cumulative loss of the run.
         sim_counts: int64[2], ``(sim_calls, exact_calls)`` of the run's simulator (the same
             array as :attr:`AdvMDPSimHandle.counts`; zeros when the env has none).
+        occ: float64[H, N, A] scratch of :func:`advmdp_policy_value` (the occupancy).
+        dist: float64[2, N] scratch (state distributions of two consecutive layers).
+        prod: float64[H N A] scratch (the products summed pairwise).
+        pw_frames: int64[3, PAIRWISE_STACK] scratch of :func:`pairwise_sum_into`
+            (``lo``, ``n``, phase of each frame); pw_vals: float64[PAIRWISE_STACK], its
+            partial sums.
     """
 
     pos: np.ndarray
@@ -104,6 +122,16 @@ class AdvMDPState(NamedTuple):
     obs: np.ndarray
     loss_sum: np.ndarray
     sim_counts: np.ndarray
+    occ: np.ndarray
+    dist: np.ndarray
+    prod: np.ndarray
+    pw_frames: np.ndarray
+    pw_vals: np.ndarray
+
+
+SCRATCH_FIELDS = ("occ", "dist", "prod", "pw_frames", "pw_vals")
+"""Fields of :class:`AdvMDPState` that are scratch buffers, not state: only the fused loop's
+:func:`advmdp_policy_value` writes them (the oracle's Python path uses its own buffers)."""
 
 
 class AdvMDPSimHandle(NamedTuple):
@@ -188,11 +216,15 @@ def advmdp_schedule(params: AdvMDPParams, rng: np.random.Generator) -> np.ndarra
 def advmdp_init(params: AdvMDPParams, rng: np.random.Generator) -> AdvMDPState:
     """State at the start of a run: episode 0, the schedule drawn from ``rng`` (the adversary).
 
-    Plain Python (called by the env's ``reset(seed)``, never inside a compiled loop).
+    Plain Python (called by the env's ``reset(seed)``, never inside a compiled loop). Every
+    buffer the dynamics and :func:`advmdp_policy_value` use is allocated here.
     """
+    H, N, A, _ = params.phi.shape
     obs = np.zeros((2, 2))
     return AdvMDPState(np.zeros(5, np.int64), advmdp_schedule(params, rng), obs, np.zeros(1),
-                       np.zeros(2, np.int64))
+                       np.zeros(2, np.int64), np.zeros((H, N, A)), np.zeros((2, N)),
+                       np.zeros(H * N * A), np.zeros((3, PAIRWISE_STACK), np.int64),
+                       np.zeros(PAIRWISE_STACK))
 
 
 # --------------------------------------------------------------------------- dynamics
@@ -221,6 +253,13 @@ def advmdp_step(state, params, action, rng):
     The loss is deterministic given ``(k, h, s, a)``; the next state is drawn by inverse
     CDF (smallest ``j`` with ``u < cumP[h, s, a, j]``). After the last layer the episode
     terminates (``pos[0] = H``) and the observation is the start state.
+
+    Written so that it cannot raise and makes no array view nor local name bound to an
+    array of ``state`` (``np.remainder(k, K)`` is ``k % K`` without Python's
+    ``ZeroDivisionError`` branch; ``K >= 1``): otherwise Numba increments and decrements
+    the reference count of every array of ``state`` and ``params`` around each step
+    (atomic operations that cost several times the step itself, measured in the fused
+    loop, which inlines this kernel).
     """
     pos = state.pos
     h = pos[_H]
@@ -229,29 +268,28 @@ def advmdp_step(state, params, action, rng):
     H = params.phi.shape[0]
     N = params.phi.shape[1]
     K = state.is_a.shape[0]
-    which = 0 if state.is_a[k % K] else 1
+    which = 0 if state.is_a[np.remainder(k, K)] else 1  # k % K, see the docstring
     loss = params.step_loss[which, h, s, action]
     u = rng.random()
     pos[_IN] = 1
     state.loss_sum[0] += loss
     slot = 1 - pos[_SLOT]
     pos[_SLOT] = slot
-    o = state.obs[slot]
     if h + 1 >= H:
         pos[_K] = k + 1
         pos[_IN] = 0
         pos[_H] = H
         pos[_S] = 0
-        o[0] = 0.0
-        o[1] = 0.0
+        state.obs[slot, 0] = 0.0
+        state.obs[slot, 1] = 0.0
     else:
         s2 = 0
         while s2 < N - 1 and u >= params.cumP[h, s, action, s2]:
             s2 += 1
         pos[_H] = h + 1
         pos[_S] = s2
-        o[0] = float(h + 1)
-        o[1] = float(s2)
+        state.obs[slot, 0] = float(h + 1)
+        state.obs[slot, 1] = float(s2)
     return -loss, -loss, np.nan
 
 
@@ -277,7 +315,7 @@ def advmdp_checkpoint(state, params):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pairwise_block(a, lo, n):
     """NumPy's pairwise summation of ``a[lo:lo + n]`` for ``n <= 128`` (no split)."""
     if n < 8:
@@ -294,7 +332,7 @@ def _pairwise_block(a, lo, n):
     r6 = a[lo + 6]
     r7 = a[lo + 7]
     i = 8
-    m = n - n % 8
+    m = n - (n & 7)  # n - n % 8 (n >= 0), without a division that could raise
     while i < m:
         j = lo + i
         r0 += a[j]
@@ -313,47 +351,52 @@ def _pairwise_block(a, lo, n):
     return res
 
 
-@njit(cache=True)
-def pairwise_sum(a, lo, n):
+@njit(cache=True, inline="always")
+def pairwise_sum_into(a, lo, n, frames, vals):
     """Sum of ``a[lo:lo + n]`` (float64[:]) in the order of NumPy's pairwise summation.
 
     Blocks of at most 128 are summed with eight interleaved accumulators, longer ranges
     are split in two (the left part a multiple of 8 near the half) and the halves added,
     so the result equals ``np.sum`` of a contiguous array bit for bit. The recursion is
-    unrolled with an explicit stack (Numba segfaulted on a cached recursive kernel
-    called from another kernel).
+    unrolled with an explicit stack held in caller-owned buffers (no allocation; Numba
+    segfaulted on a cached recursive kernel called from another kernel).
+
+    Args:
+        a: float64[:] values.
+        lo, n: The range ``a[lo:lo + n]``.
+        frames: int64[3, PAIRWISE_STACK] buffer (``lo``, ``n``, phase of each frame).
+        vals: float64[PAIRWISE_STACK] buffer (partial sums).
     """
     if n <= 128:
         return _pairwise_block(a, lo, n)
-    # frames: (lo, n, phase); phase 0: push the left half, 1: the right half, 2: add them
-    f_lo = np.empty(64, np.int64)
-    f_n = np.empty(64, np.int64)
-    f_phase = np.zeros(64, np.int64)
-    vals = np.empty(64)
+    # frames[:, i] = (lo, n, phase) of frame i; phase 0: push the left half, 1: the right
+    # half, 2: add them. Indexed in place (no views) and halved by shifts (no division
+    # that could raise): see advmdp_step on the reference counts either would cost.
     top = 0
     nv = 0
-    f_lo[0] = lo
-    f_n[0] = n
+    frames[0, 0] = lo
+    frames[1, 0] = n
+    frames[2, 0] = 0
     while top >= 0:
-        m = f_n[top]
+        m = frames[1, top]
         if m <= 128:
-            vals[nv] = _pairwise_block(a, f_lo[top], m)
+            vals[nv] = _pairwise_block(a, frames[0, top], m)
             nv += 1
             top -= 1
             continue
-        n2 = m // 2
-        n2 -= n2 % 8
-        phase = f_phase[top]
-        f_phase[top] = phase + 1
+        n2 = m >> 1  # m // 2
+        n2 -= n2 & 7  # n2 % 8
+        phase = frames[2, top]
+        frames[2, top] = phase + 1
         if phase == 0:
-            f_lo[top + 1] = f_lo[top]
-            f_n[top + 1] = n2
-            f_phase[top + 1] = 0
+            frames[0, top + 1] = frames[0, top]
+            frames[1, top + 1] = n2
+            frames[2, top + 1] = 0
             top += 1
         elif phase == 1:
-            f_lo[top + 1] = f_lo[top] + n2
-            f_n[top + 1] = m - n2
-            f_phase[top + 1] = 0
+            frames[0, top + 1] = frames[0, top] + n2
+            frames[1, top + 1] = m - n2
+            frames[2, top + 1] = 0
             top += 1
         else:
             nv -= 1
@@ -363,24 +406,61 @@ def pairwise_sum(a, lo, n):
 
 
 @njit(cache=True)
-def advmdp_policy_loss(P, loss, pi):
-    """Expected total loss ``sum(occupancy(P, pi) * loss)`` in NumPy's summation order.
+def pairwise_sum(a, lo, n):
+    """Sum of ``a[lo:lo + n]`` in NumPy's pairwise order (:func:`pairwise_sum_into`).
+
+    Allocates the stack buffers when ``n > 128``.
+    """
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    return pairwise_sum_into(a, lo, n, np.zeros((3, PAIRWISE_STACK), np.int64),
+                             np.empty(PAIRWISE_STACK))
+
+
+@njit(cache=True, inline="always")
+def advmdp_policy_loss_into(P, loss, pi, q, dist, prod, frames, vals):
+    """Expected total loss ``sum(occupancy(P, pi) * loss)`` on caller-owned buffers.
+
+    The occupancy (:func:`~banditlab.envs.advmdp.model.advmdp_occupancy_into`) and the
+    products are written into the buffers and summed in NumPy's pairwise order
+    (:func:`pairwise_sum_into`); no allocation. This kernel and the three it calls are
+    inlined into their callers (``inline="always"``): a call to a compiled function
+    that is not inlined makes Numba increment and decrement the reference count of every
+    array argument around it, which doubled the cost of the per-episode policy value.
 
     Args:
         P: float64[H, N, A, N] transitions.
         loss: float64[H, N, A] loss table (contiguous).
         pi: float64[H, N, A] policy table (checked by the caller).
+        q: float64[H, N, A] buffer (the occupancy); dist: float64[2, N] buffer.
+        prod: float64[H N A] buffer; frames, vals: :func:`pairwise_sum_into` buffers.
     """
-    q = advmdp_occupancy(P, pi)
+    advmdp_occupancy_into(q, dist, P, pi)
     H, N, A = q.shape
-    prod = np.empty(H * N * A)
     i = 0
     for h in range(H):
         for s in range(N):
             for a in range(A):
                 prod[i] = q[h, s, a] * loss[h, s, a]
                 i += 1
-    return 0.0 + pairwise_sum(prod, 0, prod.shape[0])
+    return 0.0 + pairwise_sum_into(prod, 0, H * N * A, frames, vals)
+
+
+@njit(cache=True)
+def advmdp_policy_loss(P, loss, pi):
+    """Expected total loss ``sum(occupancy(P, pi) * loss)`` in NumPy's summation order.
+
+    Allocating wrapper of :func:`advmdp_policy_loss_into` (the oracle's Python path).
+
+    Args:
+        P: float64[H, N, A, N] transitions.
+        loss: float64[H, N, A] loss table (contiguous).
+        pi: float64[H, N, A] policy table (checked by the caller).
+    """
+    H, N, A = pi.shape
+    return advmdp_policy_loss_into(P, loss, pi, np.empty((H, N, A)), np.empty((2, N)),
+                                   np.empty(H * N * A), np.zeros((3, PAIRWISE_STACK), np.int64),
+                                   np.empty(PAIRWISE_STACK))
 
 
 @njit(cache=True)
@@ -389,11 +469,14 @@ def advmdp_policy_value(state, params, policy):
 
     ``policy`` is a float64[H, N, A] table (checked by the caller). Past the run the
     schedule is read cyclically (``k mod K``), as the env does. The oracle's
-    ``policy_expected_reward`` calls :func:`advmdp_policy_loss` on the same table.
+    ``policy_expected_reward`` calls :func:`advmdp_policy_loss` on the same table; here
+    the same arithmetic (:func:`advmdp_policy_loss_into`) runs on the state's scratch
+    buffers (no allocation).
     """
     K = state.is_a.shape[0]
-    which = 0 if state.is_a[state.pos[_K] % K] else 1
-    return -advmdp_policy_loss(params.P, params.oracle_loss[which], policy)
+    which = 0 if state.is_a[np.remainder(state.pos[_K], K)] else 1  # see advmdp_step
+    return -advmdp_policy_loss_into(params.P, params.oracle_loss[which], policy, state.occ,
+                                    state.dist, state.prod, state.pw_frames, state.pw_vals)
 
 
 # --------------------------------------------------------------------------- simulator
@@ -418,3 +501,10 @@ def sim_occupancy(sim, pi):
     """float64[H, N, A] exact occupancy of ``pi`` (exact simulators only; counted)."""
     sim.counts[1] += 1
     return advmdp_occupancy(sim.P, pi)
+
+
+@njit(cache=True)
+def sim_occupancy_into(sim, q, dist, pi):
+    """:func:`sim_occupancy` into ``q`` (float64[H, N, A]; ``dist`` float64[2, N] buffer)."""
+    sim.counts[1] += 1
+    advmdp_occupancy_into(q, dist, sim.P, pi)

@@ -47,6 +47,7 @@ __all__ = [
     "advmdp_sample_from_starts",
     "advmdp_sample_trajectories",
     "advmdp_occupancy",
+    "advmdp_occupancy_into",
     "advmdp_policy_q_values",
     "advmdp_best_policy_dp",
 ]
@@ -305,9 +306,50 @@ def cumulative_rows(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(c)
 
 
+@njit(cache=True, inline="always")
+def advmdp_occupancy_into(q, dist, P, pi):
+    """Occupancy measure of ``pi`` from the start state into ``q`` (no allocation).
+
+    The forward pass of :func:`advmdp_occupancy`, with the same arithmetic in the same
+    order, on caller-owned buffers (the kernels' scratch).
+
+    Args:
+        q: float64[H, N, A], written in place: ``q[h, s, a] = Pr(s_h = s, a_h = a)``.
+        dist: float64[2, N] buffer (the state distributions of two consecutive layers).
+        P: float64[H, N, A, N] transitions.
+        pi: float64[H, N, A] policy table.
+    """
+    H, N, A = pi.shape
+    for h in range(H):
+        for s in range(N):
+            for a in range(A):
+                q[h, s, a] = 0.0
+    cur = 0
+    for s in range(N):
+        dist[0, s] = 0.0
+    dist[0, 0] = 1.0
+    for h in range(H):
+        nxt = 1 - cur
+        for s in range(N):
+            dist[nxt, s] = 0.0
+        for s in range(N):
+            ds = dist[cur, s]
+            if ds == 0.0:
+                continue
+            for a in range(A):
+                m = ds * pi[h, s, a]
+                q[h, s, a] = m
+                if h + 1 < H and m != 0.0:
+                    for s2 in range(N):
+                        dist[nxt, s2] += m * P[h, s, a, s2]
+        cur = nxt
+
+
 @njit(cache=True)
 def advmdp_occupancy(P, pi):
     """Occupancy measure of ``pi`` from the start state (forward pass).
+
+    Allocating wrapper of :func:`advmdp_occupancy_into`.
 
     Args:
         P: float64[H, N, A, N] transitions.
@@ -317,21 +359,8 @@ def advmdp_occupancy(P, pi):
         float64[H, N, A], ``q[h, s, a] = Pr(s_h = s, a_h = a)``; each layer sums to 1.
     """
     H, N, A = pi.shape
-    q = np.zeros((H, N, A))
-    dist = np.zeros(N)
-    dist[0] = 1.0
-    for h in range(H):
-        nxt = np.zeros(N)
-        for s in range(N):
-            if dist[s] == 0.0:
-                continue
-            for a in range(A):
-                m = dist[s] * pi[h, s, a]
-                q[h, s, a] = m
-                if h + 1 < H and m != 0.0:
-                    for s2 in range(N):
-                        nxt[s2] += m * P[h, s, a, s2]
-        dist = nxt
+    q = np.empty((H, N, A))
+    advmdp_occupancy_into(q, np.empty((2, N)), P, pi)
     return q
 
 
