@@ -29,7 +29,14 @@ from banditlab.core import BanditlabError
 from banditlab.envs.classic.adversarial import AdversarialBandit
 from banditlab.envs.classic.contextual import LinearContextual
 from banditlab.envs.classic.stochastic import BernoulliBandit
-from banditlab.kernels import bernoulli_kl, kl_ucb_bernoulli, tsallis_inf_weights
+from banditlab.kernels import (
+    argmax_random_tiebreak,
+    bernoulli_kl,
+    kl_ucb_bernoulli,
+    random_integer,
+    tsallis_inf_weights,
+    tsallis_inf_weights_into,
+)
 from banditlab.registry import make_agent
 from banditlab.testing.claims import assert_claims
 
@@ -356,3 +363,62 @@ def test_linear_agents_need_feature_observations(cls):
 def test_discrete_actions_required(cls):
     with pytest.raises(BanditlabError, match="^action_space:"):
         cls().reset(gym.spaces.Box(0, 1, (2,)), CTX.observation_space, seed=0)
+
+
+# ------------------------------------------------------- allocation-free shared kernels
+@pytest.mark.parametrize("low,high", [(0, 1), (0, 2), (3, 10), (-5, 7919), (0, 2**32),
+                                      (0, 2**32 + 1), (-(2**40), 2**41)])
+def test_random_integer_is_generator_integers(low, high):
+    """Same values as ``Generator.integers(low, high)`` and the same generator state after."""
+    g1, g2 = np.random.default_rng(11), np.random.default_rng(11)
+    got = [int(random_integer(g1, low, high)) for _ in range(300)]
+    assert got == [int(g2.integers(low, high)) for _ in range(300)]
+    assert g1.bit_generator.state == g2.bit_generator.state
+
+
+def test_random_integer_rejects_empty_range():
+    with pytest.raises(ValueError):
+        random_integer(np.random.default_rng(0), 4, 4)
+
+
+def reference_argmax(values: np.ndarray, u: float) -> int:
+    """The documented rule: the ``int(u * n)``-th of the ``n`` maximisers (NaN skipped)."""
+    finite = values[~np.isnan(values)]
+    if finite.size == 0:
+        return 0
+    ties = np.flatnonzero(values == finite.max())
+    return int(ties[min(int(u * ties.size), ties.size - 1)])
+
+
+def test_argmax_random_tiebreak_matches_reference_with_ties():
+    g = np.random.default_rng(5)
+    for _ in range(3000):
+        values = g.choice([-np.inf, np.inf, np.nan, 0.0, 0.5, 1.0], size=int(g.integers(1, 8)))
+        seed = int(g.integers(2**31))
+        rng, ref_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        assert argmax_random_tiebreak(values, rng) == reference_argmax(values, ref_rng.random())
+        assert rng.bit_generator.state == ref_rng.bit_generator.state  # exactly one draw
+
+
+def test_tsallis_inf_weights_into_writes_the_same_weights():
+    g = np.random.default_rng(2)
+    for _ in range(20):
+        losses = g.uniform(0.0, 30.0, size=6)
+        w, x = tsallis_inf_weights(losses, 0.3, np.nan, 1e-12, 100)
+        out = np.full(6, -1.0)
+        x2 = tsallis_inf_weights_into(losses, 0.3, np.nan, out, 1e-12, 100)
+        np.testing.assert_array_equal(out, w)
+        assert x2 == x
+
+
+@pytest.mark.parametrize("env_id,agent_id", [
+    ("banditlab/LinearContextual-v0", "Uniform-v0"),
+    ("banditlab/LinearContextual-v0", "LinTS-v0"),
+    ("banditlab/Bernoulli10-v0", "EpsilonGreedy-v0"),
+    ("banditlab/AdversarialBandit-v0", "TsallisINF-v0"),
+])
+def test_fused_loop_allocates_nothing_per_step(env_id, agent_id):
+    """Pairs that used to allocate per step (observation copy, ``integers``, weights)."""
+    from banditlab.testing.allocations import allocations_per_step
+
+    assert allocations_per_step(env_id, agent_id).per_step == 0.0

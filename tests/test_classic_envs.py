@@ -270,3 +270,22 @@ def test_oracles_name_benchmark_policies_by_registry_id():
     }
     # With shuffled labels the best arm depends on the run's seed: no benchmark policy.
     assert AdversarialBandit(shuffle_arms=True).oracle.benchmark_policies() == {}
+
+
+def test_contextual_observe_is_a_double_buffered_view():
+    """``observe`` returns a view of a state buffer; a step writes the other buffer only."""
+    env = make_env("banditlab/LinearContextual-v0", horizon=20).unwrapped
+    obs, _ = env.reset(seed=3)
+    observe, params = env.kernel.observe, env.kernel.params
+    prev = observe(env.state_, params)
+    assert np.shares_memory(prev, env.state_.obs)
+    np.testing.assert_array_equal(prev, obs)
+    for a in range(6):
+        saved = prev.copy()
+        obs, _, _, _, _ = env.step(a % env.n_arms)
+        cur = observe(env.state_, params)
+        assert np.shares_memory(cur, env.state_.obs) and not np.shares_memory(cur, prev)
+        np.testing.assert_array_equal(prev, saved)  # intact until the following step
+        np.testing.assert_array_equal(cur, obs)
+        assert not np.shares_memory(obs, env.state_.obs)  # users get a copy
+        prev = cur

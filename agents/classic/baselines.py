@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit
 
 from banditlab.core import AgentKernel, BanditlabError, KernelAgent
+from banditlab.kernels import random_integer
 from banditlab.validation import Interval, require_discrete_actions
 
 
@@ -46,8 +47,8 @@ def counter_init(dims, hparams, rng):
 
 @njit(cache=True)
 def uniform_select(state, hparams, obs, t, rng):
-    """An arm drawn uniformly with one ``integers`` draw."""
-    return np.int64(rng.integers(0, state.n_actions[0]))
+    """An arm drawn uniformly with one ``integers`` draw (allocation-free, same stream)."""
+    return random_integer(rng, 0, state.n_actions[0])
 
 
 @njit(cache=True)

@@ -12,7 +12,7 @@ from numba import njit
 
 from banditlab.agents.classic.ucb import index_init, index_update
 from banditlab.core import AgentKernel, KernelAgent
-from banditlab.kernels import argmax_random_tiebreak
+from banditlab.kernels import random_integer, running_max, tied_maximiser
 from banditlab.validation import Interval, require_discrete_actions
 
 
@@ -32,7 +32,8 @@ def epsilon_greedy_select(state, hparams, obs, t, rng):
 
     Unpulled arms have index ``+inf`` (each arm is tried before greedy play).
     Three draws per call whatever the branch: one uniform (explore?), one integer
-    (the exploring arm) and one uniform (greedy tie-break).
+    (the exploring arm, :func:`banditlab.kernels.random_integer`) and one uniform (greedy
+    tie-break). Allocates nothing.
 
     Args:
         state: :class:`banditlab.agents.classic.ucb.IndexState` (counts, sums, index).
@@ -47,11 +48,18 @@ def epsilon_greedy_select(state, hparams, obs, t, rng):
     eps = hparams.epsilon
     k = state.counts.shape[0]
     u = rng.random()
-    j = np.int64(rng.integers(0, k))
+    j = random_integer(rng, 0, k)
+    best = -np.inf
+    n_best = np.int64(0)
+    greedy = np.int64(0)
     for a in range(k):
         n = state.counts[a]
-        state.index[a] = np.inf if n == 0.0 else state.sums[a] / n
-    greedy = argmax_random_tiebreak(state.index, rng)
+        v = np.inf if n == 0.0 else state.sums[a] / n
+        state.index[a] = v
+        best, n_best, greedy = running_max(v, a, best, n_best, greedy)
+    u_tie = rng.random()  # the tie-break draw of argmax_random_tiebreak, made whatever the values
+    if n_best != 1:
+        greedy = tied_maximiser(state.index, best, n_best, u_tie)
     if u < eps:
         return j
     return greedy

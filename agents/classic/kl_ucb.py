@@ -12,7 +12,7 @@ from numba import njit
 
 from banditlab.agents.classic.ucb import IndexState, index_init
 from banditlab.core import AgentKernel, KernelAgent
-from banditlab.kernels import argmax_random_tiebreak, kl_ucb_bernoulli
+from banditlab.kernels import kl_ucb_bernoulli, running_max, tied_maximiser
 from banditlab.validation import Interval, require_discrete_actions
 
 
@@ -68,14 +68,22 @@ def kl_ucb_select(state, hparams, obs, t, rng):
     """
     c = hparams.c
     precision = hparams.precision
+    best = -np.inf
+    n_best = np.int64(0)
+    first = np.int64(0)
     for a in range(state.counts.shape[0]):
         n = state.counts[a]
         if n == 0.0:
-            state.index[a] = np.inf
+            v = np.inf
         else:
             mean = state.sums[a] / n
-            state.index[a] = kl_ucb_bernoulli(mean, kl_ucb_level(t, n, c), precision, 60)
-    return argmax_random_tiebreak(state.index, rng)
+            v = kl_ucb_bernoulli(mean, kl_ucb_level(t, n, c), precision, 60)
+        state.index[a] = v
+        best, n_best, first = running_max(v, a, best, n_best, first)
+    u = rng.random()  # the tie-break draw of argmax_random_tiebreak, made whatever the values
+    if n_best == 1:
+        return first
+    return tied_maximiser(state.index, best, n_best, u)
 
 
 class KLUCB(KernelAgent):

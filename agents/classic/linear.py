@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from banditlab.core import AgentKernel, BanditlabError, KernelAgent
-from banditlab.kernels import argmax_random_tiebreak
+from banditlab.kernels import running_max, tied_maximiser
 from banditlab.validation import Interval, require_discrete_actions
 
 
@@ -110,20 +110,25 @@ def linucb_select(state, hparams, obs, t, rng):
         for j in range(d):
             s += a_inv[i, j] * state.b[j]
         theta[i] = s
-    tmp = state.tmp
+    best = -np.inf
+    n_best = np.int64(0)
+    first = np.int64(0)
     for a in range(obs.shape[0]):
         mean = 0.0
+        var = 0.0
         for i in range(d):
             mean += obs[a, i] * theta[i]
             s = 0.0
             for j in range(d):
                 s += a_inv[i, j] * obs[a, j]
-            tmp[i] = s
-        var = 0.0
-        for i in range(d):
-            var += obs[a, i] * tmp[i]
-        state.index[a] = mean + alpha * np.sqrt(max(var, 0.0))
-    return argmax_random_tiebreak(state.index, rng)
+            var += obs[a, i] * s  # x^T (A^{-1} x), summed in the order of i
+        v = mean + alpha * np.sqrt(max(var, 0.0))
+        state.index[a] = v
+        best, n_best, first = running_max(v, a, best, n_best, first)
+    u = rng.random()  # the tie-break draw of argmax_random_tiebreak, made whatever the values
+    if n_best == 1:
+        return first
+    return tied_maximiser(state.index, best, n_best, u)
 
 
 @njit(cache=True)
@@ -218,12 +223,19 @@ def lints_select(state, hparams, obs, t, rng):
         for k in range(i + 1, d):
             s -= chol[k, i] * theta[k]
         theta[i] = s / chol[i, i]
+    best = -np.inf
+    n_best = np.int64(0)
+    first = np.int64(0)
     for a in range(obs.shape[0]):
         m = 0.0
         for i in range(d):
             m += obs[a, i] * theta[i]
         state.index[a] = m
-    return argmax_random_tiebreak(state.index, rng)
+        best, n_best, first = running_max(m, a, best, n_best, first)
+    u = rng.random()  # the tie-break draw of argmax_random_tiebreak, made whatever the values
+    if n_best == 1:
+        return first
+    return tied_maximiser(state.index, best, n_best, u)
 
 
 @njit(cache=True)

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from banditlab.core import AgentKernel, KernelAgent
-from banditlab.kernels import argmax_random_tiebreak
+from banditlab.kernels import running_max, tied_maximiser
 from banditlab.validation import Interval, require_discrete_actions
 
 
@@ -65,9 +65,17 @@ def beta_init(dims, hparams, rng):
 @njit(cache=True)
 def beta_select(state, hparams, obs, t, rng):
     """Argmax of one Beta posterior sample per arm (K beta draws, one tie-break draw)."""
+    best = -np.inf
+    n_best = np.int64(0)
+    first = np.int64(0)
     for i in range(state.a.shape[0]):
-        state.sample[i] = rng.beta(state.a[i], state.b[i])
-    return argmax_random_tiebreak(state.sample, rng)
+        v = rng.beta(state.a[i], state.b[i])
+        state.sample[i] = v
+        best, n_best, first = running_max(v, i, best, n_best, first)
+    u = rng.random()  # the tie-break draw of argmax_random_tiebreak, made whatever the values
+    if n_best == 1:
+        return first
+    return tied_maximiser(state.sample, best, n_best, u)
 
 
 @njit(cache=True)
@@ -113,10 +121,18 @@ def gaussian_select(state, hparams, obs, t, rng):
     m0 = hparams.prior_mean
     v0 = hparams.prior_var
     sigma = hparams.sigma
+    best = -np.inf
+    n_best = np.int64(0)
+    first = np.int64(0)
     for i in range(state.a.shape[0]):
         mean, var = gaussian_posterior(state.a[i], state.b[i], m0, v0, sigma)
-        state.sample[i] = mean + np.sqrt(var) * rng.standard_normal()
-    return argmax_random_tiebreak(state.sample, rng)
+        v = mean + np.sqrt(var) * rng.standard_normal()
+        state.sample[i] = v
+        best, n_best, first = running_max(v, i, best, n_best, first)
+    u = rng.random()  # the tie-break draw of argmax_random_tiebreak, made whatever the values
+    if n_best == 1:
+        return first
+    return tied_maximiser(state.sample, best, n_best, u)
 
 
 @njit(cache=True)

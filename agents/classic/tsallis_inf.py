@@ -1,7 +1,7 @@
 """1/2-Tsallis-INF (Zimmert & Seldin, 2021), best of both worlds for bandits.
 
 Kernels on top, class below. The FTRL weights are computed by Newton's method on
-the normaliser in :func:`banditlab.kernels.tsallis_inf_weights`.
+the normaliser in :func:`banditlab.kernels.tsallis_inf_weights_into`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from numba import njit
 
 from banditlab.agents.classic.exp3 import WeightState, importance_weighted_update, weight_init
 from banditlab.core import AgentKernel, KernelAgent
-from banditlab.kernels import categorical_sample, tsallis_inf_weights
+from banditlab.kernels import categorical_sample, tsallis_inf_weights_into
 from banditlab.validation import Interval, require_discrete_actions
 
 
@@ -33,7 +33,9 @@ def tsallis_inf_select(state, hparams, obs, t, rng):
 
     The weights ``w_i = 4 / (eta_t (L_hat_i - x))^2`` solve the FTRL step with the
     1/2-Tsallis regulariser; ``x`` is found by Newton's method warm-started at the
-    previous round's normaliser (``state.aux[0]``). One uniform draw per call.
+    previous round's normaliser (``state.aux[0]``) and written into ``state.probs``
+    (:func:`banditlab.kernels.tsallis_inf_weights_into`, no allocation). One uniform draw per
+    call.
 
     Args:
         state: :class:`~banditlab.agents.classic.exp3.WeightState`.
@@ -43,11 +45,9 @@ def tsallis_inf_select(state, hparams, obs, t, rng):
         rng: The agent's generator.
     """
     eta = hparams.eta_scale / np.sqrt(t)
-    w, x = tsallis_inf_weights(state.cum_loss, eta, state.aux[0], 1e-12, 100)
+    x = tsallis_inf_weights_into(state.cum_loss, eta, state.aux[0], state.probs, 1e-12, 100)
     state.aux[0] = x
     state.aux[1] = eta
-    for i in range(w.shape[0]):
-        state.probs[i] = w[i]
     return categorical_sample(state.probs, rng)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from banditlab.core import AgentKernel, KernelAgent
-from banditlab.kernels import argmax_random_tiebreak
+from banditlab.kernels import running_max, tied_maximiser
 from banditlab.validation import Interval, require_discrete_actions
 
 
@@ -66,13 +66,21 @@ def ucb1_select(state, hparams, obs, t, rng):
     """
     alpha = hparams.alpha
     logt = np.log(t)
+    best = -np.inf
+    n_best = np.int64(0)
+    first = np.int64(0)
     for a in range(state.counts.shape[0]):
         n = state.counts[a]
         if n == 0.0:
-            state.index[a] = np.inf
+            v = np.inf
         else:
-            state.index[a] = state.sums[a] / n + np.sqrt(alpha * logt / n)
-    return argmax_random_tiebreak(state.index, rng)
+            v = state.sums[a] / n + np.sqrt(alpha * logt / n)
+        state.index[a] = v
+        best, n_best, first = running_max(v, a, best, n_best, first)
+    u = rng.random()  # the tie-break draw of argmax_random_tiebreak, made whatever the values
+    if n_best == 1:
+        return first
+    return tied_maximiser(state.index, best, n_best, u)
 
 
 class UCB1(KernelAgent):

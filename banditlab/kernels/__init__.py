@@ -9,7 +9,11 @@ from banditlab.kernels.common import (
     bernoulli_kl,
     categorical_sample,
     kl_ucb_bernoulli,
+    random_integer,
+    running_max,
+    tied_maximiser,
     tsallis_inf_weights,
+    tsallis_inf_weights_into,
 )
 
 __all__ = [
@@ -17,5 +21,9 @@ __all__ = [
     "bernoulli_kl",
     "categorical_sample",
     "kl_ucb_bernoulli",
+    "random_integer",
+    "running_max",
+    "tied_maximiser",
     "tsallis_inf_weights",
+    "tsallis_inf_weights_into",
 ]

@@ -1,17 +1,62 @@
-"""Small shared kernels: tie-breaking argmax, sampling, KL divergences, Tsallis-INF weights."""
+"""Small shared kernels: tie-breaking argmax, sampling, KL divergences, Tsallis-INF weights.
+
+None of them allocates except :func:`tsallis_inf_weights` (which returns a new array; the
+per-step form is :func:`tsallis_inf_weights_into`), so agent and env kernels can call them
+in their ``select`` / ``step`` without touching the heap.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.np.random.generator_core import next_uint32
+from numba.np.random.random_methods import (
+    bounded_lemire_uint64,
+    buffered_bounded_lemire_uint32,
+)
 
 __all__ = [
     "argmax_random_tiebreak",
+    "running_max",
+    "tied_maximiser",
     "categorical_sample",
+    "random_integer",
     "bernoulli_kl",
     "kl_ucb_bernoulli",
     "tsallis_inf_weights",
+    "tsallis_inf_weights_into",
 ]
+
+
+@njit(cache=True)
+def random_integer(rng, low, high):
+    """``rng.integers(low, high)`` (int64 in ``[low, high)``) without allocating.
+
+    Numba's ``Generator.integers(low, high)`` builds a one-element array per call (one heap
+    allocation); this draws the same value from the same stream (the bounded Lemire draws
+    NumPy and Numba use for int64), leaving ``rng`` in the same state.
+
+    Args:
+        rng: A ``numpy.random.Generator``.
+        low: Smallest value (integer).
+        high: One past the largest value (integer > ``low``).
+
+    Raises:
+        ValueError: When ``high <= low``, like ``rng.integers``.
+    """
+    lo = np.int64(low)
+    hi = np.int64(high)
+    if hi <= lo:
+        raise ValueError("low is greater than high in given interval")
+    span = hi - np.int64(1) - lo  # int64, as in Numba's ``integers`` (same branches)
+    if span == 0:
+        return lo
+    bitgen = rng.bit_generator
+    if span < 0xFFFFFFFF:
+        return lo + np.int64(buffered_bounded_lemire_uint32(bitgen, span))
+    if span == 0xFFFFFFFF:
+        return lo + np.int64(next_uint32(bitgen))
+    return lo + np.int64(bounded_lemire_uint64(bitgen, span))
 
 
 @njit(cache=True)
@@ -19,18 +64,62 @@ def argmax_random_tiebreak(values, rng):
     """Index of the maximum of ``values`` (float64[K]), ties broken uniformly with ``rng``.
 
     Consumes exactly one uniform draw from ``rng`` whatever the values, so the
-    number of draws per call is fixed.
+    number of draws per call is fixed. One pass over ``values`` when the maximum is
+    unique (the usual case), a second pass to find the picked maximiser otherwise.
+    Kernels that compute the values in a loop can instead track the maximum as they go
+    (:func:`running_max`) and break ties with :func:`tied_maximiser`: same result, same
+    draw, no separate pass.
     """
     best = -np.inf
     n_best = 0
+    first = 0
     for i in range(values.shape[0]):
-        v = values[i]
-        if v > best:
-            best = v
-            n_best = 1
-        elif v == best:
-            n_best += 1
+        best, n_best, first = running_max(values[i], i, best, n_best, first)
     u = rng.random()
+    if n_best == 1:
+        return np.int64(first)
+    return tied_maximiser(values, best, n_best, u)
+
+
+@njit(cache=True, inline="always")
+def running_max(v, i, best, n_best, first):
+    """One step of the running maximum of :func:`argmax_random_tiebreak`.
+
+    Start from ``best = -inf, n_best = 0, first = 0`` and feed the values in index order;
+    NaN values are skipped.
+
+    Args:
+        v: float64, the value at index ``i``.
+        i: int64 index of ``v``.
+        best: float64, maximum so far.
+        n_best: int64, how many values so far equal ``best``.
+        first: int64, index of the first of them.
+
+    Returns:
+        The updated ``(best, n_best, first)``.
+    """
+    if v > best:
+        return v, np.int64(1), np.int64(i)
+    if v == best:
+        if n_best == 0:
+            return best, np.int64(1), np.int64(i)
+        return best, n_best + 1, first
+    return best, n_best, first
+
+
+@njit(cache=True)
+def tied_maximiser(values, best, n_best, u):
+    """The maximiser :func:`argmax_random_tiebreak` picks among ``n_best > 1`` tied ones.
+
+    Args:
+        values: float64[K], the values.
+        best: float64, their maximum.
+        n_best: int64, how many values equal ``best``.
+        u: The uniform draw of the tie-break, in [0, 1).
+
+    Returns:
+        int64, the index of the ``int(u * n_best)``-th value equal to ``best``.
+    """
     pick = int(u * n_best)
     if pick >= n_best:
         pick = n_best - 1
@@ -96,10 +185,12 @@ def kl_ucb_bernoulli(mean, level, precision=1e-6, max_iter=50):
 
 @njit(cache=True)
 def tsallis_inf_weights(cum_loss_est, eta, x_init, tol=1e-12, max_iter=100):
-    """1/2-Tsallis-INF weights by Newton's method on the normaliser.
+    """1/2-Tsallis-INF weights by Newton's method on the normaliser (allocates the weights).
 
     Solves for ``x`` such that ``sum_i 4 / (eta * (L_i - x))**2 = 1`` with ``x < min L``,
     and returns ``w_i = 4 / (eta * (L_i - x))**2`` (Zimmert & Seldin 2021, Alg. 2).
+    Per-step callers use :func:`tsallis_inf_weights_into`, which writes the weights into a
+    buffer instead of a new array (same values).
 
     Args:
         cum_loss_est: float64[K] cumulative importance-weighted loss estimates.
@@ -113,6 +204,27 @@ def tsallis_inf_weights(cum_loss_est, eta, x_init, tol=1e-12, max_iter=100):
     Returns:
         ``(w, x)``: float64[K] probabilities (renormalised) and the normaliser.
     """
+    w = np.empty(cum_loss_est.shape[0])
+    x = tsallis_inf_weights_into(cum_loss_est, eta, x_init, w, tol, max_iter)
+    return w, x
+
+
+@njit(cache=True)
+def tsallis_inf_weights_into(cum_loss_est, eta, x_init, out, tol=1e-12, max_iter=100):
+    """:func:`tsallis_inf_weights` writing the weights into ``out``; allocates nothing.
+
+    Args:
+        cum_loss_est: float64[K] cumulative importance-weighted loss estimates.
+        eta: Learning rate (> 0).
+        x_init: Warm start for the normaliser (see :func:`tsallis_inf_weights`).
+        out: float64[K], overwritten with the probabilities (renormalised); must not
+            alias ``cum_loss_est``.
+        tol: Stop when the weights sum to 1 within ``tol``.
+        max_iter: Newton iteration cap.
+
+    Returns:
+        The normaliser ``x`` (float64).
+    """
     k = cum_loss_est.shape[0]
     lmin = np.min(cum_loss_est)
     # The root lies in [lmin - 2 sqrt(K)/eta, lmin - 2/eta]. Start at the warm start
@@ -125,7 +237,7 @@ def tsallis_inf_weights(cum_loss_est, eta, x_init, tol=1e-12, max_iter=100):
         x = x_init
     else:
         x = right
-    w = np.empty(k)
+    w = out
     for _ in range(max_iter):
         s = 0.0
         ds = 0.0
@@ -151,4 +263,4 @@ def tsallis_inf_weights(cum_loss_est, eta, x_init, tol=1e-12, max_iter=100):
         total += w[i]
     for i in range(k):
         w[i] /= total
-    return w, x
+    return x

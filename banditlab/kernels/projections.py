@@ -2,7 +2,9 @@
 
 Every function is a module-level ``@njit(cache=True)`` kernel over float64 arrays, written
 with explicit sequential loops (no BLAS/LAPACK calls, no pairwise sums), so the jitted code,
-its ``.py_func`` and every compiled caller round identically.
+its ``.py_func`` and every compiled caller round identically. The small ones (:func:`dot`,
+:func:`norm`, :func:`project_ball_inplace`) are also ``inline="always"``: per-step kernels
+call them without a function call (nor the reference counting of its array arguments).
 
 * :func:`dot`, :func:`norm`: sequential inner product and Euclidean norm.
 * :func:`project_ball` / :func:`project_ball_inplace`: Euclidean projection onto
@@ -13,6 +15,10 @@ its ``.py_func`` and every compiled caller round identically.
   ``(Q + mu I) x = b`` per step. With ``Q = A`` and ``b = A y`` it is the projection
   of ``y`` onto the ball in the ``A``-norm (used by ONS).
 * :func:`trs_diag`: the same for a diagonal ``Q`` (closed-form solves).
+
+:func:`trs_dense_into` and :func:`trs_diag_into` are the allocation-free forms used by the
+per-step kernels: they write the minimiser into a caller's buffer and take the scratch
+arrays as arguments (same arithmetic in the same order, so the results are identical).
 """
 
 from __future__ import annotations
@@ -20,12 +26,21 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["dot", "norm", "project_ball", "project_ball_inplace", "trs_dense", "trs_diag"]
+__all__ = [
+    "dot",
+    "norm",
+    "project_ball",
+    "project_ball_inplace",
+    "trs_dense",
+    "trs_dense_into",
+    "trs_diag",
+    "trs_diag_into",
+]
 
 _BISECT_ITERS = 200
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def dot(a, b):
     """Sequential inner product of two float64[d] arrays."""
     s = 0.0
@@ -34,13 +49,13 @@ def dot(a, b):
     return s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def norm(a):
     """Euclidean norm of a float64[d] array (sequential sum of squares)."""
     return np.sqrt(dot(a, a))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def project_ball_inplace(x, radius):
     """Scale ``x`` (float64[d]) in place onto the ball of radius ``radius`` if it lies outside."""
     nrm = norm(x)
@@ -106,14 +121,33 @@ def trs_dense(q, b, radius):
         radius: Ball radius (> 0).
 
     Returns:
-        float64[d] a minimiser.
+        float64[d] a minimiser (a new array; :func:`trs_dense_into` writes into a buffer).
     """
     d = b.shape[0]
     x = np.zeros(d)
-    work = np.zeros((d, d))
+    trs_dense_into(q, b, radius, x, np.zeros((d, d)), np.zeros(d))
+    return x
+
+
+@njit(cache=True)
+def trs_dense_into(q, b, radius, x, work, w):
+    """:func:`trs_dense` without allocation: the minimiser is written into ``x``.
+
+    Args:
+        q: float64[d, d] symmetric positive semi-definite matrix.
+        b: float64[d] linear term (not aliased with ``x``).
+        radius: Ball radius (> 0).
+        x: float64[d], output (overwritten).
+        work: float64[d, d] scratch (the Cholesky factor of ``Q + mu I``).
+        w: float64[d] scratch.
+    """
+    d = b.shape[0]
+    for i in range(d):
+        x[i] = 0.0
+        w[i] = 0.0
     bn = norm(b)
     if bn == 0.0:
-        return x
+        return
     trace = 0.0
     for i in range(d):
         trace += q[i, i]
@@ -124,7 +158,7 @@ def trs_dense(q, b, radius):
             if not np.isfinite(x[i]):
                 ok = False
         if ok:
-            return x
+            return
     # ||x(mu)|| is decreasing in mu; ||x(mu)|| <= ||b|| / mu. Newton on the secular equation
     # phi(mu) = 1/||x(mu)|| - 1/R (concave, so Newton from the left of the root stays left and
     # converges monotonically; More & Sorensen 1983), safeguarded by a bisection bracket.
@@ -132,10 +166,9 @@ def trs_dense(q, b, radius):
     lo = max(mu_floor, bn / radius - trace)
     _shifted_solve(q, b, lo, x, work)
     if norm(x) <= radius:
-        return x
+        return
     hi = bn / radius
     mu = lo
-    w = np.zeros(d)
     for _ in range(_BISECT_ITERS):
         nx = norm(x)
         if nx > radius:
@@ -157,14 +190,25 @@ def trs_dense(q, b, radius):
         mu = mu_new
         _shifted_solve(q, b, mu, x, work)
     project_ball_inplace(x, radius)  # guard against rounding just above the radius
-    return x
 
 
 @njit(cache=True)
 def trs_diag(qdiag, b, radius):
     """:func:`trs_dense` for a diagonal ``Q = diag(qdiag)`` (float64[d], entries >= 0)."""
+    x = np.zeros(b.shape[0])
+    trs_diag_into(qdiag, b, radius, x)
+    return x
+
+
+@njit(cache=True)
+def trs_diag_into(qdiag, b, radius, x):
+    """:func:`trs_diag` without allocation: the minimiser is written into ``x`` (float64[d]).
+
+    ``b`` must not alias ``x``.
+    """
     d = b.shape[0]
-    x = np.zeros(d)
+    for i in range(d):
+        x[i] = 0.0
     qmax = 0.0
     for i in range(d):
         qmax = max(qmax, qdiag[i])
@@ -176,7 +220,7 @@ def trs_diag(qdiag, b, radius):
         elif b[i] != 0.0:
             inside = False
     if inside and norm(x) <= radius:
-        return x
+        return
     # Safeguarded Newton on phi(mu) = 1/||x(mu)|| - 1/R (see trs_dense), from the left.
     # mu* >= |b_i| / R - q_i for every i: a valid start left of the root (phi <= 0 there).
     bn = norm(b)
@@ -209,4 +253,3 @@ def trs_diag(qdiag, b, radius):
     for i in range(d):
         x[i] = 0.0 if b[i] == 0.0 else b[i] / (max(qdiag[i], 0.0) + mu)
     project_ball_inplace(x, radius)
-    return x

@@ -44,26 +44,33 @@ class LinearContextualState(NamedTuple):
     Attributes:
         t: int64[1], rounds completed.
         theta: float64[d], the unknown parameter of this run.
-        x: float64[K, d], the features of the current round (row ``a`` is arm ``a``).
+        obs: float64[2, K, d], two feature buffers: ``obs[pos[0]]`` holds the features of
+            the current round (row ``a`` is arm ``a``); ``step`` draws the next round's
+            features into the other buffer, so the previous observation (a view returned
+            by :func:`linear_contextual_observe`) stays intact for the agent's ``update``.
+        pos: int64[1], index (0 or 1) of the current round's buffer in ``obs``.
         cum_best: float64[1], ``sum_{s<=t} max_a <x_{s,a}, theta>``.
     """
 
     t: np.ndarray
     theta: np.ndarray
-    x: np.ndarray
+    obs: np.ndarray
+    pos: np.ndarray
     cum_best: np.ndarray
 
 
 @njit(cache=True)
-def _draw_contexts(x, bound, rng):
-    """Overwrite ``x`` (float64[K, d]) with i.i.d. uniform entries on ``[-bound, bound)``.
+def _draw_contexts(obs, row, bound, rng):
+    """Overwrite ``obs[row]`` (float64[K, d] of ``obs``: float64[2, K, d]) with i.i.d. uniforms.
 
-    One ``random()`` draw per entry, row by row.
+    Entries are uniform on ``[-bound, bound)``, one ``random()`` draw per entry, row by row.
+    Indexes ``obs`` in place (no view), so the step allocates and reference-counts nothing.
     """
-    k, d = x.shape
+    k = obs.shape[1]
+    d = obs.shape[2]
     for a in range(k):
         for j in range(d):
-            x[a, j] = bound * (2.0 * rng.random() - 1.0)
+            obs[row, a, j] = bound * (2.0 * rng.random() - 1.0)
 
 
 @njit(cache=True)
@@ -95,9 +102,10 @@ def linear_contextual_init(params, rng):
             nrm = 1.0
         for j in range(d):
             theta[j] /= nrm
-    x = np.empty((k, d))
-    _draw_contexts(x, scale, rng)
-    return LinearContextualState(np.zeros(1, np.int64), theta, x, np.zeros(1))
+    obs = np.zeros((2, k, d))
+    _draw_contexts(obs, 0, scale, rng)
+    return LinearContextualState(np.zeros(1, np.int64), theta, obs, np.zeros(1, np.int64),
+                                 np.zeros(1))
 
 
 @njit(cache=True)
@@ -108,7 +116,7 @@ def linear_contextual_step(state, params, action, rng):
         state: :class:`LinearContextualState`.
         params: :class:`LinearContextualParams`.
         action: int64 arm index.
-        rng: The env's noise generator (``1 + K d`` uniforms and one standard normal per step).
+        rng: The env's noise generator (``K d`` uniforms and one standard normal per step).
 
     Returns:
         ``(reward, expected_reward, optimal_expected_reward)`` with
@@ -116,15 +124,15 @@ def linear_contextual_step(state, params, action, rng):
     """
     sigma = params.sigma
     scale = params.feature_bound
-    x = state.x
-    theta = state.theta
-    k, d = x.shape
+    pos = state.pos[0]
+    k = state.obs.shape[1]
+    d = state.obs.shape[2]
     best = -np.inf
     chosen = 0.0
     for a in range(k):
         m = 0.0
         for j in range(d):
-            m += x[a, j] * theta[j]
+            m += state.obs[pos, a, j] * state.theta[j]
         if m > best:
             best = m
         if a == action:
@@ -132,14 +140,20 @@ def linear_contextual_step(state, params, action, rng):
     z = rng.standard_normal()
     state.cum_best[0] += best
     state.t[0] += 1
-    _draw_contexts(x, scale, rng)
+    nxt = 1 - pos
+    _draw_contexts(state.obs, nxt, scale, rng)
+    state.pos[0] = nxt
     return chosen + sigma * z, chosen, best
 
 
 @njit(cache=True)
 def linear_contextual_observe(state, params):
-    """A copy of the current features, float64[K, d] (never a view of the state)."""
-    return state.x.copy()
+    """The current features, float64[K, d]: a view of ``state.obs[state.pos[0]]``.
+
+    No allocation: the next ``step`` writes the other buffer, so this view stays valid
+    until the step after it; the Python path copies it (``KernelEnv.kernel_obs_to_obs``).
+    """
+    return state.obs[state.pos[0]]
 
 
 @njit(cache=True)

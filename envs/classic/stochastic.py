@@ -106,17 +106,11 @@ def gaussian_step(state, params, action, rng):
 def constant_observe(state, params):
     """Constant observation ``[0.0]`` of context-free bandits: ``state.obs``, never written.
 
-    Returning a buffer of the state avoids an allocation per step; it is safe only
-    because the observation never changes (an env whose observation changes must
-    return a fresh array, since the agent receives both ``obs`` and ``next_obs``).
+    Returns the state's preallocated buffer (no allocation per step); one buffer is
+    enough because the observation never changes (an env whose observation changes
+    keeps two buffers, since the agent receives both ``obs`` and ``next_obs``).
     """
     return state.obs
-
-
-@njit(cache=True)
-def empty_observe(state, params):
-    """Constant observation ``[0.0]`` for kernel states without an ``obs`` buffer."""
-    return np.zeros(1)
 
 
 @njit(cache=True)
