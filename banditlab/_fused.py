@@ -83,18 +83,18 @@ def fused_segment(
     s_expected = sums[1]
     s_optimal = sums[2]
     for t in range(t_start, t_end + 1):
+        obs = env_observe(env_state, env_params)
         action = agent_select(agent_state, agent_hparams, obs, t, agent_rng)
         reward, expected, optimal = env_step(env_state, env_params, action, env_rng)
         next_obs = env_observe(env_state, env_params)
         agent_update(agent_state, agent_hparams, obs, action, reward, next_obs)
-        obs = next_obs
         s_reward += reward
         s_expected += expected
         s_optimal += optimal
     sums[0] = s_reward
     sums[1] = s_expected
     sums[2] = s_optimal
-    return obs
+    return env_observe(env_state, env_params)
 
 
 @njit(cache={cache})
@@ -112,11 +112,11 @@ def fused_run(
     ci = 0
     next_cp = checkpoints[0]
     for t in range(1, checkpoints[n - 1] + 1):
+        obs = env_observe(env_state, env_params)
         action = agent_select(agent_state, agent_hparams, obs, t, agent_rng)
         reward, expected, optimal = env_step(env_state, env_params, action, env_rng)
         next_obs = env_observe(env_state, env_params)
         agent_update(agent_state, agent_hparams, obs, action, reward, next_obs)
-        obs = next_obs
         s_reward += reward
         s_expected += expected
         s_optimal += optimal

@@ -308,7 +308,10 @@ class EnvKernel(NamedTuple):
             previous observation must stay intact until the following ``step``
             (the fused loop hands both to the agent's ``update``): envs whose
             observation changes keep two rows and write each step's observation into
-            the row the previous one does not use.
+            the row the previous one does not use. It must be a pure read of
+            ``state`` (no side effects, no draws): the fused loop calls it before and
+            after every step rather than carrying the array from one step to the next,
+            which saves a reference-count update per step.
         checkpoint: ``checkpoint(state, params) -> float64[n]``: cumulative values
             read at checkpoints, laid out as ``(realised, expected)`` for each
             kind in ``comparator_kinds`` followed by one value for each name in
