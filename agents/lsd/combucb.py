@@ -41,8 +41,13 @@ import numpy as np
 from numba import njit
 
 from banditlab.core import AgentKernel, BanditlabError, KernelAgent
-from banditlab.envs.lsd.blocks import PLANNERS, plan_block
-from banditlab.envs.lsd.model import OBS_ENCODINGS, lsd_obs_delays, pulls_per_round
+from banditlab.envs.lsd.blocks import PLANNERS, BlockWork, block_work, plan_block_into
+from banditlab.envs.lsd.model import (
+    OBS_ENCODINGS,
+    lsd_decode_value,
+    lsd_obs_delays_into,
+    pulls_per_round,
+)
 from banditlab.validation import Interval, Options
 
 #: Index refresh rules: after every pull at the arms' current delays (the authors'), or
@@ -86,6 +91,10 @@ class BlockUCBState(NamedTuple):
         pos: int64[1], next position in the block.
         cur: int64[1], position of the pull being played.
         t: int64[1], rounds played so far.
+        delays: int64[k], decoded delays of the observation at a block start (scratch).
+        seen: int64[k], arms already in the block being recorded (scratch).
+        work: :class:`~banditlab.envs.lsd.blocks.BlockWork` for ``k`` arms and blocks of
+            ``L`` pulls: the block objective's values and the planner's buffers.
     """
 
     counts: np.ndarray
@@ -96,6 +105,16 @@ class BlockUCBState(NamedTuple):
     pos: np.ndarray
     cur: np.ndarray
     t: np.ndarray
+    delays: np.ndarray
+    seen: np.ndarray
+    work: BlockWork
+
+
+@njit(cache=True)
+def _delay_of(x, enc):
+    """Delay of one arm from its encoded value (as :func:`lsd_obs_delays`; scalars only)."""
+    streak, idle = lsd_decode_value(x, enc)
+    return 1 if streak > 0 else idle + 1
 
 
 @njit(cache=True)
@@ -106,7 +125,9 @@ def block_ucb_init(dims, hparams, rng):
     return BlockUCBState(np.zeros((k, length)), np.zeros((k, length)),
                          np.full((k, length), hparams.unvisited),
                          np.zeros(length, np.int64), np.zeros(length, np.int64),
-                         np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64))
+                         np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64),
+                         np.zeros(k, np.int64), np.zeros(k, np.int64),
+                         block_work(k, length, hparams.planner))
 
 
 @njit(cache=True)
@@ -132,20 +153,27 @@ def block_ucb_select(state, hparams, obs, t, rng):
                         ucb[i, j] = hparams.unvisited
                     else:
                         ucb[i, j] = state.sums[i, j] / n + np.sqrt(hparams.bonus_c * logt / n)
-        delays = lsd_obs_delays(obs, hparams.enc)
-        first_val = np.zeros((k, length))
+        delays = state.delays
+        lsd_obs_delays_into(obs, hparams.enc, delays)
+        first_val = state.work.first_val
+        later_val = state.work.later_val
+        for i in range(k):
+            for s in range(length):
+                first_val[i, s] = 0.0
+                later_val[i, s] = 0.0
         if hparams.isi == 0:
             for i in range(k):
                 for s in range(length):
                     first_val[i, s] = ucb[i, min(delays[i] + s, d_cols) - 1]
-        later_val = np.zeros((k, length))
         for i in range(k):
             for dl in range(1, length):
                 later_val[i, dl - 1] = ucb[i, min(dl, d_cols) - 1]
-        plan = plan_block(first_val, later_val, length, hparams.planner, rng)
-        seen = np.zeros(k, np.int64)
+        plan = state.plan
+        plan_block_into(first_val, later_val, length, hparams.planner, rng, state.work, plan)
+        seen = state.seen
+        for i in range(k):
+            seen[i] = 0
         for s in range(length):
-            state.plan[s] = plan[s]
             state.first[s] = 1 if seen[plan[s]] == 0 else 0
             seen[plan[s]] = 1
     state.cur[0] = pos
@@ -164,18 +192,20 @@ def block_ucb_update(state, hparams, obs, action, reward, next_obs):
     state.t[0] += 1
     if hparams.isi == 1 and state.first[state.cur[0]] == 1:
         return
-    delays = lsd_obs_delays(obs, hparams.enc)
-    d_cols = state.counts.shape[1]
-    col = min(delays[action], d_cols) - 1
-    state.counts[action, col] += 1.0
-    state.sums[action, col] += reward
+    enc = hparams.enc
+    counts = state.counts
+    sums = state.sums
+    d_cols = counts.shape[1]
+    col = min(_delay_of(obs[action], enc), d_cols) - 1
+    counts[action, col] += 1.0
+    sums[action, col] += reward
     if hparams.refresh == 0:
         logt = np.log(state.t[0])
-        for i in range(state.counts.shape[0]):
-            c = min(delays[i], d_cols) - 1
-            n = state.counts[i, c]
+        for i in range(counts.shape[0]):
+            c = min(_delay_of(obs[i], enc), d_cols) - 1
+            n = counts[i, c]
             if n > 0.0:
-                state.ucb[i, c] = state.sums[i, c] / n + np.sqrt(hparams.bonus_c * logt / n)
+                state.ucb[i, c] = sums[i, c] / n + np.sqrt(hparams.bonus_c * logt / n)
 
 
 class _BlockUCB(KernelAgent):

@@ -41,9 +41,11 @@ from numba import njit
 from banditlab.core import AgentKernel, BanditlabError, KernelAgent
 from banditlab.envs.lsd.blocks import (
     PLANNERS,
-    best_block_model,
-    block_model_values,
-    plan_block,
+    BlockWork,
+    best_block_model_into,
+    block_model_values_into,
+    block_work,
+    plan_block_into,
 )
 from banditlab.envs.lsd.exact import compress_caps, optimal_average_reward, reachable_graph
 from banditlab.envs.lsd.lp import delay_projection, lsd_lp, recharging_lp
@@ -51,7 +53,6 @@ from banditlab.envs.lsd.model import (
     INIT_STATES,
     OBS_ENCODINGS,
     lsd_encode,
-    lsd_obs_counters,
     lsd_obs_counters_into,
     pulls_per_round,
     table_mean,
@@ -84,6 +85,8 @@ class PlannerState(NamedTuple):
         idle: int64[k], decoded counters of the current observation (scratch).
         means: float64[k], current means under the planner's table (scratch).
         action: float64[k], the 0/1 action returned with several pulls per round.
+        work: :class:`~banditlab.envs.lsd.blocks.BlockWork` of the block planner (for
+            ``k`` arms and blocks of ``L`` pulls; zero-length blocks for the others).
     """
 
     period: np.ndarray
@@ -98,6 +101,7 @@ class PlannerState(NamedTuple):
     idle: np.ndarray
     means: np.ndarray
     action: np.ndarray
+    work: BlockWork
 
 
 class GreedyHParams(NamedTuple):
@@ -198,11 +202,13 @@ class OptimalHParams(NamedTuple):
 
 
 @njit(cache=True)
-def _empty_state(k, plan_len):
+def _empty_state(k, plan_len, planner):
+    """Fresh :class:`PlannerState`; ``plan_len``/``planner`` size the block buffers."""
     return PlannerState(np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k, np.int64),
                         np.full(1, -1, np.int64), np.zeros(plan_len, np.int64),
                         np.zeros(1, np.int64), np.zeros(k), np.zeros(k, np.int64),
-                        np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k), np.zeros(k))
+                        np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k), np.zeros(k),
+                        block_work(k, plan_len, planner))
 
 
 @njit(cache=True)
@@ -234,7 +240,7 @@ def _take(values, n_max, rng, out):
 @njit(cache=True)
 def planner_init_plain(dims, hparams, rng):
     """State with no schedule (greedy, round-robin, optimal)."""
-    return _empty_state(dims[0], 0)
+    return _empty_state(dims[0], 0, 0)
 
 
 @njit(cache=True)
@@ -282,7 +288,7 @@ def rounding_init(dims, hparams, rng):
     a_opt = hparams.a_opt
     b_opt = hparams.b_opt
     k = dims[0]
-    st = _empty_state(k, 0)
+    st = _empty_state(k, 0, 0)
     for i in range(k):
         u = rng.random()
         acc = 0.0
@@ -512,7 +518,7 @@ def simulate_cycle_average(table, order, n_steps, m):
 @njit(cache=True)
 def block_init(dims, hparams, rng):
     """Empty block of length ``hparams.block``."""
-    return _empty_state(dims[0], hparams.block)
+    return _empty_state(dims[0], hparams.block, hparams.planner)
 
 
 @njit(cache=True)
@@ -524,12 +530,18 @@ def block_select(state, hparams, obs, t, rng):
     """
     pos = state.pos[0]
     if pos == 0:
-        streak, idle = lsd_obs_counters(obs, hparams.enc)
+        streak = state.streak
+        idle = state.idle
+        lsd_obs_counters_into(obs, hparams.enc, streak, idle)
+        w = state.work
         if hparams.planner == 0:
-            state.plan[:] = best_block_model(hparams.table, streak, idle, hparams.block, rng)
+            best_block_model_into(hparams.table, streak, idle, hparams.block, rng, w,
+                                  state.plan)
         else:
-            fv, lv = block_model_values(hparams.table, streak, idle, hparams.block)
-            state.plan[:] = plan_block(fv, lv, hparams.block, hparams.planner, rng)
+            block_model_values_into(hparams.table, streak, idle, hparams.block, w.first_val,
+                                    w.later_val)
+            plan_block_into(w.first_val, w.later_val, hparams.block, hparams.planner, rng, w,
+                            state.plan)
     a = state.plan[pos]
     state.pos[0] = (pos + 1) % hparams.block
     return np.int64(a)

@@ -25,12 +25,12 @@ from numba import njit
 from banditlab.core import AgentKernel, KernelAgent
 from banditlab.envs.lsd.model import (
     OBS_ENCODINGS,
-    lsd_obs_counters,
+    lsd_decode_value,
     lsd_obs_counters_into,
     pair_of,
     pulls_per_round,
 )
-from banditlab.kernels.common import argmax_random_tiebreak
+from banditlab.kernels.common import argmax_random_tiebreak, running_max, tied_maximiser
 from banditlab.validation import Interval, Options
 
 
@@ -57,8 +57,8 @@ class PairStatsState(NamedTuple):
         counts: float64[k, 2, tau_max], pulls of each pair (side 0 = on, 1 = off).
         sums: float64[k, 2, tau_max], summed rewards of each pair.
         index: float64[k], scratch buffer for the indices.
-        streak: int64[k], decoded counters (scratch, several pulls per round).
-        idle: int64[k], decoded counters (scratch, several pulls per round).
+        streak: int64[k], decoded counters of the current observation (scratch).
+        idle: int64[k], decoded counters of the current observation (scratch).
         nstreak: int64[k], decoded counters of the next observation (scratch).
         nidle: int64[k], decoded counters of the next observation (scratch).
         action: float64[k], the 0/1 action returned with several pulls per round.
@@ -86,29 +86,44 @@ def ucbg_init(dims, hparams, rng):
 
 @njit(cache=True)
 def ucbg_select(state, hparams, obs, t, rng):
-    """Argmax over arms of the UCB index of their current (side, level) pair.
+    """Argmax over arms of the UCB index of their current (side, level) pair (ties at random).
 
-    ``hparams``: :class:`UCBGreedyHParams`.
+    ``hparams``: :class:`UCBGreedyHParams`. Decodes arm by arm with inlined scalar
+    helpers (no array is passed to a compiled call: each array argument costs a
+    reference-count pair, about as much as the whole index).
     """
     c = hparams.bonus_c
     tau = hparams.tau_max
-    streak, idle = lsd_obs_counters(obs, hparams.enc)
+    enc = hparams.enc
+    counts = state.counts
+    sums = state.sums
+    index = state.index
     logt = np.log(max(t, 1))
-    for i in range(streak.shape[0]):
-        side, lev = pair_of(streak[i], idle[i], tau)
-        n = state.counts[i, side, lev]
+    best = -np.inf
+    n_best = 0
+    first = 0
+    for i in range(index.shape[0]):
+        streak_i, idle_i = lsd_decode_value(obs[i], enc)
+        side, lev = pair_of(streak_i, idle_i, tau)
+        n = counts[i, side, lev]
         if n == 0.0:
-            state.index[i] = np.inf
+            v = np.inf
         else:
-            state.index[i] = state.sums[i, side, lev] / n + np.sqrt(c * logt / n)
-    return argmax_random_tiebreak(state.index, rng)
+            v = sums[i, side, lev] / n + np.sqrt(c * logt / n)
+        index[i] = v
+        best, n_best, first = running_max(v, i, best, n_best, first)
+    # argmax_random_tiebreak(index, rng), tracked while the indices are computed
+    u = rng.random()
+    if n_best == 1:
+        return np.int64(first)
+    return tied_maximiser(index, best, n_best, u)
 
 
 @njit(cache=True)
 def ucbg_update(state, hparams, obs, action, reward, next_obs):
     """Add ``reward`` to the pair of ``action`` at the state before the pull."""
-    streak, idle = lsd_obs_counters(obs, hparams.enc)
-    side, lev = pair_of(streak[action], idle[action], hparams.tau_max)
+    streak_a, idle_a = lsd_decode_value(obs[action], hparams.enc)
+    side, lev = pair_of(streak_a, idle_a, hparams.tau_max)
     state.counts[action, side, lev] += 1.0
     state.sums[action, side, lev] += reward
 

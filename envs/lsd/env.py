@@ -33,10 +33,9 @@ from banditlab.envs.lsd.model import (
     OBS_ENCODINGS,
     MultiPull,
     delay_to_table,
-    lsd_advance,
-    lsd_advance_multi,
     lsd_arm_mean,
     lsd_encode,
+    lsd_encode_into,
 )
 from banditlab.envs.lsd.oracle import LSDOracle
 from banditlab.validation import (
@@ -85,6 +84,10 @@ class LSDState(NamedTuple):
         pulled: int64[k], 1 for the arms pulled in the last round (several pulls per round).
         last_r: float64[k], each arm's reward in the last round (0 if not pulled; several
             pulls per round).
+        obs: float64[2, w], two observation rows (``w = k``, or ``2k`` with several pulls
+            per round: the encoded state then ``last_r``); each step writes the row the
+            previous observation does not use, so both stay intact for the agent's update.
+        obs_pos: int64[1], the row of ``obs`` holding the current observation.
     """
 
     streak: np.ndarray
@@ -92,6 +95,8 @@ class LSDState(NamedTuple):
     t: np.ndarray
     pulled: np.ndarray
     last_r: np.ndarray
+    obs: np.ndarray
+    obs_pos: np.ndarray
 
 
 class LSDParams(NamedTuple):
@@ -141,8 +146,68 @@ def lsd_init(params, rng):
             idle[i] = tau_max
         else:
             streak[i] = 1
+    width = k if params.m == 1 else 2 * k
+    obs = np.zeros((2, width))
+    lsd_encode_into(streak, idle, params.enc, tau_max, obs[0])
     return LSDState(streak, idle, np.zeros(1, dtype=np.int64), np.zeros(k, dtype=np.int64),
-                    np.zeros(k))
+                    np.zeros(k), obs, np.zeros(1, dtype=np.int64))
+
+
+# The step kernels read the arrays through ``state`` and ``params``, and their helpers
+# below are inlined (``inline="always"``, Numba IR inlining): a call to a separately
+# compiled (cached) function is not inlined by LLVM, so it passes every field of both
+# NamedTuples and costs an NRT incref/decref pair per array argument, several times the
+# work of the step. Same arithmetic as :func:`lsd_arm_mean`, :func:`lsd_advance`,
+# :func:`lsd_advance_multi` and :func:`lsd_encode` of the model module.
+@njit(cache=True)
+def _mean_now(state, params, i):
+    """Arm ``i``'s mean at its current counters (:func:`lsd_arm_mean`)."""
+    streak = state.streak
+    if streak[i] > 0:
+        return params.table[i, 0, streak[i] - 1]
+    return params.table[i, 1, state.idle[i] - 1]
+
+
+@njit(cache=True)
+def _advance_and_observe(state, params, action):
+    """Advance the counters and encode them into the obs row the current one does not use.
+
+    ``action >= 0``: that arm was pulled (:func:`lsd_advance`); ``action < 0``: the arms
+    with ``state.pulled[i] == 1`` were (:func:`lsd_advance_multi`), and the row also
+    receives ``last_r``. The encoding is :func:`lsd_encode`'s.
+    """
+    streak = state.streak
+    idle = state.idle
+    tau_max = params.tau_max
+    enc = params.enc
+    pos = 1 - state.obs_pos[0]
+    obs = state.obs
+    k = streak.shape[0]
+    for i in range(k):
+        if (i == action) if action >= 0 else (state.pulled[i] == 1):
+            streak[i] = min(streak[i] + 1, tau_max)
+            idle[i] = 0
+        else:
+            idle[i] = min(idle[i] + 1, tau_max)
+            streak[i] = 0
+        if streak[i] > 0:
+            if enc == 0:
+                obs[pos, i] = streak[i]
+            elif enc == 1:
+                obs[pos, i] = -streak[i]
+            else:
+                obs[pos, i] = 1.0
+        else:
+            if enc == 0:
+                obs[pos, i] = -idle[i]
+            elif enc == 1:
+                obs[pos, i] = idle[i]
+            else:
+                obs[pos, i] = min(idle[i] + 1, tau_max)
+    if action < 0:
+        for i in range(k):
+            obs[pos, k + i] = state.last_r[i]
+    state.obs_pos[0] = pos
 
 
 @njit(cache=True)
@@ -158,22 +223,18 @@ def lsd_step(state, params, action, rng):
     Returns:
         ``(reward, expected_reward, nan)``: this family has no per-step comparator.
     """
-    table = params.table
-    tau_max = params.tau_max
-    noise = params.noise
-    sigma = params.sigma
-    if noise == 0:
+    if params.noise == 0:
         u = rng.random()
         z = 0.0
     else:
         u = 0.0
         z = rng.standard_normal()
-    mu = lsd_arm_mean(table, state.streak, state.idle, action)
-    if noise == 0:
+    mu = _mean_now(state, params, action)
+    if params.noise == 0:
         r = 1.0 if u < mu else 0.0
     else:
-        r = min(max(mu + sigma * z, 0.0), 1.0)
-    lsd_advance(state.streak, state.idle, action, tau_max)
+        r = min(max(mu + params.sigma * z, 0.0), 1.0)
+    _advance_and_observe(state, params, action)
     state.t[0] += 1
     return r, mu, np.nan
 
@@ -189,9 +250,8 @@ def lsd_step_multi(state, params, action, rng):
     Returns:
         ``(sum of rewards, sum of means, nan)``.
     """
-    table = params.table
     noise = params.noise
-    k = table.shape[0]
+    k = state.streak.shape[0]
     total = 0.0
     total_mu = 0.0
     n = 0
@@ -206,7 +266,7 @@ def lsd_step_multi(state, params, action, rng):
         state.pulled[i] = 0
         if action[i] > 0.5 and n < params.m:
             n += 1
-            mu = lsd_arm_mean(table, state.streak, state.idle, i)
+            mu = _mean_now(state, params, i)
             if noise == 0:
                 r = 1.0 if u < mu else 0.0
             else:
@@ -215,27 +275,24 @@ def lsd_step_multi(state, params, action, rng):
             state.last_r[i] = r
             total += r
             total_mu += mu
-    lsd_advance_multi(state.streak, state.idle, state.pulled, params.tau_max)
+    _advance_and_observe(state, params, np.int64(-1))
     state.t[0] += 1
     return total, total_mu, np.nan
 
 
 @njit(cache=True)
 def lsd_observe(state, params):
-    """The encoded state (float64[k]) in the env's ``obs_encoding``."""
-    return lsd_encode(state.streak, state.idle, params.enc, params.tau_max)
+    """The encoded state (float64[k]) in the env's ``obs_encoding`` (a view of ``state.obs``)."""
+    return state.obs[state.obs_pos[0]]
 
 
 @njit(cache=True)
 def lsd_observe_multi(state, params):
-    """float64[2k]: the encoded state, then each arm's reward in the last round."""
-    k = state.streak.shape[0]
-    enc = lsd_encode(state.streak, state.idle, params.enc, params.tau_max)
-    out = np.empty(2 * k)
-    for i in range(k):
-        out[i] = enc[i]
-        out[k + i] = state.last_r[i]
-    return out
+    """float64[2k]: the encoded state, then each arm's reward in the last round.
+
+    A view of ``state.obs`` (written by ``init`` and ``step``).
+    """
+    return state.obs[state.obs_pos[0]]
 
 
 @njit(cache=True)

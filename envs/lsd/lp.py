@@ -18,12 +18,15 @@
 * :func:`block_lp`, :func:`block_lp_round`: Laforgue et al.'s block LP and its greedy
   rounding with HiGHS (the reference); :func:`block_lp_nb`, :func:`block_lp_round_nb`:
   the same in compiled code on :func:`simplex_max` (a dense Bland's-rule simplex for
-  these small programs), used by the agents.
+  these small programs), used by the agents; :func:`block_lp_into`,
+  :func:`block_lp_round_into` are the same on a preallocated :class:`BlockLPWork` (no
+  allocation per block, for the kernels' steady state).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -44,6 +47,11 @@ __all__ = [
     "block_lp_nb",
     "block_lp_round_nb",
     "simplex_max",
+    "BlockLPWork",
+    "block_lp_work",
+    "block_lp_into",
+    "block_lp_round_into",
+    "simplex_max_into",
 ]
 
 
@@ -465,26 +473,90 @@ def _simplex_phase(tab, basis, n_enter, tol, max_iter):
     return False
 
 
-@njit(cache=True)
-def simplex_max(c, a, b, n_eq):
-    """Maximise ``c @ z`` s.t. ``a[:n_eq] z = b[:n_eq]``, ``a[n_eq:] z <= b[n_eq:]``, ``z >= 0``.
+class BlockLPWork(NamedTuple):
+    """Preallocated buffers of the compiled block LP for up to ``k`` arms and ``L`` slots.
 
-    Dense two-phase tableau simplex with Bland's rule (no cycling on the degenerate
-    block LPs), for small programs; requires ``b >= 0``.
+    Built once by :func:`block_lp_work` (in an agent's ``init``); :func:`block_lp_into` and
+    :func:`block_lp_round_into` use views of their leading parts for the smaller suffix
+    programs, so planning a block allocates nothing. With ``n = k L + k L (L - 1) / 2``
+    variables and ``m = L + k + k L`` constraints at ``L`` slots:
+
+    Attributes:
+        a: float64[m, n], constraint matrix.
+        b: float64[m], right-hand sides.
+        c: float64[n], objective.
+        yi: int64[k L (L - 1) / 2], arm of each ``y`` variable.
+        ys: int64[k L (L - 1) / 2], slot of each ``y`` variable.
+        tab: float64[m + 1, n + m + 1], simplex tableau.
+        basis: int64[m], basic variable of each row.
+        z: float64[n], the solution.
+        mass: float64[k, L], pull mass of each arm at each slot of the last solve.
+        first: float64[k, L], first-pull values of the suffix program.
+        seq: int64[L], the rounded sequence under construction.
+        scores: float64[k], the rounding's criterion per arm.
+        last: int64[k], last position of each arm in a prefix.
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    c: np.ndarray
+    yi: np.ndarray
+    ys: np.ndarray
+    tab: np.ndarray
+    basis: np.ndarray
+    z: np.ndarray
+    mass: np.ndarray
+    first: np.ndarray
+    seq: np.ndarray
+    scores: np.ndarray
+    last: np.ndarray
+
+
+@njit(cache=True)
+def block_lp_work(k, length):
+    """:class:`BlockLPWork` for ``k`` arms and blocks of up to ``length`` slots.
+
+    ``length = 0`` gives empty buffers (an agent that never solves a block LP).
+    """
+    if length == 0:
+        n = 0
+        m = 0
+        n_y = 0
+        k_rows = 0
+    else:
+        n_y = k * length * (length - 1) // 2
+        n = k * length + n_y
+        m = length + k + k * length
+        k_rows = k
+    return BlockLPWork(np.zeros((m, n)), np.zeros(m), np.zeros(n), np.zeros(n_y, np.int64),
+                       np.zeros(n_y, np.int64), np.zeros((m + 1, n + m + 1)),
+                       np.zeros(m, np.int64), np.zeros(n), np.zeros((k_rows, length)),
+                       np.zeros((k_rows, length)), np.zeros(length, np.int64),
+                       np.zeros(k_rows), np.zeros(k_rows, np.int64))
+
+
+@njit(cache=True)
+def simplex_max_into(c, a, b, n_eq, tab, basis, z):
+    """:func:`simplex_max` on caller-owned buffers (no allocation).
 
     Args:
         c: float64[n]; a: float64[m, n]; b: float64[m] (non-negative); n_eq: equality rows.
+        tab: float64[m + 1, n + m + 1], the tableau (overwritten).
+        basis: int64[m] (overwritten).
+        z: float64[n], receives the solution (zeros when not ``ok``).
 
     Returns:
-        ``(ok, value, z)``: ``ok`` is ``False`` when the program is infeasible (or the
-        iteration cap is reached).
+        ``(ok, value)``.
     """
     m, n = a.shape
     n_ub = m - n_eq
     n_all = n + n_ub + n_eq
     tol = 1e-10
-    tab = np.zeros((m + 1, n_all + 1))
-    basis = np.empty(m, dtype=np.int64)
+    for r in range(m + 1):
+        for j in range(n_all + 1):
+            tab[r, j] = 0.0
+    for j in range(n):
+        z[j] = 0.0
     for r in range(m):
         for j in range(n):
             tab[r, j] = a[r, j]
@@ -502,9 +574,9 @@ def simplex_max(c, a, b, n_eq):
                 tab[m, j] -= tab[r, j]
     max_iter = 50 * (m + n_all) + 1000
     if not _simplex_phase(tab, basis, n + n_ub, tol, max_iter):
-        return False, np.nan, np.zeros(n)
+        return False, np.nan
     if tab[m, n_all] < -1e-8:
-        return False, np.nan, np.zeros(n)
+        return False, np.nan
     for r in range(m):  # drive zero-level artificials out of the basis
         if basis[r] >= n + n_ub:
             for j in range(n + n_ub):
@@ -525,35 +597,63 @@ def simplex_max(c, a, b, n_eq):
                 for j in range(n_all + 1):
                     tab[m, j] += cb * tab[r, j]
     if not _simplex_phase(tab, basis, n + n_ub, tol, max_iter):
-        return False, np.nan, np.zeros(n)
-    z = np.zeros(n)
+        return False, np.nan
     for r in range(m):
         if basis[r] < n:
             z[basis[r]] = tab[r, n_all]
-    return True, tab[m, n_all], z
+    return True, tab[m, n_all]
 
 
 @njit(cache=True)
-def block_lp_nb(first_val, later_val):
-    """:func:`block_lp` in compiled code (:func:`simplex_max` instead of HiGHS).
+def simplex_max(c, a, b, n_eq):
+    """Maximise ``c @ z`` s.t. ``a[:n_eq] z = b[:n_eq]``, ``a[n_eq:] z <= b[n_eq:]``, ``z >= 0``.
+
+    Dense two-phase tableau simplex with Bland's rule (no cycling on the degenerate
+    block LPs), for small programs; requires ``b >= 0``. Allocates its tableau
+    (:func:`simplex_max_into` works on caller-owned buffers).
 
     Args:
-        first_val: float64[k, L]; later_val: float64[k, L].
+        c: float64[n]; a: float64[m, n]; b: float64[m] (non-negative); n_eq: equality rows.
 
     Returns:
-        ``(value, mass)``: the LP value and float64[k, L], the pull mass of each arm at
-        each slot (``x[i, s] + sum_delta y[i, delta, s]``).
+        ``(ok, value, z)``: ``ok`` is ``False`` when the program is infeasible (or the
+        iteration cap is reached).
+    """
+    m, n = a.shape
+    tab = np.zeros((m + 1, n + m + 1))
+    basis = np.empty(m, dtype=np.int64)
+    z = np.zeros(n)
+    ok, value = simplex_max_into(c, a, b, n_eq, tab, basis, z)
+    return ok, value, z
+
+
+@njit(cache=True)
+def block_lp_into(first_val, later_val, w):
+    """:func:`block_lp` in compiled code on the buffers of ``w`` (:class:`BlockLPWork`).
+
+    Args:
+        first_val: float64[k, L']; later_val: float64[k, >= L'] (columns ``0..L' - 2``
+            read), ``L'`` at most the workspace's ``L``.
+        w: The workspace; ``w.mass[:, :L']`` receives the pull mass of each arm at each
+            slot (``x[i, s] + sum_delta y[i, delta, s]``; zeros when the solve fails).
+
+    Returns:
+        The LP value (NaN if the solve failed, impossible for these programs).
     """
     k, length = first_val.shape
     n_x = k * length
     n_y = k * length * (length - 1) // 2
     n = n_x + n_y
     m = length + k + k * length
-    a = np.zeros((m, n))
-    b = np.zeros(m)
-    c = np.empty(n)
-    yi = np.empty(n_y, np.int64)
-    ys = np.empty(n_y, np.int64)
+    a = w.a[:m, :n]
+    b = w.b[:m]
+    c = w.c[:n]
+    yi = w.yi
+    ys = w.ys
+    for r in range(m):
+        b[r] = 0.0
+        for j in range(n):
+            a[r, j] = 0.0
     for i in range(k):
         for s in range(length):
             col = i * length + s
@@ -576,23 +676,47 @@ def block_lp_nb(first_val, later_val):
         b[s] = 1.0
     for i in range(k):
         b[length + i] = 1.0
-    ok, value, z = simplex_max(c, a, b, length)
-    mass = np.zeros((k, length))
+    z = w.z[:n]
+    ok, value = simplex_max_into(c, a, b, length, w.tab[:m + 1, :n + m + 1], w.basis[:m], z)
+    mass = w.mass
+    for i in range(k):
+        for s in range(length):
+            mass[i, s] = 0.0
     if not ok:  # pragma: no cover - always feasible and bounded
-        return np.nan, mass
+        return np.nan
     for i in range(k):
         for s in range(length):
             mass[i, s] += z[i * length + s]
     for q in range(n_y):
         mass[yi[q], ys[q]] += z[n_x + q]
-    return value, mass
+    return value
 
 
 @njit(cache=True)
-def _block_value_nb(seq, n, first_val, later_val):
-    """:func:`block_sequence_value` of ``seq[:n]`` in compiled code."""
+def block_lp_nb(first_val, later_val):
+    """:func:`block_lp` in compiled code (:func:`simplex_max` instead of HiGHS).
+
+    Allocates a workspace per call (:func:`block_lp_into` reuses one).
+
+    Args:
+        first_val: float64[k, L]; later_val: float64[k, L].
+
+    Returns:
+        ``(value, mass)``: the LP value and float64[k, L], the pull mass of each arm at
+        each slot (``x[i, s] + sum_delta y[i, delta, s]``).
+    """
+    k, length = first_val.shape
+    w = block_lp_work(k, length)
+    value = block_lp_into(first_val, later_val, w)
+    return value, w.mass
+
+
+@njit(cache=True)
+def _block_value_into(seq, n, first_val, later_val, last):
+    """:func:`block_sequence_value` of ``seq[:n]`` in compiled code (``last``: int64[k] scratch)."""
     k = first_val.shape[0]
-    last = np.full(k, -1, np.int64)
+    for i in range(k):
+        last[i] = -1
     val = 0.0
     for p in range(n):
         a = seq[p]
@@ -605,38 +729,43 @@ def _block_value_nb(seq, n, first_val, later_val):
 
 
 @njit(cache=True)
-def _suffix_first_nb(seq, n, first_val, later_val):
-    """``_suffix_first_values`` of the prefix ``seq[:n]`` in compiled code."""
+def _suffix_first_into(seq, n, first_val, later_val, last, out):
+    """``_suffix_first_values`` of the prefix ``seq[:n]`` into ``out[:, :L - n]`` (returned)."""
     k, length = first_val.shape
-    out = first_val[:, n:].copy()
-    last = np.full(k, -1, np.int64)
+    res = out[:k, : length - n]
+    for i in range(k):
+        for s in range(n, length):
+            res[i, s - n] = first_val[i, s]
+        last[i] = -1
     for q in range(n):
         last[seq[q]] = q
     for a in range(k):
         if last[a] >= 0:
             for s in range(n, length):
-                out[a, s - n] = later_val[a, s - last[a] - 1]
-    return out
+                res[a, s - n] = later_val[a, s - last[a] - 1]
+    return res
 
 
 @njit(cache=True)
-def block_lp_round_nb(first_val, later_val, u):
-    """:func:`block_lp_round` (with the shortcut) in compiled code, on :func:`block_lp_nb`.
+def block_lp_round_into(first_val, later_val, u, w, out):
+    """:func:`block_lp_round` (with the shortcut) in compiled code, on :func:`block_lp_into`.
 
     Same rule position by position; the LP solver (Bland's-rule simplex instead of
-    HiGHS) can return another optimal vertex, so ties may be broken differently.
-
-    Returns:
-        int64[L].
+    HiGHS) can return another optimal vertex, so ties may be broken differently. Works
+    on the buffers of ``w`` (:class:`BlockLPWork` for at least ``k`` arms and ``L``
+    slots) and writes the sequence into ``out`` (int64[L]); allocates nothing.
     """
     k, length = first_val.shape
-    seq = np.zeros(length, np.int64)
+    seq = w.seq[:length]
+    for s in range(length):
+        seq[s] = 0
     n = 0
-    scores = np.empty(k)
+    scores = w.scores[:k]
     while n < length:
         if n < length - 1:
-            _, mass = block_lp_nb(_suffix_first_nb(seq, n, first_val, later_val),
-                                  np.ascontiguousarray(later_val[:, : length - n]))
+            block_lp_into(_suffix_first_into(seq, n, first_val, later_val, w.last, w.first),
+                          later_val[:, : length - n], w)
+            mass = w.mass
             n_int = 0
             for s in range(length - n):
                 best = 0
@@ -652,10 +781,11 @@ def block_lp_round_nb(first_val, later_val, u):
                 continue
         for a in range(k):
             seq[n] = a
-            scores[a] = _block_value_nb(seq, n + 1, first_val, later_val)
+            scores[a] = _block_value_into(seq, n + 1, first_val, later_val, w.last)
             if n < length - 1:
-                v, _ = block_lp_nb(_suffix_first_nb(seq, n + 1, first_val, later_val),
-                                   np.ascontiguousarray(later_val[:, : length - n - 1]))
+                v = block_lp_into(
+                    _suffix_first_into(seq, n + 1, first_val, later_val, w.last, w.first),
+                    later_val[:, : length - n - 1], w)
                 scores[a] += v
         top = scores.max()
         n_ties = 0
@@ -670,4 +800,21 @@ def block_lp_round_nb(first_val, later_val, u):
                     break
                 pick -= 1
         n += 1
-    return seq
+    for s in range(length):
+        out[s] = seq[s]
+
+
+@njit(cache=True)
+def block_lp_round_nb(first_val, later_val, u):
+    """:func:`block_lp_round` (with the shortcut) in compiled code, on :func:`block_lp_nb`.
+
+    Allocates a workspace and the result (:func:`block_lp_round_into` reuses them).
+
+    Returns:
+        int64[L].
+    """
+    k, length = first_val.shape
+    w = block_lp_work(k, length)
+    out = np.zeros(length, np.int64)
+    block_lp_round_into(first_val, later_val, u, w, out)
+    return out

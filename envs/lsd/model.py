@@ -13,8 +13,10 @@ at ``tau_max``. A payoff table ``float64[k, 2, tau_max]`` holds ``f_i(on, j)`` a
   the table's cap (so a table with a smaller cap than the env's still applies).
 * :func:`lsd_obs_delays`: every arm's delay (``1`` if played last round, else ``idle + 1``).
 * :func:`pair_of`: the ``(side, level - 1)`` table index of an arm's counters.
-* :func:`lsd_advance_multi`, :func:`lsd_obs_counters_into`: the same for several pulls per
-  round, and decoding into caller-owned buffers (no allocation).
+* :func:`lsd_advance_multi`, :func:`lsd_obs_counters_into`, :func:`lsd_encode_into`,
+  :func:`lsd_obs_delays_into`, :func:`lsd_obs_counter`, :func:`lsd_decode_value`: the
+  same for several pulls per round, and encoding / decoding into caller-owned buffers,
+  of one arm or of one value (no allocation, for the kernels' steady state).
 * :class:`MultiPull` and :func:`pulls_per_round`: the action space of an env with
   ``m_pulls > 1`` (a ``MultiBinary(k)`` that carries ``max_pulls``) and the number of
   pulls per round an agent reads off its action space.
@@ -37,11 +39,15 @@ __all__ = [
     "lsd_advance",
     "lsd_advance_multi",
     "lsd_encode",
+    "lsd_encode_into",
     "lsd_obs_counters",
     "lsd_obs_counters_into",
+    "lsd_obs_counter",
+    "lsd_decode_value",
     "table_mean",
     "lsd_table_means",
     "lsd_obs_delays",
+    "lsd_obs_delays_into",
     "pair_of",
     "delay_to_table",
 ]
@@ -142,9 +148,15 @@ def lsd_encode(streak, idle, enc, tau_max):
     negative (Laforgue et al.'s code: ``-streak`` / ``+idle``); 2 = delay
     (``1`` if played last round, else ``min(idle + 1, tau_max)``).
     """
-    k = streak.shape[0]
-    out = np.empty(k)
-    for i in range(k):
+    out = np.empty(streak.shape[0])
+    lsd_encode_into(streak, idle, enc, tau_max, out)
+    return out
+
+
+@njit(cache=True)
+def lsd_encode_into(streak, idle, enc, tau_max, out):
+    """:func:`lsd_encode` written into ``out[:k]`` (caller-owned float64, no allocation)."""
+    for i in range(streak.shape[0]):
         if streak[i] > 0:
             if enc == 0:
                 out[i] = streak[i]
@@ -159,7 +171,6 @@ def lsd_encode(streak, idle, enc, tau_max):
                 out[i] = idle[i]
             else:
                 out[i] = min(idle[i] + 1, tau_max)
-    return out
 
 
 @njit(cache=True)
@@ -190,6 +201,34 @@ def lsd_obs_counters(obs, enc):
             else:
                 idle[i] = v - 1
     return streak, idle
+
+
+@njit(cache=True)
+def lsd_obs_counter(obs, enc, i):
+    """``(streak_i, idle_i)`` of arm ``i`` decoded from ``obs`` (as :func:`lsd_obs_counters`)."""
+    return lsd_decode_value(obs[i], enc)
+
+
+@njit(cache=True)
+def lsd_decode_value(x, enc):
+    """``(streak, idle)`` of one arm from its encoded value ``x`` (as :func:`lsd_obs_counters`).
+
+    Scalar arguments and inlined (``inline="always"``): kernels call it in their per-arm
+    loops at no call cost (a call to a separately compiled function is not inlined, and
+    each array argument of one costs a reference-count pair).
+    """
+    v = int(np.round(x))
+    if enc == 0:
+        if v > 0:
+            return v, 0
+        return 0, max(-v, 1)
+    if enc == 1:
+        if v < 0:
+            return -v, 0
+        return 0, max(v, 1)
+    if v <= 1:
+        return 1, 0
+    return 0, v - 1
 
 
 @njit(cache=True)
@@ -244,12 +283,25 @@ def lsd_table_means(table, obs, enc):
 @njit(cache=True)
 def lsd_obs_delays(obs, enc):
     """int64[k]: delay of every arm (``1`` if played last round, else ``idle + 1``)."""
-    streak, idle = lsd_obs_counters(obs, enc)
-    k = obs.shape[0]
-    out = np.empty(k, dtype=np.int64)
-    for i in range(k):
-        out[i] = 1 if streak[i] > 0 else idle[i] + 1
+    out = np.empty(obs.shape[0], dtype=np.int64)
+    lsd_obs_delays_into(obs, enc, out)
     return out
+
+
+@njit(cache=True)
+def lsd_obs_delays_into(obs, enc, out):
+    """:func:`lsd_obs_delays` of the first ``k = out.shape[0]`` entries, written into ``out``.
+
+    Decodes arm by arm (same decoding as :func:`lsd_obs_counters`), no allocation.
+    """
+    for i in range(out.shape[0]):
+        v = int(np.round(obs[i]))
+        if enc == 0:
+            out[i] = 1 if v > 0 else max(-v, 1) + 1
+        elif enc == 1:
+            out[i] = 1 if v < 0 else max(v, 1) + 1
+        else:
+            out[i] = 1 if v <= 1 else v
 
 
 @njit(cache=True)
