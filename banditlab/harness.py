@@ -27,6 +27,7 @@ import contextlib
 import importlib.util
 import os
 import time
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,6 +166,11 @@ def run_experiment(
             raise RunInterrupted(len(done) + n_ran, len(tasks), str(store.root)) from None
         finally:
             bar.close()
+        try:  # one file instead of one per work unit, so that loading stays fast
+            store.compact()
+        except OSError as exc:  # the per-unit files are intact and still committed
+            warnings.warn(f"results: compacting {str(store.root)!r} failed "
+                          f"({_strerror(exc)}); the results are intact", stacklevel=2)
     return RunSummary(store.root, len(tasks), len(tasks) - len(todo), n_ran, errors,
                       time.perf_counter() - start)
 

@@ -20,6 +20,14 @@ committed; it is reported on load and
 recomputed by the next run, never silently read. Files are created with the
 user's umask (``0644`` under the usual ``022``).
 
+**Compaction.** A sweep that finishes with at least :data:`COMPACT_MIN_FILES` task
+files merges them into one ``tasks/compact-<id>.parquet`` (:meth:`ResultStore.compact`):
+the merged file is committed by one manifest line (``"status": "compacted"``, its
+SHA-256 and the files it replaces), after which the replaced files are deleted and
+the task lines that named them are read as naming the merged file. Loading a
+directory of 10^5 tasks then reads one file instead of thousands
+(``benchmarks/bench_store.py``).
+
 **Experiment identity.** A task id is a digest of everything that determines the
 task (env and agent configs, labels, run index, root seed, run length,
 checkpoints), so an edited experiment has new task ids. Each run records its
@@ -32,7 +40,8 @@ kept) or is a *subset* of it; a *changed* experiment (a task's configuration
 differs: horizon, kwargs, root seed, a renamed label, ...) is refused with one
 line naming ``new_run`` (``--new-run``), which writes it into a sub-directory
 ``run-<k>`` instead. :func:`load_results` shows only the tasks of the current
-(latest) experiment unless ``all_tasks=True``. Nothing is ever deleted.
+(latest) experiment unless ``all_tasks=True``. No task row is ever deleted
+(compaction moves rows, it does not drop them).
 """
 
 from __future__ import annotations
@@ -55,6 +64,7 @@ import numpy as np
 
 __all__ = [
     "SCHEMA_VERSION",
+    "COMPACT_MIN_FILES",
     "RunResult",
     "ResultStore",
     "Results",
@@ -63,6 +73,10 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+
+COMPACT_MIN_FILES = 64
+"""A finished sweep merges the task files of its directory when there are this many."""
+
 
 #: Columns of :meth:`Results.to_frame`.
 FRAME_COLUMNS = (
@@ -550,12 +564,81 @@ class ResultStore:
 
     # ------------------------------------------------------------------ reading
     def entries(self) -> list[dict[str, Any]]:
-        """Manifest entries in order.
+        """Manifest task entries in order, pointing at the files that hold their rows now.
 
         A torn last line (a crash mid-append) is ignored; an invalid line anywhere
-        else is ignored with a warning naming its line number.
+        else is ignored with a warning naming its line number. Compaction lines
+        (:meth:`compact`) are not returned: the entries of the task files they replace
+        name the compacted file and its checksum instead.
         """
-        return _read_jsonl(self.manifest_path)
+        lines = _read_jsonl(self.manifest_path)
+        moved: dict[str, tuple[str, str]] = {}
+        for e in lines:
+            if e.get("status") == "compacted":
+                for name in e["replaces"]:
+                    moved[name] = (e["file"], e["sha256"])
+        if not moved:
+            return lines
+        out = []
+        for e in lines:
+            status = e.get("status")
+            if status == "compacted":
+                continue
+            if status == "ok" and e["file"] in moved:
+                e = dict(e)
+                while e["file"] in moved:  # a compacted file may be compacted again
+                    e["file"], e["sha256"] = moved[e["file"]]
+            out.append(e)
+        return out
+
+    def compact(self, min_files: int = COMPACT_MIN_FILES) -> int:
+        """Merge the task files into one Parquet file when there are at least ``min_files``.
+
+        Loading then reads one file instead of one per work unit (a sweep of 10^5
+        tiny tasks writes thousands). Crash-safe like :meth:`write_many`: the merged
+        file is written under a temporary name and renamed, then one manifest line
+        (``status = "compacted"``, the new file, its SHA-256 and the files it
+        replaces) commits it, and only then are the old files deleted. A crash before
+        the line leaves an unused file; a crash after it leaves unused old files.
+        Rows are kept as they are, including rows of tasks that are no longer
+        current (the loader filters them, as before), in the order the tidy frame
+        reads them.
+
+        Args:
+            min_files: Do nothing below this many task files.
+
+        Returns:
+            The number of files merged (0 when nothing was done).
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        entries = [e for e in self.entries() if e.get("status") == "ok"]
+        by_file: dict[str, list[dict[str, Any]]] = {}
+        for e in entries:
+            by_file.setdefault(e["file"], []).append(e)
+        names = [n for n in by_file if (self.root / n).exists()]
+        if len(names) < max(2, min_files):
+            return 0
+        names.sort(key=lambda n: min(_frame_key(e) for e in by_file[n]))
+        table = pa.concat_tables([pq.read_table(self.root / n) for n in names])
+        final = self.tasks_dir / f"compact-{uuid.uuid4().hex}.parquet"
+        tmp = self.tasks_dir / f".tmp-{os.getpid()}-{uuid.uuid4().hex}.parquet"
+        try:
+            pq.write_table(table, tmp, row_group_size=1 << 20)
+            if self.durable:
+                with open(tmp, "rb") as f:
+                    os.fsync(f.fileno())
+            os.replace(tmp, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        self._append({"status": "compacted", "file": f"tasks/{final.name}",
+                      "sha256": _sha256_file(final), "replaces": names})
+        for name in names:
+            with contextlib.suppress(OSError):
+                (self.root / name).unlink()
+        return len(names)
 
     def committed(self, verify: bool = True, only: Iterable[str] | None = None,
                   entries: Sequence[Mapping[str, Any]] | None = None,
@@ -606,6 +689,12 @@ class ResultStore:
         for e in self.entries():
             latest[e["task_id"]] = e
         return {k: v for k, v in latest.items() if v.get("status") == "error"}
+
+
+def _frame_key(e: Mapping[str, Any]) -> tuple:
+    """Where a task's rows sit in the tidy frame (its sort key)."""
+    return (e.get("env_label", e["env_id"]), e["agent_label"], int(e["seed_index"]),
+            e["task_id"])
 
 
 def _digest_ids(tasks: Iterable[str]) -> str:
@@ -707,9 +796,7 @@ class Results:
         # consecutive seeds of one (env, agent) pair, so the rows then arrive in order and
         # the reordering below is the identity (no copy of the row columns).
         def first_key(name: str):
-            return min((e.get("env_label", e["env_id"]), e["agent_label"],
-                        int(e["seed_index"]), tid)
-                       for tid in by_file[name] for e in (self.entries[tid],))
+            return min(_frame_key(self.entries[tid]) for tid in by_file[name])
 
         exact = sorted((f for f in by_file if f in self.exact_files), key=first_key)
         bulk = sorted((f for f in by_file if f not in self.superseded_files

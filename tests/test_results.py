@@ -441,3 +441,64 @@ def test_frame_of_rerun_tasks_and_shared_labels_equals_the_reference(tmp_path):
         left = load_results(tmp_path)
     assert sorted(left.entries) == sorted([f"{1:064x}", f"{9:064x}", f"{8:064x}"])
     assert left.to_frame().equals(_reference_frame(left))
+
+
+def test_compaction_keeps_the_frame_and_later_runs_extend_it(tmp_path):
+    """Compaction merges the unit files, commits with one line, and changes no row."""
+    exp = Experiment([EnvConfig("banditlab/Bernoulli-v0")],
+                     [AgentConfig("UCB1-v0"), AgentConfig("Uniform-v0")], n_seeds=6,
+                     run_length=100)
+    run_experiment(exp, tmp_path, progress=False, n_jobs=1)  # 4 files: below the threshold
+    before = load_results(tmp_path).to_frame()
+    store = ResultStore(tmp_path)
+    assert store.compact() == 0 and len(list((tmp_path / "tasks").iterdir())) == 4
+    assert store.compact(min_files=2) == 4
+    files = sorted(p.name for p in (tmp_path / "tasks").iterdir())
+    assert len(files) == 1 and files[0].startswith("compact-")
+    lines = (tmp_path / "manifest.jsonl").read_text().splitlines()
+    assert len(lines) == 13 and '"status": "compacted"' in lines[-1]
+    res = load_results(tmp_path)
+    assert {e["file"] for e in res.entries.values()} == {f"tasks/{files[0]}"}
+    assert res.to_frame().equals(before)
+    # An extension runs only the new seeds, and the frame equals a fresh run's.
+    bigger = Experiment(exp.envs, exp.agents, n_seeds=8, run_length=100)
+    assert run_experiment(bigger, tmp_path, progress=False, n_jobs=1).n_ran == 4
+    fresh = tmp_path / "fresh"
+    run_experiment(bigger, fresh, progress=False, n_jobs=1)
+    assert load_results(tmp_path).to_frame().equals(load_results(fresh).to_frame())
+    # A corrupted merged file drops its tasks (recomputed by the next run), like any file.
+    merged = tmp_path / "tasks" / files[0]
+    merged.write_bytes(merged.read_bytes()[:200])
+    with pytest.warns(UserWarning, match="checksum"):
+        assert len(load_results(tmp_path)) == 4
+    with pytest.warns(UserWarning, match="checksum"):
+        assert run_experiment(bigger, tmp_path, progress=False, n_jobs=1).n_ran == 12
+
+
+def test_a_crash_before_the_compaction_line_leaves_the_results_as_they_were(tmp_path,
+                                                                             monkeypatch):
+    exp = Experiment([EnvConfig("banditlab/Bernoulli-v0")], [AgentConfig("UCB1-v0")],
+                     n_seeds=8, run_length=50)
+    run_experiment(exp, tmp_path, progress=False, n_jobs=1)
+    before = load_results(tmp_path).to_frame()
+    store = ResultStore(tmp_path)
+
+    def crash(entry):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "_append", crash)
+    with pytest.raises(OSError):
+        store.compact(min_files=2)
+    assert len(list((tmp_path / "tasks").glob("batch-*.parquet"))) == 4  # nothing deleted
+    assert load_results(tmp_path).to_frame().equals(before)
+
+
+def test_a_finished_sweep_compacts_its_directory(tmp_path, monkeypatch):
+    import banditlab.results as results
+
+    monkeypatch.setattr(results.ResultStore.compact, "__defaults__", (3,))
+    exp = Experiment([EnvConfig("banditlab/Bernoulli-v0")], [AgentConfig("UCB1-v0")],
+                     n_seeds=8, run_length=50)
+    run_experiment(exp, tmp_path, progress=False, n_jobs=1)
+    assert [p.name[:8] for p in (tmp_path / "tasks").iterdir()] == ["compact-"]
+    assert len(load_results(tmp_path)) == 8
