@@ -37,6 +37,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -187,6 +188,21 @@ class SerialExecutor:
                 raise RunInterrupted()
 
 
+POOL_START_DELAY_S = 1.0
+"""Seconds a local sweep runs in the calling process before it starts worker processes
+(environment variable ``BANDITLAB_POOL_START_DELAY`` overrides it; the test suite sets 0
+so that every multi-process test exercises the workers)."""
+
+
+def _pool_start_delay() -> float:
+    value = os.environ.get("BANDITLAB_POOL_START_DELAY")
+    try:
+        return POOL_START_DELAY_S if value is None else max(0.0, float(value))
+    except ValueError:
+        raise BanditlabError(f"BANDITLAB_POOL_START_DELAY: expected a number of seconds, "
+                             f"got {value!r}") from None
+
+
 class ProcessExecutor:
     """Runs units in local worker processes and in the calling process.
 
@@ -214,6 +230,8 @@ class ProcessExecutor:
         self.n_workers = n_workers
         self.preload = tuple(preload)
         self._pool: ProcessPoolExecutor | None = None
+        self.units_in_workers = 0
+        """Units of the last call whose results came from a worker (not a backup copy)."""
 
     def _get_pool(self) -> ProcessPoolExecutor:
         import multiprocessing as mp
@@ -222,6 +240,7 @@ class ProcessExecutor:
         pool = self._pools.get(key)
         if pool is None or getattr(pool, "_broken", False) or getattr(pool, "_shutdown_thread",
                                                                         False):
+            _terminate_at_exit()
             ctx = mp.get_context("forkserver")
             ctx.set_forkserver_preload(["banditlab.execution", "banditlab.envs",
                                         "banditlab.agents", *self.preload])
@@ -229,6 +248,11 @@ class ProcessExecutor:
                                        initializer=worker_init, initargs=(os.getpid(),))
             self._pools[key] = pool
         return pool
+
+    def _pool_alive(self) -> bool:
+        pool = self._pools.get((self.n_workers - 1, self.preload))
+        return pool is not None and not getattr(pool, "_broken", False) and not getattr(
+            pool, "_shutdown_thread", False)
 
     def worker_pids(self) -> list[int]:
         """Pids of the live worker processes (Ctrl-C is forwarded to them)."""
@@ -252,32 +276,96 @@ class ProcessExecutor:
         first answers a probe, i.e. it has started and imported banditlab), so at most
         one unit per worker is in flight and nothing waits in the pool's queue: the
         calling process takes the other units itself, from the end of the list, while
-        the workers take them from the front.
+        the workers take them from the front. When none is left to start, the calling
+        process runs a copy of a unit still in flight (newest first) instead of waiting
+        idle; every task is committed once, from whichever copy ends first (tasks are
+        pure functions of their seeds, so both copies are identical).
 
         Raises:
             RunInterrupted: After a Ctrl-C, once the running units have returned the
                 tasks they finished (units not started are not run).
         """
         import collections
+        import threading
 
-        pool = self._pool = self._get_pool()
         queue = collections.deque(units)
+        # Starting a pool blocks until the forkserver has imported banditlab (a second
+        # or more): a thread starts it while this process runs units.
+        started: dict[str, Any] = {}
+
+        def start() -> None:
+            try:
+                pool = self._get_pool()
+                started["probes"] = [pool.submit(_ready) for _ in range(self.n_workers - 1)]
+                started["pool"] = pool
+            except BaseException as exc:  # noqa: BLE001 - raised in the calling thread
+                started["error"] = exc
+
+        starter = threading.Thread(target=start, name="banditlab-pool-start", daemon=True)
+        # A pool kept from an earlier call is used at once; a new one is started only
+        # once this process has worked for POOL_START_DELAY_S with units still queued,
+        # so a sweep that short runs exactly as with -j 1 (starting a worker costs about
+        # a second of CPU, which a small sweep on a small machine never repays).
+        began, delay = time.perf_counter(), _pool_start_delay()
+        self.units_in_workers = 0
+        if self._pool_alive():
+            starter.start()
+        pool = None
+        in_flight: dict[Any, bool] = {}  # future -> is a unit (else a readiness probe)
+        unit_of: dict[Any, Sequence[Task]] = {}
+        committed: set[str] = set()
+
+        def commit_new(outcomes: list[Outcome]) -> None:
+            # A unit run twice (a backup copy) is committed once, task by task.
+            fresh = [o for o in outcomes if _outcome_task_id(o) not in committed]
+            committed.update(_outcome_task_id(o) for o in fresh)
+            if fresh:
+                commit(fresh)
+
+        class _Backups:  # the in-flight units, newest last, not yet run here as well
+            def __bool__(self) -> bool:
+                return any(not f.done() and f not in backed for f in unit_of)
+
+            def pop(self):
+                fut = [f for f in unit_of if not f.done() and f not in backed][-1]
+                backed.add(fut)
+                return fut
+
+        backed: set[Any] = set()
+        backups = _Backups()
         try:
-            in_flight: dict[Any, bool] = {pool.submit(_ready): False
-                                          for _ in range(self.n_workers - 1)}
             # Probes still out when the queue is empty are not waited for: a small sweep
             # ends when the calling process has run it, however slowly workers start.
             while any(in_flight.values()) or (queue and not stop_requested()):
+                if (not starter.is_alive() and pool is None and starter.ident is None and queue
+                        and time.perf_counter() - began >= delay):
+                    starter.start()
+                if pool is None and starter.ident is not None and not starter.is_alive():
+                    if "error" in started:
+                        raise started["error"]
+                    pool = self._pool = started["pool"]
+                    in_flight.update(dict.fromkeys(started["probes"], False))
                 for fut in [f for f in in_flight if f.done()]:
                     is_unit = in_flight.pop(fut)
                     if is_unit:
-                        commit(fut.result())
+                        self.units_in_workers += 1
+                        commit_new(fut.result())
                     elif fut.exception() is not None:
                         raise fut.exception()
                     if queue and not stop_requested():  # that worker is idle now
-                        in_flight[pool.submit(run_unit, queue.popleft(), backend)] = True
+                        unit = queue.popleft()
+                        fut = pool.submit(run_unit, unit, backend)
+                        in_flight[fut] = True
+                        unit_of[fut] = unit
                 if queue and not stop_requested():
-                    commit(run_unit(queue.pop(), backend))
+                    commit_new(run_unit(queue.pop(), backend))
+                elif backups and not stop_requested():
+                    # Nothing left to start: rather than wait idle for a worker's unit
+                    # (a new worker spends its first second loading compiled code), run
+                    # the newest one here too; whichever copy ends first is committed.
+                    fut = backups.pop()
+                    if not fut.done():
+                        commit_new(run_unit(unit_of[fut], backend))
                 elif any(in_flight.values()):
                     wait(list(in_flight), timeout=0.2, return_when=FIRST_COMPLETED)
             if stop_requested():
@@ -286,8 +374,14 @@ class ProcessExecutor:
             # An interrupt (the workers' stop flags are set), a failed commit (disk
             # full), a second Ctrl-C or a broken pool: stop the workers at once and
             # start a new pool next time; nothing half-written stays (atomic store).
-            self._discard(pool)
+            if pool is not None:
+                self._discard(pool)
             raise
+
+
+def _outcome_task_id(outcome: Outcome) -> str:
+    status, payload = outcome
+    return payload.task_id if status == "ok" else payload[0].task_id
 
 
 def _ready() -> bool:
@@ -404,7 +498,7 @@ def execute_tasks(
     n_jobs: int = 1,
     scheduler: Any = None,
     preload: Sequence[str] = (),
-) -> None:
+) -> Executor:
     """Run tasks with the executor :func:`make_executor` picks, committing outcomes.
 
     Args:
@@ -414,15 +508,48 @@ def execute_tasks(
         n_jobs: Local worker processes.
         scheduler: A Dask scheduler address or cluster object.
         preload: Modules local workers import first.
+
+    Returns:
+        The executor that ran them.
     """
     executor = make_executor(n_jobs, scheduler, preload, n_tasks=len(tasks))
     with interrupt_guard(forward=getattr(executor, "worker_pids", None)):
         executor(work_units(tasks, executor.n_workers), backend, commit)
+    return executor
+
+
+_EXIT_HOOK: list[bool] = []
+
+
+def _terminate_at_exit() -> None:
+    """Stop the pools before ``concurrent.futures`` joins its threads at interpreter exit.
+
+    That join waits for whatever the workers still run (a backup copy of a unit, a
+    readiness probe of a worker still starting); hooks registered with
+    ``threading._register_atexit`` after ``concurrent.futures`` was imported run before
+    its own, so the workers are terminated first and a finished run exits at once.
+    """
+    import threading
+
+    if not _EXIT_HOOK:
+        _EXIT_HOOK.append(True)
+        register = getattr(threading, "_register_atexit", None)
+        if register is not None:
+            register(_shutdown_pools)
 
 
 @atexit.register
 def _shutdown_pools() -> None:
+    """Stop the kept pools at exit without waiting for workers that are still starting.
+
+    No unit is in flight here (every executor call waits for its units), so the workers
+    are idle or still importing banditlab: they are terminated rather than joined, which
+    would make a short run wait for a worker it never needed.
+    """
     for pool in list(ProcessExecutor._pools.values()):
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(Exception):
+                proc.terminate()
         with contextlib.suppress(Exception):
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=False, cancel_futures=True)
     ProcessExecutor._pools.clear()

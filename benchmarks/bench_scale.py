@@ -1,6 +1,6 @@
 """Scale-out: tasks per second and scheduling overhead, locally and on a Dask LocalCluster.
 
-Spec: issue 9 (scale-out and fault tolerance). Three measurements, side by side:
+Four measurements, side by side:
 
 1. A sweep of many tiny tasks (default 10,000: UCB1/Uniform on a 2-armed Bernoulli bandit,
    T = 50) on serial, local processes (-j 2) and a 2-worker LocalCluster: tasks/s and the
@@ -8,6 +8,8 @@ Spec: issue 9 (scale-out and fault tolerance). Three measurements, side by side:
 2. Store and loader at that size: one ``load_results(...).to_frame()`` call.
 3. Speed-up of -j 2 over serial for 1-second tasks (the ``testing/Sleepy-v0`` agent sleeps,
    so the task length does not depend on the machine's speed).
+4. The README's first command (``banditlab run quickstart``) in a fresh process with the
+   default ``-j`` (all cores) and with ``-j 1``.
 
 Run:  python benchmarks/bench_scale.py [--tasks 10000] [--skip-dask]
 """
@@ -15,6 +17,8 @@ Run:  python benchmarks/bench_scale.py [--tasks 10000] [--skip-dask]
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -31,6 +35,10 @@ class Args:
     """Tiny tasks in the sweep (rounded to a multiple of 2 agents x n seeds)."""
     long_tasks: int = 8
     """1-second tasks for the speed-up measurement."""
+
+
+CLI = "import sys; from banditlab.cli import main; sys.exit(main(sys.argv[1:]))"
+"""The ``banditlab`` console script, run with this interpreter."""
 
 
 def tiny_sweep(n_tasks: int) -> Experiment:
@@ -109,6 +117,19 @@ def main() -> None:
         line += f"; dask {dask_wall:.1f} s, speed-up {serial / dask_wall:.2f}x"
         cluster.close()
     print(line)
+
+    # --- the README's first command, in a fresh process: default -j (all cores) vs -j 1
+    walls: dict[str, list[float]] = {"-j 1": [], "default -j": []}
+    for _ in range(3):
+        for name, extra in (("-j 1", ["-j", "1"]), ("default -j", [])):
+            out = Path(tempfile.mkdtemp(prefix="banditlab-quickstart-"))
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", CLI, "run", "quickstart", "--out",
+                            str(out), "--no-progress", *extra], check=True,
+                           capture_output=True)
+            walls[name].append(time.perf_counter() - start)
+    print("banditlab run quickstart (fresh process, warm compile cache, best of 3): "
+          + ", ".join(f"{k} {min(v):.2f} s" for k, v in walls.items()))
 
 
 if __name__ == "__main__":

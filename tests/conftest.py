@@ -17,6 +17,9 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TQDM_DISABLE", "1")
+# Local sweeps start their worker processes at once (the default waits a second, so that
+# a short sweep never pays for workers): every -j N test then runs units in workers.
+os.environ["BANDITLAB_POOL_START_DELAY"] = "0"
 
 _CACHE = tempfile.mkdtemp(prefix="banditlab-test-cache-")
 os.environ["BANDITLAB_CACHE_DIR"] = _CACHE

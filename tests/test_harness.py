@@ -225,6 +225,57 @@ def test_process_backend_equals_serial(tmp_path):
     assert a.equals(b)
 
 
+def _sleepy_tasks(n_seeds: int, sleep_s: float):
+    exp = Experiment.from_dict({
+        "name": "sleepy", "n_seeds": n_seeds, "run_length": 100,
+        "imports": ["banditlab.testing.fault_injection"],
+        "envs": [{"id": "banditlab/Bernoulli-v0"}],
+        "agents": [{"id": "testing/Sleepy-v0", "kwargs": {"sleep_s": sleep_s, "every": 100}}],
+    })
+    return exp.tasks()
+
+
+def _collect(tasks, **kw):
+    from banditlab.execution import execute_tasks
+
+    out = {}
+
+    def commit(outcomes):
+        for status, payload in outcomes:
+            assert status == "ok", payload
+            assert payload.task_id not in out, "a task was committed twice"
+            out[payload.task_id] = payload.curves
+
+    executor = execute_tasks(tasks, commit, **kw)
+    return out, executor
+
+
+def test_workers_run_units_and_give_the_serial_results():
+    """With workers started at once (the suite's setting), they take units; every task is
+    committed exactly once (backup copies included) and equals the serial result."""
+    tasks = _sleepy_tasks(12, 0.25)
+    serial, _ = _collect(tasks, n_jobs=1)
+    parallel, executor = _collect(tasks, n_jobs=2)
+    assert executor.units_in_workers > 0
+    assert sorted(serial) == sorted(parallel) == sorted(t.task_id for t in tasks)
+    for tid, curves in serial.items():
+        for metric, values in curves.items():
+            np.testing.assert_array_equal(values, parallel[tid][metric])
+
+
+def test_a_short_sweep_never_starts_workers(monkeypatch):
+    """By default workers start only after a second of work: a short sweep with -j 2 runs
+    like -j 1 (no process started), so -j N is not slower than -j 1 on small sweeps."""
+    from banditlab.execution import ProcessExecutor
+
+    monkeypatch.delenv("BANDITLAB_POOL_START_DELAY")
+    monkeypatch.setattr(ProcessExecutor, "_pools", {})
+    tasks = _sleepy_tasks(4, 0.01)
+    parallel, executor = _collect(tasks, n_jobs=2)
+    assert len(parallel) == 4 and executor.units_in_workers == 0
+    assert ProcessExecutor._pools == {} and executor.worker_pids() == []
+
+
 def test_python_backend_experiment_equals_kernel_backend(tmp_path):
     exp = _quick_experiment(n_seeds=2)
     run_experiment(exp, tmp_path / "k", backend="kernel", progress=False)
