@@ -237,6 +237,39 @@ def test_episode_boundaries_follow_jaksch_fig1(make):
     assert 5 <= len(starts) <= S * A * math.log2(8 * 400 / (S * A)) + 1
 
 
+def test_model_exit_test_of_the_pair_just_updated_starts_an_episode():
+    """LOOP-Tab's ``"doubling+model_exit"``: a plan before round ``t + 1`` iff the doubling
+    rule holds or the optimistic model of the pair updated at ``t`` left its set with
+    doubled radii (recomputed here from the statistics right after the update)."""
+    from banditlab.agents.amdp.ucrl2 import confidence_radii
+
+    S, A = 2, 2
+    script = [0] * 601  # stays in state 0; the reward drops from 1 to 0 half-way
+    rewards = [1.0] * 300 + [0.0] * 300
+    agent = LOOPTab(span_bound=2.0, switch="doubling+model_exit")
+    agent.reset(gym.spaces.Discrete(A), gym.spaces.Discrete(S), seed=0)
+    hp = agent.kernel_.hparams
+    exits = 0
+    exit_due = False
+    for t in range(1, 601):
+        st = agent.state_
+        s = script[t - 1]
+        pol = st.policy.copy()
+        due = (t == 1 or exit_due
+               or st.nu[s, pol[s]] >= max(1.0, st.counts_k[s, pol[s]]))
+        before = int(st.switches[0])
+        a = int(agent.act(s))
+        assert int(st.switches[0]) - before == int(due), t
+        agent.update(s, a, rewards[t - 1], script[t], False)
+        n = st.counts[s, a]
+        rr, pr = confidence_radii(n, S, A, float(st.t[0] + 1), hp.delta, hp.radius_code)
+        dist = np.abs(st.ptil[s, a] - st.trans[s, a] / n).sum()
+        exit_due = bool(st.need_plan[0] == 0 and (
+            dist > 2.0 * pr or st.rtil[s, a] > st.rsum[s, a] / n + 2.0 * rr))
+        exits += exit_due
+    assert exits > 0  # the test fired on this script
+
+
 # --------------------------------------------------------------------------- LOOP-Mix gain
 def test_loop_mix_reports_the_optimistic_gain():
     """With the exact model and vanishing bonuses, LOOP-Mix's plan has gain J* and plays pi*.

@@ -22,7 +22,14 @@ from banditlab.envs.amdp.env import (
     TabularAMDP,
     TwoStateLowerBound,
 )
-from banditlab.envs.amdp.model import riverswim_tables
+from banditlab.envs.amdp.model import (
+    OBS_TABLE_STATES,
+    amdp_observe,
+    amdp_observe_state,
+    riverswim_tables,
+)
+from banditlab.harness import run
+from banditlab.registry import make_agent
 
 IDS = ["RiverSwim", "SixArms", "TwoStateLowerBound", "GridWorldAMDP", "LinearAMDP",
        "LinearMixtureAMDP"]
@@ -253,3 +260,41 @@ def test_oracle_names_benchmark_policies_by_registry_id():
     assert pols["optimal"].agent_id == "AMDPOptimalPolicy-v0"
     assert pols["optimal"].kwargs["policy"] == tuple(int(a) for a in env.oracle.policy)
     assert pols["uniform"] == BenchmarkPolicy("Uniform-v0")
+
+
+def test_observation_is_a_row_later_steps_leave_intact():
+    """``observe`` reads the state without allocating: a read-only row holding ``s``.
+
+    The fused loop hands the observation before and after a step to ``update``: the
+    earlier one must not change when the env moves on.
+    """
+    env = RiverSwim(horizon=50)
+    env.reset(seed=0)
+    k = env.unwrapped.kernel
+    assert k.observe is amdp_observe
+    seen = []
+    for _ in range(40):
+        kobs = k.observe(env.unwrapped.state_, k.params)
+        assert not kobs.flags.writeable and kobs.shape == (1,)
+        assert kobs[0] == env.unwrapped.state_.s[0]
+        seen.append((kobs, float(kobs[0])))
+        env.step(1)
+    assert len({v for _, v in seen}) > 1  # the walk moved
+    assert all(kobs[0] == v for kobs, v in seen)
+
+
+def test_large_mdp_observes_through_its_state_table():
+    """Beyond ``OBS_TABLE_STATES`` states the observation is a row of the state's own table."""
+    S = OBS_TABLE_STATES + 2
+    P = np.full((S, 1, S), 1.0 / S)  # mixes in one step: the oracle solves it at once
+    r = np.zeros((S, 1))
+    r[S - 1, 0] = 1.0
+    env = TabularAMDP(P, r, horizon=300)
+    k = env.unwrapped.kernel
+    assert k.observe is amdp_observe_state
+    env.reset(seed=1)
+    kobs = k.observe(env.unwrapped.state_, k.params)
+    env.step(0)
+    assert kobs[0] == 0.0 and env.unwrapped.state_.s[0] != 0  # moved; the old row stayed
+    res = run(env, make_agent("Uniform-v0"), seed=2, backend="kernel")
+    assert res.curves["reward"][-1] == pytest.approx(res.curves["expected_reward"][-1])

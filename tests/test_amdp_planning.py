@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
+from numba import njit
 from scipy.optimize import linprog, minimize
 
 from banditlab.envs.amdp.env import (
@@ -15,11 +16,14 @@ from banditlab.envs.amdp.env import (
     TwoStateLowerBound,
 )
 from banditlab.envs.amdp.planning import (
+    ARGSORT_STACK,
     REGION_BOX,
     REGION_KL,
     REGION_L1,
+    argsort_desc_into,
     evi_kernel,
     extended_value_iteration,
+    extended_value_iteration_into,
     lp_gain,
     optimistic_box_transition,
     optimistic_kl_transition,
@@ -27,6 +31,8 @@ from banditlab.envs.amdp.planning import (
     policy_iteration,
     project_bias,
     relative_value_iteration,
+    rvi_into,
+    rvi_kernel,
 )
 
 ENVS = {
@@ -292,3 +298,67 @@ def test_projected_mitigated_evi_on_the_true_model(region):
     assert gain == pytest.approx(o.gain, abs=1e-8)
     np.testing.assert_allclose(u - u.min(), o.bias - o.bias.min(), atol=1e-6)
     np.testing.assert_array_equal(pol, o.policy)
+
+
+# --------------------------------------------------------------------------- allocation-free forms
+@njit(cache=True)
+def _numba_argsort_desc(u):
+    """What EVI computed before its sort became allocation-free: Numba's ``np.argsort(-u)``."""
+    return np.argsort(-u)
+
+
+@pytest.mark.parametrize("n", [1, 2, 6, 15, 16, 17, 21, 40, 200])
+def test_argsort_desc_into_is_numbas_argsort(n):
+    """The same permutation as Numba's quicksort of ``-u``, ties included (many ties here)."""
+    rng = np.random.default_rng(n)
+    order = np.empty(n, np.int64)
+    stack = np.empty(ARGSORT_STACK, np.int64)
+    for values in (rng.integers(0, 4, n).astype(float), rng.random(n), np.zeros(n),
+                   np.arange(n, dtype=float), -np.arange(n, dtype=float)):
+        argsort_desc_into(values, order, stack)
+        np.testing.assert_array_equal(order, _numba_argsort_desc(values))
+
+
+def test_rvi_into_equals_rvi_kernel():
+    """The buffer form writes the bias and policy ``rvi_kernel`` returns, bit for bit."""
+    for env in (RiverSwim(n=6), GridWorldAMDP(), SixArms()):
+        o = env.unwrapped.oracle
+        S = o.r.shape[0]
+        gain, bias, policy, n_iter = rvi_kernel(o.P, o.r, 0.5, 0, 1e-8, 20000)
+        h = np.full(S, 7.0)  # stale contents must not matter
+        v = np.full(S, -3.0)
+        pol = np.full(S, 9, np.int64)
+        assert rvi_into(o.P, o.r, 0.5, 0, 1e-8, 20000, h, v, pol) == (gain, n_iter)
+        np.testing.assert_array_equal(h, bias)
+        np.testing.assert_array_equal(pol, policy)
+
+
+@pytest.mark.parametrize("region", [REGION_L1, REGION_KL, REGION_BOX])
+def test_evi_into_equals_evi(region):
+    """Caller-owned scratch (with stale contents) gives the allocating form's results exactly."""
+    o = GridWorldAMDP().unwrapped.oracle  # 21 states: the sort's partition step runs
+    S, A = o.r.shape
+    rng = np.random.default_rng(region)
+    prad = rng.random((S, A)) * (0.5 if region == REGION_KL else 1.0)
+    lo = np.clip(o.P - 0.1, 0.0, 1.0)
+    hi = np.clip(o.P + 0.1, 0.0, 1.0)
+    beta = np.full((S, A), 0.2)
+    ubias = np.full((S, S), 3.0)
+    np.fill_diagonal(ubias, 0.0)
+    outs = []
+    for scratch in (None, 1):
+        u = np.zeros(S)
+        ptil = np.zeros_like(o.P)
+        pol = np.zeros(S, np.int64)
+        args = (o.P, o.r, prad, lo, hi, beta, ubias, u, 1e-6, 0.5, 5000, region, True, True,
+                ptil, pol)
+        if scratch is None:
+            res = extended_value_iteration(*args)
+        else:
+            res = extended_value_iteration_into(
+                *args, np.full(S, 5.0), np.full(S, 5.0), np.full(S, 5.0),
+                np.full(S, 3, np.int64), np.full(ARGSORT_STACK, 4, np.int64))
+        outs.append((res, u, ptil, pol))
+    assert outs[0][0] == outs[1][0]
+    for a, b in zip(outs[0][1:], outs[1][1:], strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -14,7 +14,8 @@ from numba import njit
 
 from banditlab.agents.amdp.ucrl2 import N_STATES, resolve_n_states
 from banditlab.core import AgentKernel, BanditlabError, KernelAgent
-from banditlab.envs.amdp.planning import rvi_kernel
+from banditlab.envs.amdp.planning import rvi_into
+from banditlab.kernels import random_integer
 from banditlab.validation import Array, Interval
 
 RVI_CONSTRAINTS: dict[str, Any] = {
@@ -151,6 +152,8 @@ class ModelState(NamedTuple):
         policy: int64[S], current policy.
         switches: int64[1], policy computations so far.
         need_plan: int64[1], plan at the next ``select``.
+        rvi_h: float64[S], RVI scratch: the bias of the last plan.
+        rvi_v: float64[S], RVI scratch: the values of a sweep.
     """
 
     counts: np.ndarray
@@ -163,6 +166,8 @@ class ModelState(NamedTuple):
     policy: np.ndarray
     switches: np.ndarray
     need_plan: np.ndarray
+    rvi_h: np.ndarray
+    rvi_v: np.ndarray
 
 
 @njit(cache=True)
@@ -173,7 +178,7 @@ def model_init(dims, hparams, rng):
     return ModelState(
         np.zeros((S, A)), np.zeros((S, A, S)), np.zeros((S, A)), np.zeros((S, A)),
         np.zeros((S, A)), np.zeros((S, A, S)), np.zeros((S, A)), np.zeros(S, np.int64),
-        np.zeros(1, np.int64), np.ones(1, np.int64),
+        np.zeros(1, np.int64), np.ones(1, np.int64), np.zeros(S), np.zeros(S),
     )
 
 
@@ -217,31 +222,45 @@ class PSRLHparams(NamedTuple):
 
 
 @njit(cache=True)
-def psrl_select(state, hparams, obs, t, rng):
-    """At an episode start, sample a model from the posterior and solve it by RVI.
+def psrl_sample_and_solve(state, hparams, rng):
+    """Sample a model from the posterior, solve it by RVI, start an episode.
 
     Posterior: ``Dirichlet(1 + counts)`` per transition row, ``Beta(1 + sum r,
     1 + n - sum r)`` per mean reward (rewards in [0, 1] used as fractional successes).
     """
+    S, A = state.counts.shape
+    for s in range(S):
+        for a in range(A):
+            tot = 0.0
+            for s2 in range(S):
+                g = rng.gamma(1.0 + state.trans[s, a, s2], 1.0)
+                state.pmodel[s, a, s2] = g
+                tot += g
+            for s2 in range(S):
+                state.pmodel[s, a, s2] /= tot
+            n = state.counts[s, a]
+            sr = state.rsum[s, a]
+            state.rmodel[s, a] = rng.beta(1.0 + sr, 1.0 + n - sr)
+    rvi_into(state.pmodel, state.rmodel, 0.5, 0, hparams.rvi_tol, hparams.rvi_max_iter,
+             state.rvi_h, state.rvi_v, state.policy)
+    _start_episode(state)
+
+
+@njit(cache=True)
+def psrl_select(state, hparams, obs, t, rng):
+    """At an episode start, sample a model and solve it (:func:`psrl_sample_and_solve`).
+
+    The sampling is called inside ``try``, with ``state`` used after it, for the reason
+    given in :func:`banditlab.agents.amdp.ucrl2.optimistic_select`.
+    """
     if state.need_plan[0] != 0:
-        S, A = state.counts.shape
-        for s in range(S):
-            for a in range(A):
-                tot = 0.0
-                for s2 in range(S):
-                    g = rng.gamma(1.0 + state.trans[s, a, s2], 1.0)
-                    state.pmodel[s, a, s2] = g
-                    tot += g
-                for s2 in range(S):
-                    state.pmodel[s, a, s2] /= tot
-                n = state.counts[s, a]
-                sr = state.rsum[s, a]
-                state.rmodel[s, a] = rng.beta(1.0 + sr, 1.0 + n - sr)
-        _, _, pol, _ = rvi_kernel(state.pmodel, state.rmodel, 0.5, 0, hparams.rvi_tol,
-                                  hparams.rvi_max_iter)
-        for s in range(S):
-            state.policy[s] = pol[s]
-        _start_episode(state)
+        failed = False
+        try:
+            psrl_sample_and_solve(state, hparams, rng)
+        except Exception:
+            failed = True
+        if failed:
+            raise RuntimeError("psrl_select: sampling or solving the model failed")
     return np.int64(state.policy[int(obs[0])])
 
 
@@ -330,12 +349,11 @@ def ce_select(state, hparams, obs, t, rng):
                 for s2 in range(S):
                     state.pmodel[s, a, s2] = state.trans[s, a, s2] / n if n > 0 else 1.0 / S
                 state.rmodel[s, a] = state.rsum[s, a] / n if n > 0 else 0.0
-        _, _, pol, _ = rvi_kernel(state.pmodel, state.rmodel, 0.5, 0, tol, max_iter)
-        for s in range(S):
-            state.policy[s] = pol[s]
+        rvi_into(state.pmodel, state.rmodel, 0.5, 0, tol, max_iter, state.rvi_h, state.rvi_v,
+                 state.policy)
         state.switches[0] += 1
     u = rng.random()
-    a_rand = rng.integers(0, A)
+    a_rand = random_integer(rng, 0, A)  # rng.integers(0, A) without its one-element array
     if u < min(1.0, c / math.sqrt(t)):
         return np.int64(a_rand)
     return np.int64(state.policy[int(obs[0])])

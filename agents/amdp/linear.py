@@ -100,6 +100,14 @@ class LinState(NamedTuple):
         policy: int64[S], greedy policy.
         switches: int64[1], plans so far.
         need_plan: int64[1], plan at the next ``select``.
+        g: float64[S, A, d], plan scratch: ``Lambda^-1 phi(s, a)``.
+        bonus: float64[S, A], plan scratch: the elliptical bonuses.
+        target: float64[d], plan scratch: the regression target of a sweep.
+        mv: float64[d], plan scratch: ``M V`` of a sweep.
+        vbuf: float64[S], plan scratch: the values of a sweep.
+        vv: float64[S], plan scratch: the iterate of the fixed-point variant.
+        qbuf: float64[S, A], plan scratch: ``Q`` of the fixed-point variant.
+        y: float64[d], update scratch: ``Lambda^-1 phi(s_t, a_t)``.
     """
 
     lam_inv: np.ndarray
@@ -112,32 +120,36 @@ class LinState(NamedTuple):
     policy: np.ndarray
     switches: np.ndarray
     need_plan: np.ndarray
+    g: np.ndarray
+    bonus: np.ndarray
+    target: np.ndarray
+    mv: np.ndarray
+    vbuf: np.ndarray
+    vv: np.ndarray
+    qbuf: np.ndarray
+    y: np.ndarray
 
 
 @njit(cache=True)
-def _elliptic_bonus(phi, lam_inv, scale):
+def _elliptic_bonus(phi, lam_inv, scale, g, bonus):
     """``g[s, a] = Lambda^-1 phi(s, a)`` and ``bonus[s, a] = scale * ||phi(s, a)||_{Lambda^-1}``.
 
     Args:
         phi: float64[S, A, d] features.
         lam_inv: float64[d, d] inverse Gram matrix.
         scale: ``beta * (1 + 2 B)``.
-
-    Returns:
-        ``(g float64[S, A, d], bonus float64[S, A])``.
+        g: float64[S, A, d] output.
+        bonus: float64[S, A] output.
     """
     S, A, d = phi.shape
-    g = np.empty((S, A, d))
-    bonus = np.empty((S, A))
     for s in range(S):
         for a in range(A):
-            y = lam_inv @ phi[s, a]
-            g[s, a] = y
+            y = g[s, a]
+            np.dot(lam_inv, phi[s, a], y)
             q2 = 0.0
             for k in range(d):
                 q2 += phi[s, a, k] * y[k]
             bonus[s, a] = scale * math.sqrt(max(q2, 0.0))
-    return g, bonus
 
 
 @njit(cache=True)
@@ -152,7 +164,8 @@ def lin_init(dims, hparams, rng):
     return LinState(np.eye(d) / lam, logdet, np.zeros(d), np.zeros(d), np.zeros((d, S)),
                     np.zeros((S, A)),
                     np.zeros(S), np.zeros(S, np.int64), np.zeros(1, np.int64),
-                    np.ones(1, np.int64))
+                    np.ones(1, np.int64), np.zeros((S, A, d)), np.zeros((S, A)), np.zeros(d),
+                    np.zeros(d), np.zeros(S), np.zeros(S), np.zeros((S, A)), np.zeros(d))
 
 
 @njit(cache=True)
@@ -177,14 +190,27 @@ def discounted_optimistic_plan(phi, lam_inv, b_r, m, v, beta, span_bound, gamma,
         Number of sweeps.
     """
     S, A, d = phi.shape
+    return discounted_optimistic_plan_into(
+        phi, lam_inv, b_r, m, v, beta, span_bound, gamma, n_sweeps, tol, q_out,
+        np.empty((S, A, d)), np.empty((S, A)), np.empty(d), np.empty(d), np.empty(S))
+
+
+@njit(cache=True)
+def discounted_optimistic_plan_into(phi, lam_inv, b_r, m, v, beta, span_bound, gamma, n_sweeps,
+                                    tol, q_out, g, bonus, target, mv, vnew):
+    """:func:`discounted_optimistic_plan` with caller-owned scratch (no allocation).
+
+    The arguments of :func:`discounted_optimistic_plan`, then the scratch ``g``
+    (float64[S, A, d]), ``bonus`` (float64[S, A]), ``target``, ``mv`` (float64[d]) and
+    ``vnew`` (float64[S]); same arithmetic and result.
+    """
+    S, A, d = phi.shape
     cap = 1.0 + 2.0 * span_bound
-    g, bonus = _elliptic_bonus(phi, lam_inv, beta * cap)
-    target = np.empty(d)
-    vnew = np.empty(S)
+    _elliptic_bonus(phi, lam_inv, beta * cap, g, bonus)
     n = 0
     while n < n_sweeps:
         n += 1
-        mv = m @ v
+        np.dot(m, v, mv)
         for k in range(d):
             target[k] = b_r[k] + gamma * mv[k]
         for s in range(S):
@@ -238,19 +264,34 @@ def fixed_point_plan(phi, lam_inv, b_r, s_phi, m, v, beta, span_bound, n_grid, f
         ``(J, residual)`` of the accepted grid value.
     """
     S, A, d = phi.shape
+    return fixed_point_plan_into(
+        phi, lam_inv, b_r, s_phi, m, v, beta, span_bound, n_grid, fp_iters, q_out, fp_tol,
+        largest, np.empty((S, A, d)), np.empty((S, A)), np.empty(d), np.empty(d),
+        np.empty(S), np.empty(S), np.empty((S, A)))
+
+
+@njit(cache=True)
+def fixed_point_plan_into(phi, lam_inv, b_r, s_phi, m, v, beta, span_bound, n_grid, fp_iters,
+                          q_out, fp_tol, largest, g, bonus, target, mv, u, vv, q):
+    """:func:`fixed_point_plan` with caller-owned scratch (no allocation).
+
+    The arguments of :func:`fixed_point_plan` (``fp_tol`` and ``largest`` required),
+    then the scratch ``g`` (float64[S, A, d]), ``bonus`` (float64[S, A]), ``target``,
+    ``mv`` (float64[d]), ``u``, ``vv`` (float64[S]) and ``q`` (float64[S, A]); same
+    arithmetic and result.
+    """
+    S, A, d = phi.shape
     cap = 1.0 + 2.0 * span_bound
-    g, bonus = _elliptic_bonus(phi, lam_inv, beta * cap)
-    vv = v.copy()
-    u = np.empty(S)
-    q = np.empty((S, A))
-    target = np.empty(d)
+    _elliptic_bonus(phi, lam_inv, beta * cap, g, bonus)
+    for s in range(S):
+        vv[s] = v[s]
     best_res = np.inf
     best_j = 0.0
     for i in range(n_grid):
         J = 1.0 - i / (n_grid - 1.0)
         res = np.inf
         for _ in range(fp_iters):
-            mv = m @ vv
+            np.dot(m, vv, mv)
             for k in range(d):
                 target[k] = b_r[k] - J * s_phi[k] + mv[k]
             for s in range(S):
@@ -303,12 +344,15 @@ def lin_select(state, hparams, obs, t, rng):
     fp_iters = hparams.fp_iters
     if state.need_plan[0] != 0:
         if variant == 0:
-            discounted_optimistic_plan(phi, state.lam_inv, state.b_r, state.m, state.v, beta,
-                                       span_bound, gamma, n_sweeps, tol, state.q)
+            discounted_optimistic_plan_into(
+                phi, state.lam_inv, state.b_r, state.m, state.v, beta, span_bound, gamma,
+                n_sweeps, tol, state.q, state.g, state.bonus, state.target, state.mv,
+                state.vbuf)
         else:
-            fixed_point_plan(phi, state.lam_inv, state.b_r, state.s_phi, state.m, state.v,
-                             beta, span_bound, 101, fp_iters, state.q, hparams.fp_tol,
-                             hparams.fp_largest != 0)
+            fixed_point_plan_into(
+                phi, state.lam_inv, state.b_r, state.s_phi, state.m, state.v, beta, span_bound,
+                101, fp_iters, state.q, hparams.fp_tol, hparams.fp_largest != 0, state.g,
+                state.bonus, state.target, state.mv, state.vbuf, state.vv, state.qbuf)
         S, A = state.q.shape
         for s in range(S):
             best = 0
@@ -327,7 +371,8 @@ def lin_update(state, hparams, obs, action, reward, next_obs):
     """Sherman-Morrison update of ``Lambda^-1``, aggregate data, determinant-doubling test."""
     phi = hparams.phi
     x = phi[int(obs[0]), action]
-    y = state.lam_inv @ x
+    y = state.y
+    np.dot(state.lam_inv, x, y)
     q = 0.0
     d = x.shape[0]
     for k in range(d):

@@ -173,6 +173,11 @@ class MixState(NamedTuple):
         switches: int64[1], policy computations so far.
         need_plan: int64[1], plan at the next ``select``.
         gain: float64[1], optimistic gain of the last plan.
+        theta: float64[d], scratch: the ridge estimate ``Lambda^-1 b`` of a plan.
+        rtil: float64[S, A], scratch: the optimistic rewards of a plan.
+        psi_u: float64[S, A, d], scratch: ``sum_{s'} psi(s'|s, a) u(s')`` of a sweep.
+        w: float64[S], scratch: the values of a sweep.
+        y: float64[d], scratch: ``Lambda^-1 x`` of one feature vector.
     """
 
     lam_inv: np.ndarray
@@ -188,6 +193,11 @@ class MixState(NamedTuple):
     switches: np.ndarray
     need_plan: np.ndarray
     gain: np.ndarray
+    theta: np.ndarray
+    rtil: np.ndarray
+    psi_u: np.ndarray
+    w: np.ndarray
+    y: np.ndarray
 
 
 @njit(cache=True)
@@ -203,6 +213,7 @@ def mix_init(dims, hparams, rng):
         np.eye(d) / lam, np.zeros(d), logdet, np.zeros(S), np.zeros((S, A, d)),
         np.zeros((S, A)), np.zeros((S, A)), np.zeros((S, A)), np.zeros(S),
         np.zeros(S, np.int64), np.zeros(1, np.int64), np.ones(1, np.int64), np.zeros(1),
+        np.zeros(d), np.ones((S, A)), np.zeros((S, A, d)), np.zeros(S), np.zeros(d),
     )
 
 
@@ -239,20 +250,23 @@ def mix_plan(state, hparams, t):
     max_iter = hparams.evi_max_iter
     tau = hparams.tau
     S, A, _, d = psi.shape
-    theta = state.lam_inv @ state.b
+    theta = state.theta
+    np.dot(state.lam_inv, state.b, theta)  # Lambda^-1 b, into the scratch
     beta = scale * (span_bound * math.sqrt(d * math.log((1.0 + t / lam) / delta))
                     + math.sqrt(lam) * theta_norm)
-    rtil = np.ones((S, A))
+    rtil = state.rtil
     for s in range(S):
         for a in range(A):
             n = state.counts[s, a]
             state.counts_k[s, a] = n
+            rtil[s, a] = 1.0
             if n > 0:
                 rtil[s, a] = min(1.0, state.rsum[s, a] / n
                                  + math.sqrt(math.log(2.0 * S * A * t / delta) / (2.0 * n)))
     u = state.u
-    psi_u = np.zeros((S, A, d))
-    w = np.empty(S)
+    psi_u = state.psi_u
+    w = state.w
+    y = state.y
     eps = 1.0 / math.sqrt(t)
     gain = 0.0
     for _ in range(max_iter):
@@ -266,7 +280,7 @@ def mix_plan(state, hparams, t):
                 mean = 0.0
                 for k in range(d):
                     mean += x[k] * theta[k]
-                y = state.lam_inv @ x
+                np.dot(state.lam_inv, x, y)
                 q2 = 0.0
                 for k in range(d):
                     q2 += x[k] * y[k]
@@ -320,7 +334,8 @@ def mix_update(state, hparams, obs, action, reward, next_obs):
     s = int(obs[0])
     a = action
     x = state.psi_v[s, a]
-    y = state.lam_inv @ x
+    y = state.y
+    np.dot(state.lam_inv, x, y)
     q = 0.0
     for k in range(x.shape[0]):
         q += x[k] * y[k]

@@ -21,9 +21,11 @@ import numpy as np
 from banditlab.core import EnvKernel, KernelEnv
 from banditlab.envs.amdp.model import (
     GRIDWORLD_LAYOUTS,
+    OBS_TABLE_STATES,
     amdp_checkpoint,
     amdp_init,
     amdp_observe,
+    amdp_observe_state,
     amdp_params,
     amdp_step,
     base_kernel_mixture_tables,
@@ -165,7 +167,7 @@ class TabularAMDP(KernelEnv):
             params=amdp_params(P, r, solution.gain, self.reward_noise, self.start_state),
             init=amdp_init,
             step=amdp_step,
-            observe=amdp_observe,
+            observe=amdp_observe if S <= OBS_TABLE_STATES else amdp_observe_state,
             checkpoint=amdp_checkpoint,
         )
 

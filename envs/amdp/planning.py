@@ -36,6 +36,7 @@ from scipy.optimize import linprog
 __all__ = [
     "AverageRewardSolution",
     "rvi_kernel",
+    "rvi_into",
     "relative_value_iteration",
     "policy_iteration",
     "lp_gain",
@@ -45,6 +46,9 @@ __all__ = [
     "optimistic_box_transition",
     "project_bias",
     "extended_value_iteration",
+    "extended_value_iteration_into",
+    "argsort_desc_into",
+    "ARGSORT_STACK",
     "span_bounds",
     "evi_kernel",
     "REGION_L1",
@@ -80,7 +84,8 @@ def rvi_kernel(P, r, tau, ref, tol, max_iter):
     """Relative value iteration on the aperiodic transform ``tau P + (1 - tau) I``.
 
     Iterates ``v = max_a (r + P_tau h)``, ``h <- v - v(ref)`` until
-    ``max |h_new - h| < tol``.
+    ``max |h_new - h| < tol``. Allocates its outputs; :func:`rvi_into` is the
+    allocation-free form the agents' kernels call.
 
     Args:
         P: float64[S, A, S] transition kernel.
@@ -94,9 +99,36 @@ def rvi_kernel(P, r, tau, ref, tol, max_iter):
         ``(gain, bias, policy, n_iter)``: ``bias = tau * h_tau`` (the bias of the
         original MDP, ``bias[ref] = 0``), ``policy`` int64[S] greedy for it.
     """
+    S = r.shape[0]
+    bias = np.empty(S)
+    v = np.empty(S)
+    policy = np.empty(S, np.int64)
+    gain, it = rvi_into(P, r, tau, ref, tol, max_iter, bias, v, policy)
+    return gain, bias, policy, it
+
+
+@njit(cache=True)
+def rvi_into(P, r, tau, ref, tol, max_iter, h, v, policy):
+    """:func:`rvi_kernel` into caller-owned buffers (no allocation, same arithmetic).
+
+    Args:
+        P: float64[S, A, S] transition kernel.
+        r: float64[S, A] mean rewards.
+        tau: Aperiodicity parameter in (0, 1].
+        ref: Reference state index.
+        tol: Stopping tolerance on the sup-norm change of ``h``.
+        max_iter: Iteration cap.
+        h: float64[S] output: the bias ``tau * h_tau`` (overwritten; starts from 0).
+        v: float64[S] scratch.
+        policy: int64[S] output: the greedy policy.
+
+    Returns:
+        ``(gain, n_iter)``.
+    """
     S, A = r.shape
-    h = np.zeros(S)
-    v = np.zeros(S)
+    for s in range(S):
+        h[s] = 0.0
+        v[s] = 0.0
     gain = 0.0
     it = 0
     while it < max_iter:
@@ -120,9 +152,11 @@ def rvi_kernel(P, r, tau, ref, tol, max_iter):
             h[s] = hn
         if diff < tol:
             break
-    bias = tau * h
-    policy = np.zeros(S, np.int64)
     for s in range(S):
+        h[s] = tau * h[s]
+    bias = h
+    for s in range(S):
+        policy[s] = 0
         best = -np.inf
         for a in range(A):
             q = r[s, a]
@@ -131,7 +165,7 @@ def rvi_kernel(P, r, tau, ref, tol, max_iter):
             if q > best + 1e-10:
                 best = q
                 policy[s] = a
-    return gain, bias, policy, it
+    return gain, it
 
 
 def _stationary_projection(Ppi: np.ndarray) -> np.ndarray:
@@ -529,6 +563,92 @@ def project_bias(w, ubias, buf):
     return changed
 
 
+ARGSORT_STACK = 128
+"""Length of the ``stack`` scratch of :func:`argsort_desc_into` (64 pending partitions:
+the quicksort pushes the larger part and iterates on the smaller, so the depth is at
+most ``log2(S)``)."""
+
+
+@njit(cache=True, inline="always")
+def _neg_lt(u, i, j):
+    """Numba's float ``<`` of the keys ``-u[i]`` and ``-u[j]`` (NaN sorts last)."""
+    a = -u[i]
+    b = -u[j]
+    return a < b or (np.isnan(b) and not np.isnan(a))
+
+
+@njit(cache=True)
+def argsort_desc_into(u, order, stack):
+    """``order <- np.argsort(-u)`` without allocating: the same permutation, ties included.
+
+    A transcription of the quicksort Numba compiles for ``np.argsort`` (median-of-three
+    partitions down to 15 entries, then insertion sort; ``numba/misc/quicksort.py``)
+    on the keys ``-u``, so EVI's tie-breaking between states of equal value is the one
+    of ``np.argsort(-u)``.
+
+    Args:
+        u: float64[S] values.
+        order: int64[S] output: states by decreasing ``u``.
+        stack: int64[:data:`ARGSORT_STACK`] scratch.
+    """
+    n = u.shape[0]
+    for i in range(n):
+        order[i] = i
+    if n < 2:
+        return
+    stack[0] = 0
+    stack[1] = n - 1
+    top = 1
+    while top > 0:
+        top -= 1
+        low = stack[2 * top]
+        high = stack[2 * top + 1]
+        while high - low >= 15:
+            # partition around the median of {low, mid, high}
+            mid = (low + high) >> 1
+            if _neg_lt(u, order[mid], order[low]):
+                order[low], order[mid] = order[mid], order[low]
+            if _neg_lt(u, order[high], order[mid]):
+                order[high], order[mid] = order[mid], order[high]
+            if _neg_lt(u, order[mid], order[low]):
+                order[low], order[mid] = order[mid], order[low]
+            pivot = order[mid]
+            order[high], order[mid] = order[mid], order[high]
+            i = low
+            j = high - 1
+            while True:
+                while i < high and _neg_lt(u, order[i], pivot):
+                    i += 1
+                while j >= low and _neg_lt(u, pivot, order[j]):
+                    j -= 1
+                if i >= j:
+                    break
+                order[i], order[j] = order[j], order[i]
+                i += 1
+                j -= 1
+            order[i], order[high] = order[high], order[i]
+            if high - i > i - low:
+                if high > i:
+                    stack[2 * top] = i + 1
+                    stack[2 * top + 1] = high
+                    top += 1
+                high = i - 1
+            else:
+                if i > low:
+                    stack[2 * top] = low
+                    stack[2 * top + 1] = i - 1
+                    top += 1
+                low = i + 1
+        # insertion sort of order[low:high + 1]
+        for i in range(low + 1, high + 1):
+            k = order[i]
+            j = i
+            while j > low and _neg_lt(u, k, order[j - 1]):
+                order[j] = order[j - 1]
+                j -= 1
+            order[j] = k
+
+
 @njit(cache=True)
 def extended_value_iteration(phat, rtil, prad, plo, pup, beta, ubias, u, eps, tau, max_iter,
                              region, mitigate, project, ptil, policy):
@@ -567,16 +687,31 @@ def extended_value_iteration(phat, rtil, prad, plo, pup, beta, ubias, u, eps, ta
         last sweep, the sweeps run, and how many entries the projection lowered in
         the last sweep.
     """
+    S = rtil.shape[0]
+    return extended_value_iteration_into(
+        phat, rtil, prad, plo, pup, beta, ubias, u, eps, tau, max_iter, region, mitigate,
+        project, ptil, policy, np.empty(S), np.empty(S), np.empty(S), np.empty(S, np.int64),
+        np.empty(ARGSORT_STACK, np.int64))
+
+
+@njit(cache=True)
+def extended_value_iteration_into(phat, rtil, prad, plo, pup, beta, ubias, u, eps, tau,
+                                  max_iter, region, mitigate, project, ptil, policy, w, buf,
+                                  pbuf, order, stack):
+    """:func:`extended_value_iteration` with caller-owned scratch (no allocation).
+
+    The arguments of :func:`extended_value_iteration`, then the scratch ``w``, ``buf``,
+    ``pbuf`` (float64[S]), ``order`` (int64[S]) and ``stack``
+    (int64[:data:`ARGSORT_STACK`]); same arithmetic and result.
+    """
     S, A = rtil.shape
-    w = np.empty(S)
-    buf = np.empty(S)
-    pbuf = np.empty(S)
     gain = 0.0
     n = 0
     lowered = 0
     while n < max_iter:
         n += 1
-        order = np.argsort(-u)
+        if region != 1:  # the KL maximisation does not use the order
+            argsort_desc_into(u, order, stack)
         for s in range(S):
             best = -np.inf
             for a in range(A):
