@@ -15,7 +15,7 @@ from banditlab.agents.sea.sword import SwordVariation
 from banditlab.core import BanditlabError
 from banditlab.envs.sea.env import SEAQuadratic
 from banditlab.harness import run
-from banditlab.registry import make_agent, make_benchmark_policy
+from banditlab.registry import make_agent, make_benchmark_policy, make_env
 from banditlab.testing.claims import assert_claims
 
 
@@ -46,6 +46,29 @@ def _pseudo(env_kwargs, agent, kinds=("static", "dynamic"), seed=0, backend="pyt
     out["norm"] = (np.sqrt(env.oracle.run_totals()["stochastic_variance_total"])
                    + np.sqrt(env.oracle.run_totals()["adversarial_variation_total"]) + 1.0)
     return out
+
+
+# --------------------------------------------------------------------------- kernel buffers
+@pytest.mark.parametrize("agent_id", ["OOMD-v0", "OGD-v0", "AdaGradOGD-v0", "OFTRL-v0", "FTRL-v0",
+                                      "ONS-v1", "OptimisticONS-v0", "SwordVariation-v0",
+                                      "ImplicitOOMD-v0"])
+def test_kernel_action_is_a_state_view_and_the_python_action_a_copy(agent_id):
+    """``select`` returns a view of a state buffer; ``act`` hands the user a copy of it."""
+    env_id = ("banditlab/SEAQuadraticData-v0" if agent_id == "ImplicitOOMD-v0"
+              else "banditlab/SEAQuadratic-v0")
+    env = make_env(env_id, d=3, horizon=20)
+    agent = make_agent(agent_id)
+    obs, _ = env.reset(seed=0)
+    agent.reset(env.action_space, env.observation_space, seed=0)
+    for t in range(1, 6):
+        x = agent.act(obs)
+        kx = agent.kernel_.select(agent.state_, agent.kernel_.hparams, obs, t, agent.rng_)
+        np.testing.assert_array_equal(kx, x)
+        assert any(np.shares_memory(kx, a) for a in agent.state_)
+        assert not any(np.shares_memory(x, a) for a in agent.state_)
+        nobs, r, te, _, _ = env.step(x)
+        agent.update(obs, x, r, nobs, te)
+        obs = nobs
 
 
 # --------------------------------------------------------------------------- references

@@ -11,6 +11,7 @@ from scipy.optimize import minimize
 
 from banditlab.core import BanditlabError
 from banditlab.envs.sea.env import SEALeastSquares, SEALogistic, SEAQuadratic
+from banditlab.envs.sea.model import V_THETA
 from banditlab.registry import make_env
 
 
@@ -291,6 +292,48 @@ def test_reactive_schedule_follows_the_last_action():
     np.testing.assert_allclose(info["theta"], [2.0, 0.0])  # theta_1 = theta_bar
     _, _, _, _, info = env.step(np.array([0.3, 0.0]))
     np.testing.assert_allclose(info["theta"], [0.0, -2.0])  # -A x_1 / ||x_1||
+
+
+# --------------------------------------------------------------------------- kernel buffers
+@pytest.mark.parametrize("env_id", ["banditlab/SEAQuadratic-v0", "banditlab/SEALeastSquaresData-v0",
+                                    "banditlab/SEALogisticData-v0"])
+def test_observation_is_a_view_that_survives_the_next_step(env_id):
+    """``observe`` returns a row of the state's buffer; the step writes the other row."""
+    env = make_env(env_id, d=3, horizon=10)
+    env.reset(seed=4)
+    kernel = env.kernel
+    rng = np.random.default_rng(1)
+    prev = kernel.observe(env.state_, kernel.params)
+    assert np.shares_memory(prev, env.state_.obs_buf)
+    np.testing.assert_array_equal(prev, 0.0)
+    for _ in range(4):
+        kept = prev.copy()
+        obs_py, _, _, _, info = env.step(_random_ball_point(rng, 3, 1.0))
+        now = kernel.observe(env.state_, kernel.params)
+        np.testing.assert_array_equal(prev, kept)  # the previous observation is intact
+        np.testing.assert_array_equal(now, obs_py)
+        np.testing.assert_array_equal(now[:3], info["grad"])
+        assert not np.shares_memory(obs_py, env.state_.obs_buf)  # the Gymnasium obs: a copy
+        assert not np.shares_memory(info["grad"], env.state_.obs_buf)
+        prev = now
+
+
+@pytest.mark.parametrize("schedule", ["fixed", "alternating"])
+def test_quadratic_comparator_cache_matches_a_fresh_solve(schedule):
+    """The comparator reused while theta does not move is the point a fresh solve returns."""
+    h = np.array([0.5, 2.0, 1.0])
+    env = SEAQuadratic(d=3, h=h, schedule=schedule, amplitude=2.0, horizon=12)
+    env.reset(seed=2)
+    rng = np.random.default_rng(3)
+    for _ in range(12):
+        _, _, _, _, info = env.step(_random_ball_point(rng, 3, 1.0))
+        u, fu = _ball_minimize(lambda v, th=info["theta"]: 0.5 * np.sum(h * (v - th) ** 2),
+                               lambda v, th=info["theta"]: h * (v - th), 3, 1.0)
+        np.testing.assert_allclose(info["comparator_action"], u, atol=1e-6)
+        fresh = SEAQuadratic(d=3, h=h, schedule="fixed", amplitude=2.0, horizon=1)
+        fresh.reset(seed=0)
+        fresh.state_.vec[V_THETA] = info["theta"]
+        np.testing.assert_array_equal(fresh.oracle.next_comparator(), info["comparator_action"])
 
 
 # --------------------------------------------------------------------------- bad input

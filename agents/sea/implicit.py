@@ -316,8 +316,9 @@ def implicit_select(state, hparams, obs, t, rng):
         prox_step(hparams.loss_kind, state.h, state.prev, eta, state.xhat, hparams.radius,
                   state.x)
     else:
-        state.x[:] = state.xhat
-    return state.x.copy()
+        for i in range(state.x.shape[0]):
+            state.x[i] = state.xhat[i]
+    return state.x  # a view of the state buffer (the env reads it during its step)
 
 
 @njit(cache=True)
@@ -332,7 +333,8 @@ def implicit_update(state, hparams, obs, action, reward, next_obs):
     if hparams.optimistic != 0 and state.acc[2] > 0.0:
         hint_gradient(hparams.loss_kind, state.h, state.prev, state.x, state.gh)
     else:
-        state.gh[:] = 0.0
+        for i in range(d):
+            state.gh[i] = 0.0
     dev = 0.0
     for i in range(d):
         diff = next_obs[i] - state.gh[i]

@@ -71,34 +71,44 @@ def oftrl_select(state, hparams, obs, t, rng):
     surrogates ``<g_s, x> + lambda/2 ||x - x_s||^2`` plus ``lambda/2 ||x||^2``, i.e.
     ``x_t = Pi_X((lambda sum x_s - sum g_s - M_t) / (lambda t))``.
     """
+    x = state.x  # fields first, then no tuple access
+    gsum = state.gsum
+    xsum = state.xsum
+    hint = state.hint
+    acc = state.acc
     lam = hparams.strong_convexity
-    d = state.x.shape[0]
+    d = x.shape[0]
     if hparams.strongly_convex != 0:
-        n = state.acc[1]
+        n = acc[1]
         for i in range(d):
-            state.x[i] = (lam * state.xsum[i] - state.gsum[i] - state.hint[i]) / (lam * (n + 1.0))
+            x[i] = (lam * xsum[i] - gsum[i] - hint[i]) / (lam * (n + 1.0))
     else:
-        eta = hparams.diameter / np.sqrt(hparams.delta + state.acc[0])
+        eta = hparams.diameter / np.sqrt(hparams.delta + acc[0])
         for i in range(d):
-            state.x[i] = -eta * (state.gsum[i] + state.hint[i])
-    project_ball_inplace(state.x, hparams.radius)
-    return state.x.copy()
+            x[i] = -eta * (gsum[i] + hint[i])
+    project_ball_inplace(x, hparams.radius)
+    return x  # a view of the state buffer (the env reads it during its step)
 
 
 @njit(cache=True)
 def oftrl_update(state, hparams, obs, action, reward, next_obs):
     """Add ``g_t`` and ``x_t`` to the sums; ``M_{t+1} = g_t`` when optimistic."""
+    x = state.x  # fields first, then no tuple access
+    gsum = state.gsum
+    xsum = state.xsum
+    hint = state.hint
+    acc = state.acc
     optimistic = hparams.optimistic
-    g = next_obs[: state.x.shape[0]]  # the gradient (data feedback appends the data)
     s = 0.0
-    for i in range(g.shape[0]):
-        state.gsum[i] += g[i]
-        state.xsum[i] += state.x[i]
-        diff = g[i] - state.hint[i]
+    for i in range(x.shape[0]):  # g = next_obs[:d] (data feedback appends the data)
+        gi = next_obs[i]
+        gsum[i] += gi
+        xsum[i] += x[i]
+        diff = gi - hint[i]
         s += diff * diff
-        state.hint[i] = g[i] if optimistic != 0 else 0.0
-    state.acc[0] += s
-    state.acc[1] += 1.0
+        hint[i] = gi if optimistic != 0 else 0.0
+    acc[0] += s
+    acc[1] += 1.0
 
 
 class OFTRL(KernelAgent):

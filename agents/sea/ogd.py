@@ -12,7 +12,7 @@ from numba import njit
 
 from banditlab.agents.sea.common import POSITIVE, SEA_TAGS, require_ball_space
 from banditlab.core import AgentKernel, KernelAgent
-from banditlab.kernels.projections import dot, project_ball_inplace
+from banditlab.kernels.projections import project_ball_inplace
 from banditlab.validation import Options, validate_value
 
 _OGD_STEPS = ("sqrt", "adagrad_norm", "strongly_convex")
@@ -56,8 +56,8 @@ def ogd_init(dims, hparams, rng):
 
 @njit(cache=True)
 def ogd_select(state, hparams, obs, t, rng):
-    """Play the current point (a copy)."""
-    return state.x.copy()
+    """Play the current point: a view of ``state.x`` (the env reads it during its step)."""
+    return state.x
 
 
 @njit(cache=True)
@@ -67,21 +67,26 @@ def ogd_update(state, hparams, obs, action, reward, next_obs):
     ``hparams`` is an :class:`OGDHParams`; ``step_kind`` 0: ``eta_t = D / (G sqrt t)``;
     1 (AdaGrad-norm): ``eta_t = D / sqrt(sum_{s<=t} ||g_s||^2)``; 2: ``eta_t = 1 / (lambda t)``.
     """
+    x = state.x  # fields first, then no tuple access
+    acc = state.acc
     diameter = hparams.diameter
     step_kind = hparams.step_kind
-    g = next_obs[: state.x.shape[0]]  # the gradient (data feedback appends the data)
-    state.acc[0] += dot(g, g)
-    state.acc[1] += 1.0
-    t = state.acc[1]
+    d = x.shape[0]  # the gradient is next_obs[:d] (data feedback appends the data)
+    gg = 0.0
+    for i in range(d):
+        gg += next_obs[i] * next_obs[i]
+    acc[0] += gg
+    acc[1] += 1.0
+    t = acc[1]
     if step_kind == 0:
         eta = diameter / (hparams.grad_bound * np.sqrt(t))
     elif step_kind == 1:
-        eta = diameter / np.sqrt(state.acc[0]) if state.acc[0] > 0.0 else 0.0
+        eta = diameter / np.sqrt(acc[0]) if acc[0] > 0.0 else 0.0
     else:
         eta = 1.0 / (hparams.strong_convexity * t)
-    for i in range(state.x.shape[0]):
-        state.x[i] -= eta * g[i]
-    project_ball_inplace(state.x, hparams.radius)
+    for i in range(d):
+        x[i] -= eta * next_obs[i]
+    project_ball_inplace(x, hparams.radius)
 
 
 class OGD(KernelAgent):

@@ -14,7 +14,7 @@ from numba import njit
 
 from banditlab.agents.sea.common import POSITIVE, SEA_TAGS, require_ball_space
 from banditlab.core import AgentKernel, KernelAgent
-from banditlab.kernels.projections import trs_dense
+from banditlab.kernels.projections import trs_dense_into
 from banditlab.validation import Boolean, Options
 
 _ACCUMULATE = ("g_minus_m", "g")
@@ -39,16 +39,14 @@ class ONSHParams(NamedTuple):
 
 
 @njit(cache=True)
-def _matvec_minus(a, x, v):
-    """``A x - v`` with sequential sums (float64[d])."""
+def _matvec_minus(a, x, v, out):
+    """``out = A x - v`` with sequential sums (float64[d]; ``out`` aliases neither input)."""
     d = x.shape[0]
-    out = np.empty(d)
     for i in range(d):
         s = 0.0
         for k in range(d):
             s += a[i, k] * x[k]
         out[i] = s - v[i]
-    return out
 
 
 class ONSState(NamedTuple):
@@ -59,12 +57,17 @@ class ONSState(NamedTuple):
         xhat: float64[d], the secondary iterate.
         hint: float64[d], ``M_t``.
         x: float64[d], the point played this round.
+        vec: float64[3, d], scratch rows: the linear term ``b`` of the trust-region solve,
+            its work vector, and the accumulated vector ``v``.
+        work: float64[d, d], scratch of the trust-region solve (a Cholesky factor).
     """
 
     a: np.ndarray
     xhat: np.ndarray
     hint: np.ndarray
     x: np.ndarray
+    vec: np.ndarray
+    work: np.ndarray
 
 
 @njit(cache=True)
@@ -72,7 +75,8 @@ def ons_init(dims, hparams, rng):
     """``A_1 = epsilon I``, ``xhat_1 = 0``, ``M_1 = 0``."""
     d = dims[0]
     epsilon = hparams.epsilon
-    return ONSState(epsilon * np.eye(d), np.zeros(d), np.zeros(d), np.zeros(d))
+    return ONSState(epsilon * np.eye(d), np.zeros(d), np.zeros(d), np.zeros(d),
+                    np.zeros((3, d)), np.zeros((d, d)))
 
 
 @njit(cache=True)
@@ -82,10 +86,10 @@ def ons_select(state, hparams, obs, t, rng):
     The A-norm projection of ``y`` solves ``min 0.5 x'Ax - (Ay)'x`` over the ball, and
     ``A y = A xhat - M``, so no inverse is formed.
     """
-    radius = hparams.radius
-    b = _matvec_minus(state.a, state.xhat, state.hint)
-    state.x[:] = trs_dense(state.a, b, radius)
-    return state.x.copy()
+    b = state.vec[0]
+    _matvec_minus(state.a, state.xhat, state.hint, b)
+    trs_dense_into(state.a, b, hparams.radius, state.x, state.work, state.vec[1])
+    return state.x  # a view of the state buffer (the env reads it during its step)
 
 
 @njit(cache=True)
@@ -99,16 +103,17 @@ def ons_update(state, hparams, obs, action, reward, next_obs):
     beta = hparams.beta
     g = next_obs[: state.x.shape[0]]  # the gradient (data feedback appends the data)
     d = g.shape[0]
-    v = g - state.hint if hparams.accumulate == 0 else g.copy()
+    v = state.vec[2]
+    for i in range(d):
+        v[i] = g[i] - state.hint[i] if hparams.accumulate == 0 else g[i]
     for i in range(d):
         for k in range(d):
             state.a[i, k] += 0.5 * beta * v[i] * v[k]
-    b = _matvec_minus(state.a, state.xhat, g)
-    state.xhat[:] = trs_dense(state.a, b, radius)
-    if hparams.optimistic != 0:
-        state.hint[:] = g
-    else:
-        state.hint[:] = 0.0
+    b = state.vec[0]
+    _matvec_minus(state.a, state.xhat, g, b)
+    trs_dense_into(state.a, b, radius, state.xhat, state.work, state.vec[1])
+    for i in range(d):
+        state.hint[i] = g[i] if hparams.optimistic != 0 else 0.0
 
 
 class OptimisticONS(KernelAgent):

@@ -53,27 +53,46 @@ class OOMDHParams(NamedTuple):
     strong_convexity: float
 
 
+O_XHAT, O_HINT, O_X = range(3)
+"""Rows of ``OOMDState.buf``."""
+
+
 class OOMDState(NamedTuple):
     """Optimistic OMD state (updated in place). ``d`` is the dimension.
 
+    The three vectors are rows of one array: a round's kernels then read two arrays (Numba
+    counts references per array and per kernel call).
+
     Attributes:
-        xhat: float64[d], the secondary iterate ``xhat_t``.
-        hint: float64[d], the hint ``M_t`` (the last observed gradient; zeros at t = 1).
-        x: float64[d], the point played this round.
+        buf: float64[3, d], rows ``O_XHAT`` the secondary iterate ``xhat_t``, ``O_HINT`` the
+            hint ``M_t`` (the last observed gradient; zeros at t = 1), ``O_X`` the point
+            played this round (``select`` returns a view of this row).
         acc: float64[2], (``sum_{s<t} ||g_s - M_s||^2``, step size ``eta_t`` of this round).
     """
 
-    xhat: np.ndarray
-    hint: np.ndarray
-    x: np.ndarray
+    buf: np.ndarray
     acc: np.ndarray
+
+    @property
+    def xhat(self) -> np.ndarray:
+        """The secondary iterate (a view of ``buf[O_XHAT]``)."""
+        return self.buf[O_XHAT]
+
+    @property
+    def hint(self) -> np.ndarray:
+        """The hint ``M_t`` (a view of ``buf[O_HINT]``)."""
+        return self.buf[O_HINT]
+
+    @property
+    def x(self) -> np.ndarray:
+        """The point played this round (a view of ``buf[O_X]``)."""
+        return self.buf[O_X]
 
 
 @njit(cache=True)
 def oomd_init(dims, hparams, rng):
     """``xhat_1 = 0``, ``M_1 = 0``."""
-    d = dims[0]
-    return OOMDState(np.zeros(d), np.zeros(d), np.zeros(d), np.zeros(2))
+    return OOMDState(np.zeros((3, dims[0])), np.zeros(2))
 
 
 @njit(cache=True)
@@ -93,30 +112,57 @@ def oomd_step_size(acc0, hparams, t):
     return eta
 
 
+@njit(inline="always")
+def _scale_row_to_ball(buf, row, ss, radius):
+    """Scale ``buf[row]``, of squared norm ``ss``, onto the ball if it lies outside.
+
+    The sequential squared norm is summed while the row is written, so this is
+    ``project_ball_inplace`` without a second pass.
+    """
+    nrm = np.sqrt(ss)
+    if nrm > radius:
+        f = radius / nrm
+        for i in range(buf.shape[1]):
+            buf[row, i] *= f
+
+
 @njit(cache=True)
 def oomd_select(state, hparams, obs, t, rng):
-    """``x_t = Pi_X(xhat_t - eta_t M_t)``; stores ``eta_t`` for the second half-step."""
-    eta = oomd_step_size(state.acc[0], hparams, t)
-    state.acc[1] = eta
-    for i in range(state.x.shape[0]):
-        state.x[i] = state.xhat[i] - eta * state.hint[i]
-    project_ball_inplace(state.x, hparams.radius)
-    return state.x.copy()
+    """``x_t = Pi_X(xhat_t - eta_t M_t)``; stores ``eta_t`` for the second half-step.
+
+    Returns the row ``O_X`` of ``state.buf`` (a view; the env reads it during its step).
+    """
+    buf = state.buf  # fields first, then no tuple access
+    acc = state.acc
+    eta = oomd_step_size(acc[0], hparams, t)
+    acc[1] = eta
+    ss = 0.0
+    for i in range(buf.shape[1]):
+        v = buf[O_XHAT, i] - eta * buf[O_HINT, i]
+        buf[O_X, i] = v
+        ss += v * v
+    _scale_row_to_ball(buf, O_X, ss, hparams.radius)
+    return buf[O_X]
 
 
 @njit(cache=True)
 def oomd_update(state, hparams, obs, action, reward, next_obs):
     """``xhat_{t+1} = Pi_X(xhat_t - eta_t g_t)`` (same ``eta_t``), then ``M_{t+1} = g_t``."""
-    g = next_obs[: state.x.shape[0]]  # the gradient (data feedback appends the data)
-    eta = state.acc[1]
+    buf = state.buf  # fields first, then no tuple access
+    acc = state.acc
+    eta = acc[1]
     s = 0.0
-    for i in range(g.shape[0]):
-        state.xhat[i] -= eta * g[i]
-        diff = g[i] - state.hint[i]
+    ss = 0.0
+    for i in range(buf.shape[1]):  # g = next_obs[:d] (data feedback appends the data)
+        gi = next_obs[i]
+        v = buf[O_XHAT, i] - eta * gi
+        buf[O_XHAT, i] = v
+        ss += v * v
+        diff = gi - buf[O_HINT, i]
         s += diff * diff
-        state.hint[i] = g[i]
-    project_ball_inplace(state.xhat, hparams.radius)
-    state.acc[0] += s
+        buf[O_HINT, i] = gi
+    _scale_row_to_ball(buf, O_XHAT, ss, hparams.radius)
+    acc[0] += s
 
 
 class OOMD(KernelAgent):

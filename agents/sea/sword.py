@@ -97,13 +97,14 @@ def sword_select(state, hparams, obs, t, rng):
         # math.exp (libm) in both the jitted kernel and its .py_func: identical rounding
         state.p[i] = math.exp(-eps * (state.cum_loss[i] + state.opt[i] - best))
         total += state.p[i]
-    state.x[:] = 0.0
+    for k in range(d):
+        state.x[k] = 0.0
     for i in range(n):
         state.p[i] /= total
         for k in range(d):
             state.x[k] += state.p[i] * state.xs[i, k]
     project_ball_inplace(state.x, radius)  # rounding only: a convex mix stays in the ball
-    return state.x.copy()
+    return state.x  # a view of the state buffer (the env reads it during its step)
 
 
 @njit(cache=True)
@@ -130,8 +131,11 @@ def sword_update(state, hparams, obs, action, reward, next_obs):
         for k in range(d):
             state.xhat[i, k] -= etas[i] * g[k]
         project_ball_inplace(state.xhat[i], radius)
-    state.xs_prev[:, :] = state.xs
-    state.hint[:] = g
+    for i in range(n):
+        for k in range(d):
+            state.xs_prev[i, k] = state.xs[i, k]
+    for k in range(d):
+        state.hint[k] = g[k]
     state.acc[0] += worst * worst
     state.acc[1] += 1.0
 

@@ -41,6 +41,11 @@ from banditlab.envs.sea.model import (
     S_SIGMA2,
     S_VAR,
     SCHEDULES,
+    V_GRAD_EXP,
+    V_THETA_PREV,
+    V_U,
+    V_U_PREV,
+    V_X,
     SEAParams,
     sea_init,
     sea_least_squares_checkpoint,
@@ -253,17 +258,18 @@ class _SEABase(KernelEnv):
 
     def _make_info_extra(self, action, reward):
         st = self.state_
+        vec = st.vec
         info = {
             "loss": float(st.scal[S_LOSS]),
             "expected_loss": float(st.scal[S_FX]),
             "grad": st.grad.copy(),
-            "grad_expected": st.grad_exp.copy(),
+            "grad_expected": vec[V_GRAD_EXP].copy(),
             "stochastic_variance": float(st.scal[S_SIGMA2]),
             "adversarial_variation": float(st.scal[S_VAR]),
             "observed_variation": float(st.scal[S_OBSVAR]),
-            "comparator_action": (st.u_prev if self._kind == KIND_LOGISTIC else st.u).copy(),
-            "theta": st.theta_prev.copy(),
-            "action_projected": st.x.copy(),
+            "comparator_action": vec[V_U_PREV if self._kind == KIND_LOGISTIC else V_U].copy(),
+            "theta": vec[V_THETA_PREV].copy(),
+            "action_projected": vec[V_X].copy(),
         }
         if self.t_ >= self.run_length:
             info.update(self.oracle.run_totals())

@@ -4,7 +4,12 @@ This is the leaf module of the SEA env package: :mod:`banditlab.envs.sea.env` (t
 Gymnasium classes) and :mod:`banditlab.envs.sea.oracle` (comparators, run totals) both
 import it, and it imports neither. Every kernel is a module-level ``@njit(cache=True)``
 function of ``(state, params, ...)`` with ``params`` a :class:`SEAParams` and ``state`` a
-:class:`SEAState`.
+:class:`SEAState` (two small per-round helpers are ``inline="always"``).
+
+The per-round kernels (``sea_*_step``, :func:`sea_observe`) allocate nothing: :func:`sea_init`
+allocates every array, the observation is a view of a row of ``SEAState.obs_buf`` and the
+action is only read during the step. Checkpoints and the Python helpers of the oracle may
+allocate.
 
 One set of kernels serves the three losses (``SEAParams.kind`` selects the loss):
 
@@ -22,7 +27,13 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from banditlab.kernels.projections import project_ball_inplace, trs_dense, trs_diag
+from banditlab.kernels.projections import (
+    project_ball_inplace,
+    trs_dense,
+    trs_dense_into,
+    trs_diag,
+    trs_diag_into,
+)
 
 __all__ = [
     "KIND_QUADRATIC",
@@ -37,6 +48,7 @@ __all__ = [
     "sea_theta_at",
     "logistic_objective",
     "logistic_min",
+    "logistic_min_into",
     "sea_init",
     "sea_quadratic_step",
     "sea_least_squares_step",
@@ -74,13 +86,20 @@ LOSSES = ("quadratic", "least_squares", "logistic")
 # Slots of the per-step scalars ``SEAState.scal`` (values of the last round).
 S_LOSS, S_FX, S_FU_REAL, S_FU, S_SIGMA2, S_VAR, S_OBSVAR, S_PATH = range(8)
 # Slots of the cumulative sums ``SEAState.cum`` (over the rounds played so far).
-C_LOSS, C_SIGMA2, C_VAR, C_OBSVAR, C_DYN_REAL, C_DYN_EXP, C_PATH, C_SIGMA2_MAX, C_VAR_MAX = (
-    range(9)
-)
+(C_LOSS, C_SIGMA2, C_VAR, C_OBSVAR, C_DYN_REAL, C_DYN_EXP, C_PATH, C_SIGMA2_MAX, C_VAR_MAX,
+ C_SZZ, C_STHTH) = range(11)
+# Slots of the round counters ``SEAState.t``.
+T_ROUND, T_OBS = range(2)
+# Rows of the per-round vectors ``SEAState.vec`` (float64[N_VEC, d]).
+(V_THETA, V_THETA_PREV, V_X, V_GRAD_EXP, V_U, V_U_PREV, V_STHETA, V_SZ, V_CACHE_THETA,
+ V_U_NEW, V_B, V_DRAW, V_H, V_THETA_BAR) = range(14)
+N_VEC = 14
 # Slots of the logistic cache ``SEAState.cache``.
 CACHE_VALID, CACHE_SIGMA2, CACHE_FU = range(3)
 # Rows of the logistic warm starts ``SEAState.warm``.
 WARM_REALISED, WARM_EXPECTED = range(2)
+# Rows of the logistic probe-weight scratch ``SEAState.pscratch``.
+P_CW, P_QW = range(2)
 
 
 class SEAParams(NamedTuple):
@@ -138,71 +157,103 @@ class SEAParams(NamedTuple):
 class SEAState(NamedTuple):
     """Kernel state of a SEA env (updated in place). ``d`` dimension, ``T`` horizon.
 
+    The vectors a round reads and writes are rows of one array, ``vec``, and the last two
+    observations are the rows of ``obs_buf``: the step kernels then touch a handful of
+    arrays per round (Numba counts references per array and per kernel call).
+
     Attributes:
-        t: int64[1], rounds completed.
-        theta: float64[d], theta of the *next* round (fixed before the learner acts).
-        theta_prev: float64[d], theta of the last completed round.
+        t: int64[2], at the slots ``T_*``: rounds completed; the row of ``obs_buf`` holding
+            the current observation.
+        vec: float64[14, d], per-round vectors at the rows ``V_*``:
+            ``V_THETA`` theta of the *next* round (fixed before the learner acts);
+            ``V_THETA_PREV`` theta of the last completed round;
+            ``V_X`` the last action played (projected onto the ball);
+            ``V_GRAD_EXP`` ``grad F_t(x_t)`` of the last round;
+            ``V_U`` the dynamic comparator ``u_t = argmin_X F_t`` of the last round;
+            ``V_U_PREV`` ``u_{t-1}``;
+            ``V_STHETA`` sum theta_s;
+            ``V_SZ`` quadratic: sum z_s; least squares: sum a_s y_s;
+            ``V_CACHE_THETA`` theta the caches refer to (quadratic: the comparator, reused
+            while theta does not move; logistic: the probe caches); NaN before the first
+            round;
+            ``V_U_NEW``, ``V_B``, ``V_DRAW`` scratch (the round's comparator, the linear term
+            ``H theta`` of its trust-region solve, the round's draw ``z_t`` or ``a_t``);
+            ``V_H`` the diagonal of ``H`` and ``V_THETA_BAR`` ``theta_bar`` (copies of the
+            parameters).
         signs: float64[T + 2], pre-drawn +-1 of the ``poisoned`` schedule (length 1 otherwise).
         stage_thetas: float64[S, d], pre-drawn stage optima of ``switching``.
-        x: float64[d], last action played.
-        grad: float64[d], last observed gradient ``grad f_t(x_t)`` (the observation).
-        grad_prev: float64[d], the gradient of the round before.
-        grad_exp: float64[d], ``grad F_t(x_t)`` of the last round.
-        u: float64[d], dynamic comparator ``u_t = argmin_X F_t`` of the last round.
-        u_prev: float64[d], ``u_{t-1}``.
         scal: float64[8], per-step scalars of the last round, at the slots ``S_*``: loss,
             F(x), f(u), F(u), sigma^2, Sigma^2, observed variation, path increment.
-        cum: float64[9], cumulative sums at the slots ``C_*``: loss, sigma^2, Sigma^2,
-            observed variation, sum f(u), sum F(u), path length, max sigma^2, max Sigma^2.
-        sz: float64[d], quadratic: sum z_s; least squares: sum a_s y_s.
-        szz: float64[1], quadratic: sum z_s'H z_s; least squares: sum y_s^2.
+        cum: float64[11], cumulative sums at the slots ``C_*``: loss, sigma^2, Sigma^2,
+            observed variation, sum f(u), sum F(u), path length, max sigma^2, max Sigma^2,
+            then (static comparators) quadratic sum z_s'H z_s or least squares sum y_s^2,
+            and sum theta_s'H theta_s (H = I except for the quadratic).
         saa: float64[d, d], least squares: sum a_s a_s' (zeros otherwise).
-        stheta: float64[d], sum theta_s.
-        sthth: float64[1], sum theta_s'H theta_s (H = I except for the quadratic).
         data_a: float64[T, d], logistic: stored features (shape (1, d) otherwise).
         data_y: float64[T], logistic: stored labels as 1[y = 1].
         psum: float64[M], logistic: sum_s sigmoid(a_j'theta_s) over the probe features.
         pcur: float64[M], logistic: sigmoid(a_j'theta) for the cached theta.
         pg_cur: float64[2d+1, d], logistic: estimated grad F at the probe points (cached theta).
         pg_prev: float64[2d+1, d], the same for the previous distinct theta.
-        cache_theta: float64[d], theta the logistic caches refer to.
         cache: float64[3], logistic, at the slots ``CACHE_*``: valid flag, sigma^2
             estimate, F(u).
         warm: float64[2, d], warm starts of the logistic static comparators (rows
             ``WARM_REALISED``, ``WARM_EXPECTED``).
-        record: float64[d + 1], the data of the last round: quadratic ``(z_t, 0)``, least
-            squares and logistic ``(a_t, y_t)`` (logistic ``y_t`` in ``{-1, +1}``); zeros
-            before the first round.
+        obs_buf: float64[2, n], the last two observations (``n = d`` for gradient
+            feedback, ``2d + 1`` for data feedback): row ``t[T_OBS]`` holds the current
+            one, the last gradient ``g_t = grad f_t(x_t)`` (then, with data feedback, the
+            round's data record: quadratic ``(z_t, 0)``, least squares and logistic
+            ``(a_t, y_t)``, logistic ``y_t`` in ``{-1, +1}``); the other row the one before
+            (its first ``d`` entries are ``g_{t-1}``). Each step writes the row the previous
+            observation does not use, so that one stays intact. Zeros before the first
+            round.
+        pscratch: float64[2, M], logistic probe weights of the comparator solve (rows
+            ``P_CW``, ``P_QW``).
+        nvec: float64[6, d], scratch vectors of :func:`logistic_min_into` (logistic;
+            shape (6, 1) otherwise).
+        nmat: float64[2, d, d], scratch matrices of :func:`logistic_min_into` (logistic;
+            shape (2, 1, 1) otherwise).
     """
 
     t: np.ndarray
-    theta: np.ndarray
-    theta_prev: np.ndarray
+    vec: np.ndarray
     signs: np.ndarray
     stage_thetas: np.ndarray
-    x: np.ndarray
-    grad: np.ndarray
-    grad_prev: np.ndarray
-    grad_exp: np.ndarray
-    u: np.ndarray
-    u_prev: np.ndarray
     scal: np.ndarray
     cum: np.ndarray
-    sz: np.ndarray
-    szz: np.ndarray
     saa: np.ndarray
-    stheta: np.ndarray
-    sthth: np.ndarray
     data_a: np.ndarray
     data_y: np.ndarray
     psum: np.ndarray
     pcur: np.ndarray
     pg_cur: np.ndarray
     pg_prev: np.ndarray
-    cache_theta: np.ndarray
     cache: np.ndarray
     warm: np.ndarray
-    record: np.ndarray
+    obs_buf: np.ndarray
+    pscratch: np.ndarray
+    nvec: np.ndarray
+    nmat: np.ndarray
+
+    @property
+    def theta(self) -> np.ndarray:
+        """The theta of the next round (a view of ``vec[V_THETA]``)."""
+        return self.vec[V_THETA]
+
+    @property
+    def x(self) -> np.ndarray:
+        """The last action played (a view of ``vec[V_X]``)."""
+        return self.vec[V_X]
+
+    @property
+    def u(self) -> np.ndarray:
+        """The dynamic comparator of the last round (a view of ``vec[V_U]``)."""
+        return self.vec[V_U]
+
+    @property
+    def grad(self) -> np.ndarray:
+        """The last observed gradient (a view of the current row of ``obs_buf``)."""
+        return self.obs_buf[self.t[T_OBS], : self.vec.shape[1]]
 
 
 # --------------------------------------------------------------------------- kernels
@@ -220,35 +271,51 @@ def _softplus(u):
 
 
 @njit(cache=True)
-def sea_theta_at(params, state, t, out):
-    """Write ``theta_t`` (round ``t >= 1``) of the schedule into ``out`` (float64[d])."""
-    sched = params.schedule
-    theta_bar = params.theta_bar
-    horizon = params.horizon
-    amp = params.amplitude
+def _theta_into(sched, vec, signs, stage_thetas, amp, period, horizon, t):
+    """Write ``theta_t`` of the schedule into ``vec[V_THETA]`` (reads ``V_THETA_BAR``, ``V_X``)."""
+    d = vec.shape[1]
     if sched == SCHED_FIXED:
-        out[:] = theta_bar
+        for i in range(d):
+            vec[V_THETA, i] = vec[V_THETA_BAR, i]
     elif sched == SCHED_DRIFT:  # drift(P)
-        ang = 2.0 * np.pi * t / params.period
-        out[:] = 0.0
-        out[0] = amp * np.cos(ang)
-        out[1] = amp * np.sin(ang)
+        ang = 2.0 * np.pi * t / period
+        for i in range(d):
+            vec[V_THETA, i] = 0.0
+        vec[V_THETA, 0] = amp * np.cos(ang)
+        vec[V_THETA, 1] = amp * np.sin(ang)
     elif sched == SCHED_ALTERNATING:
         sgn = 1.0 if t % 2 == 0 else -1.0
-        out[:] = sgn * theta_bar
+        for i in range(d):
+            vec[V_THETA, i] = sgn * vec[V_THETA_BAR, i]
     elif sched == SCHED_POISONED:  # poisoned(rho)
-        out[:] = state.signs[min(t, state.signs.shape[0] - 1)] * theta_bar
+        sgn = signs[min(t, signs.shape[0] - 1)]
+        for i in range(d):
+            vec[V_THETA, i] = sgn * vec[V_THETA_BAR, i]
     elif sched == SCHED_SWITCHING:  # switching(S)
-        n_stages = state.stage_thetas.shape[0]
+        n_stages = stage_thetas.shape[0]
         k = ((t - 1) * n_stages) // max(horizon, 1)
         k = min(max(k, 0), n_stages - 1)
-        out[:] = state.stage_thetas[k]
+        for i in range(d):
+            vec[V_THETA, i] = stage_thetas[k, i]
     else:  # reactive: -A x_{t-1}/||x_{t-1}||, theta_bar when x_{t-1} = 0
-        nrm = np.sqrt(np.sum(state.x * state.x))
+        ss = 0.0
+        for i in range(d):
+            ss += vec[V_X, i] * vec[V_X, i]
+        nrm = np.sqrt(ss)
         if t == 1 or nrm <= 1e-12:
-            out[:] = theta_bar
+            for i in range(d):
+                vec[V_THETA, i] = vec[V_THETA_BAR, i]
         else:
-            out[:] = (-amp / nrm) * state.x
+            f = -amp / nrm
+            for i in range(d):
+                vec[V_THETA, i] = f * vec[V_X, i]
+
+
+@njit(cache=True)
+def sea_theta_at(params, state, t):
+    """Write ``theta_t`` (round ``t >= 1``) of the schedule into ``state.vec[V_THETA]``."""
+    _theta_into(params.schedule, state.vec, state.signs, state.stage_thetas, params.amplitude,
+                params.period, params.horizon, t)
 
 
 @njit(cache=True)
@@ -271,15 +338,49 @@ def logistic_min(feats, n, c, q, x0, radius):
     trust-region subproblem), followed by Armijo backtracking; the iterate stays feasible.
 
     Returns:
-        ``(x, value)``: float64[d] minimiser (to ~1e-10) and the objective there.
+        ``(x, value)``: float64[d] minimiser (to ~1e-10) and the objective there (a new
+        array; :func:`logistic_min_into` works in place without allocating).
     """
     d = x0.shape[0]
     x = x0.copy()
+    f0 = logistic_min_into(feats, n, c, q, x, radius, np.zeros((6, d)), np.zeros((2, d, d)))
+    return x, f0
+
+
+@njit(cache=True)
+def logistic_min_into(feats, n, c, q, x, radius, vec, mat):
+    """:func:`logistic_min` in place: ``x`` (float64[d]) holds the start and receives the minimiser.
+
+    Args:
+        feats: float64[>=n, d] features.
+        n: Number of features used.
+        c: float64[>=n] weights of the softplus terms.
+        q: float64[>=n] weights of the linear terms.
+        x: float64[d], the start on entry, the minimiser on exit.
+        radius: Ball radius.
+        vec: float64[6, d] scratch (gradient, Newton right-hand side, trust-region solution,
+            its work vector, the step and the trial point).
+        mat: float64[2, d, d] scratch (Hessian, Cholesky factor).
+
+    Returns:
+        The objective at the minimiser.
+    """
+    d = x.shape[0]
+    grad = vec[0]
+    rhs = vec[1]
+    z = vec[2]
+    w = vec[3]
+    p = vec[4]
+    xn = vec[5]
+    hess = mat[0]
+    work = mat[1]
     project_ball_inplace(x, radius)
     f0 = logistic_objective(feats, n, c, q, x)
     for _ in range(60):
-        grad = np.zeros(d)
-        hess = np.zeros((d, d))
+        for i in range(d):
+            grad[i] = 0.0
+            for k in range(d):
+                hess[i, k] = 0.0
         for j in range(n):
             uj = 0.0
             for i in range(d):
@@ -295,18 +396,29 @@ def logistic_min(feats, n, c, q, x0, radius):
             hess[i, i] += 1e-12
             for k in range(i):
                 hess[k, i] = hess[i, k]
-        z = trs_dense(hess, hess @ x - grad, radius)
-        p = z - x
-        pn = np.sqrt(np.sum(p * p))
-        if pn <= 1e-13 * (1.0 + np.sqrt(np.sum(x * x))):
+        np.dot(hess, x, rhs)  # the BLAS product of ``hess @ x``, into a buffer
+        for i in range(d):
+            rhs[i] -= grad[i]
+        trs_dense_into(hess, rhs, radius, z, work, w)
+        pp = 0.0
+        xx = 0.0
+        slope = 0.0
+        for i in range(d):
+            p[i] = z[i] - x[i]
+            pp += p[i] * p[i]
+            xx += x[i] * x[i]
+            slope += grad[i] * p[i]
+        pn = np.sqrt(pp)
+        if pn <= 1e-13 * (1.0 + np.sqrt(xx)):
             break
-        slope = np.sum(grad * p)
         if slope >= 0.0:
             break
         alpha = 1.0
         accepted = False
+        fn = f0
         while alpha > 1e-12:
-            xn = x + alpha * p
+            for i in range(d):
+                xn[i] = x[i] + alpha * p[i]
             fn = logistic_objective(feats, n, c, q, xn)
             if fn <= f0 + 1e-4 * alpha * slope:
                 accepted = True
@@ -314,53 +426,65 @@ def logistic_min(feats, n, c, q, x0, radius):
             alpha *= 0.5
         if not accepted:
             break
-        x = xn
+        for i in range(d):
+            x[i] = xn[i]
         f0 = fn
         if alpha * pn <= 1e-11:
             break
-    return x, f0
+    return f0
 
 
 @njit(cache=True)
-def _logistic_refresh(state, params, theta):
-    """Recompute the logistic caches (probe probabilities, u, F(u), sigma^2) for ``theta``."""
-    d = params.d
-    radius = params.radius
-    rnorm = params.feature_norm
-    probes = params.probes
-    pts = params.probe_pts
+def _logistic_refresh(probes, pts, rnorm, radius, vec, pcur, pg_prev, pg_cur, pscratch, nvec,
+                      nmat, cache):
+    """Recompute the logistic caches (probe probabilities, u, F(u), sigma^2) for ``theta``.
+
+    ``theta`` is ``vec[V_THETA]``; the comparator is solved in place in ``vec[V_U]`` and
+    ``vec[V_CACHE_THETA]`` records ``theta``. Takes the arrays of :class:`SEAParams` and
+    :class:`SEAState` it reads and writes.
+    """
+    d = vec.shape[1]
     m = probes.shape[0]
     for j in range(m):
         uj = 0.0
         for i in range(d):
-            uj += probes[j, i] * theta[i]
-        state.pcur[j] = _sigmoid(uj)
-    state.pg_prev[:, :] = state.pg_cur
+            uj += probes[j, i] * vec[V_THETA, i]
+        pcur[j] = _sigmoid(uj)
+    n_pts = pts.shape[0]
+    for k in range(n_pts):
+        for i in range(d):
+            pg_prev[k, i] = pg_cur[k, i]
     sig2 = 0.0
-    for k in range(pts.shape[0]):
-        gk = np.zeros(d)
+    for k in range(n_pts):
+        for i in range(d):
+            pg_cur[k, i] = 0.0
         second = 0.0
         for j in range(m):
             uj = 0.0
             for i in range(d):
                 uj += probes[j, i] * pts[k, i]
             sj = _sigmoid(uj)
-            pj = state.pcur[j]
+            pj = pcur[j]
             for i in range(d):
-                gk[i] += (sj - pj) * probes[j, i]
+                pg_cur[k, i] += (sj - pj) * probes[j, i]
             second += (sj - pj) ** 2 + pj * (1.0 - pj)
-        gk /= m
-        state.pg_cur[k] = gk
-        val = rnorm * rnorm * second / m - np.sum(gk * gk)
+        gg = 0.0
+        for i in range(d):
+            pg_cur[k, i] /= m
+            gg += pg_cur[k, i] * pg_cur[k, i]
+        val = rnorm * rnorm * second / m - gg
         if val > sig2:
             sig2 = val
-    cw = np.full(m, 1.0 / m)
-    qw = state.pcur / m
-    u, fu = logistic_min(probes, m, cw, qw, state.u, radius)
-    state.u[:] = u
-    state.cache[CACHE_SIGMA2] = sig2
-    state.cache[CACHE_FU] = fu
-    state.cache_theta[:] = theta
+    cw = pscratch[P_CW]
+    qw = pscratch[P_QW]
+    for j in range(m):
+        cw[j] = 1.0 / m
+        qw[j] = pcur[j] / m
+    fu = logistic_min_into(probes, m, cw, qw, vec[V_U], radius, nvec, nmat)
+    cache[CACHE_SIGMA2] = sig2
+    cache[CACHE_FU] = fu
+    for i in range(d):
+        vec[V_CACHE_THETA, i] = vec[V_THETA, i]
 
 
 @njit(cache=True)
@@ -391,77 +515,120 @@ def sea_init(params, rng):
     else:
         stage = np.zeros((1, d))
     cap = horizon if kind == KIND_LOGISTIC else 1
+    n_obs = d if params.feedback == FEEDBACK_GRADIENT else 2 * d + 1
+    dn = d if kind == KIND_LOGISTIC else 1
+    vec = np.zeros((N_VEC, d))
+    for i in range(d):
+        vec[V_CACHE_THETA, i] = np.nan  # no comparator cached yet
+        vec[V_H, i] = params.h[i]
+        vec[V_THETA_BAR, i] = params.theta_bar[i]
     state = SEAState(
-        np.zeros(1, np.int64), np.zeros(d), np.zeros(d), signs, stage, np.zeros(d),
-        np.zeros(d), np.zeros(d), np.zeros(d), np.zeros(d), np.zeros(d), np.zeros(8),
-        np.zeros(9), np.zeros(d), np.zeros(1), np.zeros((d, d)), np.zeros(d), np.zeros(1),
+        np.zeros(2, np.int64), vec, signs, stage, np.zeros(8), np.zeros(11), np.zeros((d, d)),
         np.zeros((cap, d)), np.zeros(cap), np.zeros(m), np.zeros(m), np.zeros((n_pts, d)),
-        np.zeros((n_pts, d)), np.zeros(d), np.zeros(3), np.zeros((2, d)), np.zeros(d + 1),
+        np.zeros((n_pts, d)), np.zeros(3), np.zeros((2, d)), np.zeros((2, n_obs)),
+        np.zeros((2, m)), np.zeros((6, dn)), np.zeros((2, dn, dn)),
     )
-    sea_theta_at(params, state, 1, state.theta)
+    sea_theta_at(params, state, 1)
     return state
 
 
-@njit(cache=True)
-def _sea_finish(state, params, t, x, g, gexp, u, loss, fx, fu_real, fu, sig2, var):
-    """Common tail of the three step kernels: variation, path, shifts, sums, next theta."""
-    kind = params.kind
-    th = state.theta
-    d = th.shape[0]
-    obsvar = 0.0
-    path = 0.0
-    if t >= 2:
-        obsvar = np.sum((g - state.grad) ** 2)
-        if kind == KIND_LOGISTIC:
-            path = np.sqrt(np.sum((u - state.u_prev) ** 2))
-        else:
-            path = np.sqrt(np.sum((u - state.u) ** 2))
-    else:
-        var = 0.0
+# Per-round kernels. Numba counts references per array: each array a kernel call reads
+# costs a pair of runtime calls per round (they are not elided in the fused loop), so the
+# step kernels read a handful of arrays (the per-round vectors are rows of ``vec``), read
+# every field of ``state`` and ``params`` they need in their first lines and take arrays,
+# not the tuples, to their helpers.
+
+
+@njit(inline="always")
+def _play(action, vec, radius):
+    """``vec[V_X] = action`` projected onto the ball (as ``project_ball_inplace``)."""
+    d = vec.shape[1]
+    ss = 0.0
     for i in range(d):
-        state.stheta[i] += th[i]
-    state.theta_prev[:] = th
-    state.grad_prev[:] = state.grad
-    state.grad[:] = g
-    state.grad_exp[:] = gexp
-    if kind == KIND_LOGISTIC:
-        state.u_prev[:] = u  # the logistic cache keeps u_t in state.u already
-    else:
-        state.u_prev[:] = state.u
-        state.u[:] = u
-    state.x[:] = x
-    sc = state.scal
-    sc[S_LOSS] = loss
-    sc[S_FX] = fx
-    sc[S_FU_REAL] = fu_real
-    sc[S_FU] = fu
-    sc[S_SIGMA2] = sig2
-    sc[S_VAR] = var
-    sc[S_OBSVAR] = obsvar
-    sc[S_PATH] = path
-    cm = state.cum
-    cm[C_LOSS] += loss
-    cm[C_SIGMA2] += sig2
-    cm[C_VAR] += var
-    cm[C_OBSVAR] += obsvar
-    cm[C_DYN_REAL] += fu_real
-    cm[C_DYN_EXP] += fu
-    cm[C_PATH] += path
-    cm[C_SIGMA2_MAX] = max(cm[C_SIGMA2_MAX], sig2)
-    cm[C_VAR_MAX] = max(cm[C_VAR_MAX], var)
-    state.t[0] = t
-    sea_theta_at(params, state, t + 1, state.theta)
-    return -loss, -fx, -fu
+        v = action[i]
+        vec[V_X, i] = v
+        ss += v * v
+    nrm = np.sqrt(ss)
+    if nrm > radius:
+        f = radius / nrm
+        for i in range(d):
+            vec[V_X, i] *= f
+
+
+@njit(cache=True)
+def _quadratic_noise_scale(rng, noise_kind, s, d, ss):
+    """Factor turning ``d`` standard normals with squared norm ``ss`` into the noise ``xi``.
+
+    Ball noise draws one uniform here (radius ``s sqrt(d + 2) U^(1/d)``); Gaussian noise is
+    ``s`` times the normals.
+    """
+    if noise_kind == NOISE_BALL:
+        uu = rng.random()
+        return s * np.sqrt(d + 2.0) * uu ** (1.0 / d) / max(np.sqrt(ss), 1e-300)
+    return s
+
+
+@njit(cache=True)
+def _least_squares_noise(rng, noise_kind, s):
+    """The label noise ``eps`` of a least-squares round (one uniform or one normal draw)."""
+    if noise_kind == NOISE_BALL:
+        return s * np.sqrt(3.0) * (2.0 * rng.random() - 1.0)
+    return s * rng.standard_normal()
+
+
+@njit(cache=True)
+def _diag_comparator(vec, radius):
+    """``vec[V_U_NEW] = argmin_{||x|| <= R} 0.5 ||x - theta||_H^2`` (theta ``vec[V_THETA]``).
+
+    ``vec[V_B]`` receives the linear term ``H theta`` of the trust-region solve.
+    """
+    for i in range(vec.shape[1]):
+        vec[V_B, i] = vec[V_H, i] * vec[V_THETA, i]
+    trs_diag_into(vec[V_H], vec[V_B], radius, vec[V_U_NEW])
+
+
+@njit(inline="always")
+def _close_round(t, tt, vec, scal, cum, loss, fx, fu_real, fu, sig2, var, obsvar, path):
+    """Common tail of the step kernels: theta shift and sum, per-step values and sums.
+
+    The step kernels have written the round's vectors and the new observation row.
+    """
+    for i in range(vec.shape[1]):
+        vec[V_STHETA, i] += vec[V_THETA, i]
+        vec[V_THETA_PREV, i] = vec[V_THETA, i]
+    scal[S_LOSS] = loss
+    scal[S_FX] = fx
+    scal[S_FU_REAL] = fu_real
+    scal[S_FU] = fu
+    scal[S_SIGMA2] = sig2
+    scal[S_VAR] = var
+    scal[S_OBSVAR] = obsvar
+    scal[S_PATH] = path
+    cum[C_LOSS] += loss
+    cum[C_SIGMA2] += sig2
+    cum[C_VAR] += var
+    cum[C_OBSVAR] += obsvar
+    cum[C_DYN_REAL] += fu_real
+    cum[C_DYN_EXP] += fu
+    cum[C_PATH] += path
+    cum[C_SIGMA2_MAX] = max(cum[C_SIGMA2_MAX], sig2)
+    cum[C_VAR_MAX] = max(cum[C_VAR_MAX], var)
+    tt[T_OBS] = 1 - tt[T_OBS]
+    tt[T_ROUND] = t
 
 
 @njit(cache=True)
 def sea_quadratic_step(state, params, action, rng):
     """Quadratic round: ``z = theta + xi``, ``f(x) = 0.5 ||x - z||_H^2``.
 
+    The comparator ``u_t`` (the H-weighted projection of ``theta_t``) is solved when
+    ``theta_t`` differs from the theta of the last solve (``vec[V_CACHE_THETA]``) and reused
+    otherwise (the same solve would return the same point).
+
     Args:
         state: :class:`SEAState`.
         params: :class:`SEAParams`.
-        action: float64[d] point of the ball.
+        action: float64[d] point of the ball (read during the call only).
         rng: The env's noise generator: ``d`` normals (+1 uniform for ball noise).
 
     Returns:
@@ -469,40 +636,101 @@ def sea_quadratic_step(state, params, action, rng):
     """
     d = params.d
     radius = params.radius
-    h = params.h
     s = params.noise
     noise_kind = params.noise_kind
-    t = state.t[0] + 1
-    th = state.theta
-    x = action.copy()
-    project_ball_inplace(x, params.radius)  # box points outside the ball
-    xi = np.empty(d)
+    sched = params.schedule
+    amp = params.amplitude
+    period = params.period
+    horizon = params.horizon
+    data = params.feedback != FEEDBACK_GRADIENT
+    tt = state.t
+    vec = state.vec
+    signs = state.signs
+    stage_thetas = state.stage_thetas
+    scal = state.scal
+    cum = state.cum
+    obs = state.obs_buf
+    t = tt[T_ROUND] + 1
+    old = tt[T_OBS]  # the row of the previous observation (left intact)
+    new = 1 - old
+    _play(action, vec, radius)  # box points outside the ball are projected
+    ss = 0.0
     for i in range(d):
-        xi[i] = rng.standard_normal()
-    if noise_kind == NOISE_BALL:
-        uu = rng.random()
-        nrm = np.sqrt(np.sum(xi * xi))
-        xi *= s * np.sqrt(d + 2.0) * uu ** (1.0 / d) / max(nrm, 1e-300)
-    else:
-        xi *= s
-    z = th + xi
-    g = h * (x - z)
-    gexp = h * (x - th)
-    loss = 0.5 * np.sum(h * (x - z) ** 2)
-    base = 0.5 * s * s * np.sum(h)
-    fx = 0.5 * np.sum(h * (x - th) ** 2) + base
-    u = trs_diag(h, h * th, radius)
-    fu_real = 0.5 * np.sum(h * (u - z) ** 2)
-    fu = 0.5 * np.sum(h * (u - th) ** 2) + base
-    sig2 = s * s * np.sum(h * h)
-    var = np.sum((h * (th - state.theta_prev)) ** 2)
+        zi = rng.standard_normal()
+        vec[V_DRAW, i] = zi
+        ss += zi * zi
+    f = _quadratic_noise_scale(rng, noise_kind, s, d, ss)
+    fresh = False
     for i in range(d):
-        state.sz[i] += z[i]
-        state.record[i] = z[i]
-    state.record[d] = 0.0
-    state.szz[0] += np.sum(h * z * z)
-    state.sthth[0] += np.sum(h * th * th)
-    return _sea_finish(state, params, t, x, g, gexp, u, loss, fx, fu_real, fu, sig2, var)
+        vec[V_DRAW, i] *= f  # xi
+        if vec[V_CACHE_THETA, i] != vec[V_THETA, i]:
+            fresh = True
+        vec[V_CACHE_THETA, i] = vec[V_THETA, i]
+        vec[V_U_NEW, i] = vec[V_U, i]
+    if fresh:  # u_t = argmin_X F_t, else u_t = u_{t-1} (same theta)
+        _diag_comparator(vec, radius)
+    s_loss = 0.0
+    s_h = 0.0
+    s_fx = 0.0
+    s_fur = 0.0
+    s_fu = 0.0
+    s_hh = 0.0
+    var = 0.0
+    obsvar = 0.0
+    s_hzz = 0.0
+    s_hthth = 0.0
+    pp = 0.0
+    for i in range(d):
+        th = vec[V_THETA, i]
+        xv = vec[V_X, i]
+        hi = vec[V_H, i]
+        ui = vec[V_U_NEW, i]
+        zi = th + vec[V_DRAW, i]
+        e = xv - zi
+        ex = xv - th
+        gi = hi * e
+        vec[V_GRAD_EXP, i] = hi * ex
+        s_loss += hi * (e * e)
+        s_h += hi
+        s_fx += hi * (ex * ex)
+        er = ui - zi
+        s_fur += hi * (er * er)
+        eu = ui - th
+        s_fu += hi * (eu * eu)
+        s_hh += hi * hi
+        v = hi * (th - vec[V_THETA_PREV, i])
+        var += v * v
+        og = gi - obs[old, i]
+        obsvar += og * og
+        obs[new, i] = gi
+        if data:
+            obs[new, d + i] = zi
+        vec[V_SZ, i] += zi
+        s_hzz += hi * zi * zi
+        s_hthth += hi * th * th
+        ep = ui - vec[V_U, i]
+        pp += ep * ep
+        vec[V_U_PREV, i] = vec[V_U, i]
+        vec[V_U, i] = ui
+    if data:
+        obs[new, 2 * d] = 0.0
+    loss = 0.5 * s_loss
+    base = 0.5 * s * s * s_h
+    fx = 0.5 * s_fx + base
+    fu_real = 0.5 * s_fur
+    fu = 0.5 * s_fu + base
+    sig2 = s * s * s_hh
+    cum[C_SZZ] += s_hzz
+    cum[C_STHTH] += s_hthth
+    path = np.sqrt(pp)
+    if t < 2:
+        obsvar = 0.0
+        path = 0.0
+        var = 0.0
+    _close_round(t, tt, vec, scal, cum, loss, fx, fu_real, fu, sig2, var, obsvar, path)
+    if sched != SCHED_FIXED:  # the fixed schedule's theta_{t+1} is theta_t
+        _theta_into(sched, vec, signs, stage_thetas, amp, period, horizon, t + 1)
+    return -loss, -fx, -fu
 
 
 @njit(cache=True)
@@ -515,114 +743,234 @@ def sea_least_squares_step(state, params, action, rng):
     radius = params.radius
     s = params.noise
     noise_kind = params.noise_kind
-    t = state.t[0] + 1
-    th = state.theta
-    x = action.copy()
-    project_ball_inplace(x, params.radius)  # box points outside the ball
-    a = np.empty(d)
+    sched = params.schedule
+    amp = params.amplitude
+    period = params.period
+    horizon = params.horizon
+    data = params.feedback != FEEDBACK_GRADIENT
+    tt = state.t
+    vec = state.vec
+    signs = state.signs
+    stage_thetas = state.stage_thetas
+    scal = state.scal
+    cum = state.cum
+    saa = state.saa
+    obs = state.obs_buf
+    t = tt[T_ROUND] + 1
+    old = tt[T_OBS]  # the row of the previous observation (left intact)
+    new = 1 - old
+    _play(action, vec, radius)  # box points outside the ball are projected
     for i in range(d):
-        a[i] = 1.0 if rng.random() < 0.5 else -1.0
-    if noise_kind == NOISE_BALL:
-        eps = s * np.sqrt(3.0) * (2.0 * rng.random() - 1.0)
-    else:
-        eps = s * rng.standard_normal()
-    y = np.sum(a * th) + eps
-    r = np.sum(a * x) - y
+        vec[V_DRAW, i] = 1.0 if rng.random() < 0.5 else -1.0
+    eps = _least_squares_noise(rng, noise_kind, s)
+    s_ath = 0.0
+    s_ax = 0.0
+    s_fx = 0.0
+    s_thth = 0.0
+    var = 0.0
+    for i in range(d):
+        th = vec[V_THETA, i]
+        ai = vec[V_DRAW, i]
+        s_ath += ai * th
+        s_ax += ai * vec[V_X, i]
+        e = vec[V_X, i] - th
+        vec[V_GRAD_EXP, i] = e
+        s_fx += e * e
+        s_thth += th * th
+        v = th - vec[V_THETA_PREV, i]
+        var += v * v
+    y = s_ath + eps
+    r = s_ax - y
     loss = 0.5 * r * r
-    g = r * a
-    gexp = x - th
-    fx = 0.5 * np.sum((x - th) ** 2) + 0.5 * s * s
-    u = th.copy()
-    project_ball_inplace(u, radius)
-    ru = np.sum(a * u) - y
-    fu_real = 0.5 * ru * ru
-    fu = 0.5 * np.sum((u - th) ** 2) + 0.5 * s * s
-    nt = np.sqrt(np.sum(th * th))
-    sig2 = (d - 1.0) * (radius + nt) ** 2 + d * s * s
-    var = np.sum((th - state.theta_prev) ** 2)
+    fx = 0.5 * s_fx + 0.5 * s * s
+    nt = np.sqrt(s_thth)  # u_t is the projection of theta_t: a scale factor
+    f = radius / nt if nt > radius else 1.0
+    s_au = 0.0
+    s_fu = 0.0
+    obsvar = 0.0
+    pp = 0.0
     for i in range(d):
-        state.sz[i] += a[i] * y
-        state.record[i] = a[i]
+        th = vec[V_THETA, i]
+        ai = vec[V_DRAW, i]
+        ui = th * f if nt > radius else th
+        s_au += ai * ui
+        eu = ui - th
+        s_fu += eu * eu
+        gi = r * ai
+        og = gi - obs[old, i]
+        obsvar += og * og
+        obs[new, i] = gi
+        if data:
+            obs[new, d + i] = ai
+        ep = ui - vec[V_U, i]
+        pp += ep * ep
+        vec[V_U_PREV, i] = vec[V_U, i]
+        vec[V_U, i] = ui
+        vec[V_SZ, i] += ai * y
         for k in range(d):
-            state.saa[i, k] += a[i] * a[k]
-    state.record[d] = y
-    state.szz[0] += y * y
-    state.sthth[0] += np.sum(th * th)
-    return _sea_finish(state, params, t, x, g, gexp, u, loss, fx, fu_real, fu, sig2, var)
+            saa[i, k] += ai * vec[V_DRAW, k]
+    if data:
+        obs[new, 2 * d] = y
+    ru = s_au - y
+    fu_real = 0.5 * ru * ru
+    fu = 0.5 * s_fu + 0.5 * s * s
+    sig2 = (d - 1.0) * (radius + nt) ** 2 + d * s * s
+    cum[C_SZZ] += y * y
+    cum[C_STHTH] += s_thth
+    path = np.sqrt(pp)
+    if t < 2:
+        obsvar = 0.0
+        path = 0.0
+        var = 0.0
+    _close_round(t, tt, vec, scal, cum, loss, fx, fu_real, fu, sig2, var, obsvar, path)
+    if sched != SCHED_FIXED:  # the fixed schedule's theta_{t+1} is theta_t
+        _theta_into(sched, vec, signs, stage_thetas, amp, period, horizon, t + 1)
+    return -loss, -fx, -fu
 
 
 @njit(cache=True)
 def sea_logistic_step(state, params, action, rng):
     """Logistic round: ``a`` uniform on the sphere, ``P(y = 1) = sigmoid(a'theta)``.
 
-    Draws ``d`` normals and one uniform per step. Expected quantities use the probe features.
+    Draws ``d`` normals and one uniform per step. Expected quantities use the probe features;
+    the probe caches are recomputed when ``theta_t`` changes.
     """
     d = params.d
+    radius = params.radius
     rnorm = params.feature_norm
     probes = params.probes
-    t = state.t[0] + 1
-    th = state.theta
-    x = action.copy()
-    project_ball_inplace(x, params.radius)  # box points outside the ball
-    a = np.empty(d)
+    probe_pts = params.probe_pts
+    sched = params.schedule
+    amp = params.amplitude
+    period = params.period
+    horizon = params.horizon
+    data = params.feedback != FEEDBACK_GRADIENT
+    tt = state.t
+    vec = state.vec
+    signs = state.signs
+    stage_thetas = state.stage_thetas
+    scal = state.scal
+    cum = state.cum
+    data_a = state.data_a
+    data_y = state.data_y
+    psum = state.psum
+    pcur = state.pcur
+    pg_cur = state.pg_cur
+    pg_prev = state.pg_prev
+    cache = state.cache
+    pscratch = state.pscratch
+    nvec = state.nvec
+    nmat = state.nmat
+    obs = state.obs_buf
+    t = tt[T_ROUND] + 1
+    old = tt[T_OBS]  # the row of the previous observation (left intact)
+    new = 1 - old
+    _play(action, vec, radius)  # box points outside the ball are projected
+    ss = 0.0
     for i in range(d):
-        a[i] = rng.standard_normal()
+        ai = rng.standard_normal()
+        vec[V_DRAW, i] = ai
+        ss += ai * ai
     uy = rng.random()
-    a *= rnorm / max(np.sqrt(np.sum(a * a)), 1e-300)
-    changed = state.cache[CACHE_VALID] == 0.0 or np.any(state.cache_theta != th)
-    if changed:
-        _logistic_refresh(state, params, th)
-        state.cache[CACHE_VALID] = 1.0
-    ylab = 1.0 if uy < _sigmoid(np.sum(a * th)) else 0.0
-    ux = np.sum(a * x)
+    f = rnorm / max(np.sqrt(ss), 1e-300)
+    changed = cache[CACHE_VALID] == 0.0
+    for i in range(d):
+        vec[V_DRAW, i] *= f
+        if vec[V_CACHE_THETA, i] != vec[V_THETA, i]:
+            changed = True
+    if changed:  # only when theta moves
+        _logistic_refresh(probes, probe_pts, rnorm, radius, vec, pcur, pg_prev, pg_cur,
+                          pscratch, nvec, nmat, cache)
+        cache[CACHE_VALID] = 1.0
+    s_ath = 0.0
+    s_ax = 0.0
+    for i in range(d):
+        s_ath += vec[V_DRAW, i] * vec[V_THETA, i]
+        s_ax += vec[V_DRAW, i] * vec[V_X, i]
+    ylab = 1.0 if uy < _sigmoid(s_ath) else 0.0
+    ux = s_ax
     loss = _softplus(ux) - ylab * ux
-    g = (_sigmoid(ux) - ylab) * a
+    cg = _sigmoid(ux) - ylab
     m = probes.shape[0]
     fx = 0.0
-    gexp = np.zeros(d)
+    for i in range(d):
+        vec[V_GRAD_EXP, i] = 0.0
     for j in range(m):
-        uj = np.sum(probes[j] * x)
-        fx += _softplus(uj) - state.pcur[j] * uj
-        gexp += (_sigmoid(uj) - state.pcur[j]) * probes[j]
+        uj = 0.0
+        for i in range(d):
+            uj += probes[j, i] * vec[V_X, i]
+        fx += _softplus(uj) - pcur[j] * uj
+        cj = _sigmoid(uj) - pcur[j]
+        for i in range(d):
+            vec[V_GRAD_EXP, i] += cj * probes[j, i]
     fx /= m
-    gexp /= m
-    u = state.u.copy()
-    uu_ = np.sum(a * u)
+    uu_ = 0.0
+    obsvar = 0.0
+    pp = 0.0
+    s_thth = 0.0
+    idx = min(t - 1, data_y.shape[0] - 1)
+    for i in range(d):
+        ai = vec[V_DRAW, i]
+        th = vec[V_THETA, i]
+        vec[V_GRAD_EXP, i] /= m
+        uu_ += ai * vec[V_U, i]
+        gi = cg * ai
+        og = gi - obs[old, i]
+        obsvar += og * og
+        obs[new, i] = gi
+        if data:
+            obs[new, d + i] = ai
+        ep = vec[V_U, i] - vec[V_U_PREV, i]  # u_t (the cache) against u_{t-1}
+        pp += ep * ep
+        vec[V_U_PREV, i] = vec[V_U, i]
+        data_a[idx, i] = ai
+        s_thth += th * th
+    if data:
+        obs[new, 2 * d] = 2.0 * ylab - 1.0
     fu_real = _softplus(uu_) - ylab * uu_
-    fu = state.cache[CACHE_FU]
-    sig2 = state.cache[CACHE_SIGMA2]
+    fu = cache[CACHE_FU]
+    sig2 = cache[CACHE_SIGMA2]
     var = 0.0
-    if np.any(th != state.theta_prev):
-        for k in range(state.pg_cur.shape[0]):
-            vk = np.sum((state.pg_cur[k] - state.pg_prev[k]) ** 2)
+    moved = False
+    for i in range(d):
+        if vec[V_THETA, i] != vec[V_THETA_PREV, i]:
+            moved = True
+    if moved:
+        for k in range(pg_cur.shape[0]):
+            vk = 0.0
+            for i in range(d):
+                e = pg_cur[k, i] - pg_prev[k, i]
+                vk += e * e
             if vk > var:
                 var = vk
-    idx = min(t - 1, state.data_y.shape[0] - 1)
-    state.data_a[idx] = a
-    state.data_y[idx] = ylab
-    state.record[:d] = a
-    state.record[d] = 2.0 * ylab - 1.0
-    for j in range(state.psum.shape[0]):
-        state.psum[j] += state.pcur[j]
-    state.sthth[0] += np.sum(th * th)
-    return _sea_finish(state, params, t, x, g, gexp, u, loss, fx, fu_real, fu, sig2, var)
+    data_y[idx] = ylab
+    for j in range(psum.shape[0]):
+        psum[j] += pcur[j]
+    cum[C_STHTH] += s_thth
+    path = np.sqrt(pp)
+    if t < 2:
+        obsvar = 0.0
+        path = 0.0
+        var = 0.0
+    _close_round(t, tt, vec, scal, cum, loss, fx, fu_real, fu, sig2, var, obsvar, path)
+    if sched != SCHED_FIXED:  # the fixed schedule's theta_{t+1} is theta_t
+        _theta_into(sched, vec, signs, stage_thetas, amp, period, horizon, t + 1)
+    return -loss, -fx, -fu
 
 
 @njit(cache=True)
 def sea_observe(state, params):
-    """The observation after the last round (zeros before the first round); a new array.
+    """The observation after the last round (zeros before the first round): a view.
 
     ``params.feedback`` 0 (gradient): ``grad f_t(x_t)``, float64[d]. 1 (data): float64[2d + 1],
-    ``grad f_t(x_t)`` followed by ``state.record``, the round's data record (quadratic
-    ``(z_t, 0)``; least squares and logistic ``(a_t, y_t)``, logistic ``y_t`` in ``{-1, +1}``).
+    ``grad f_t(x_t)`` followed by the round's data record (quadratic ``(z_t, 0)``; least
+    squares and logistic ``(a_t, y_t)``, logistic ``y_t`` in ``{-1, +1}``). It is the row
+    ``state.t[T_OBS]`` of ``state.obs_buf``, which the next step leaves intact (it writes
+    the other row); callers handing it to users copy it.
     """
-    if params.feedback == FEEDBACK_GRADIENT:
-        return state.grad.copy()
-    d = state.grad.shape[0]
-    out = np.empty(2 * d + 1)
-    out[:d] = state.grad
-    out[d:] = state.record
-    return out
+    obs = state.obs_buf
+    tt = state.t
+    return obs[tt[T_OBS]]
 
 
 @njit(cache=True)
@@ -642,16 +990,16 @@ def sea_quadratic_static(state, params, expected):
     radius = params.radius
     h = params.h
     s = params.noise
-    t = state.t[0]
+    t = state.t[T_ROUND]
     if t == 0:
         return np.zeros(d), 0.0
     q = t * h
     if expected:
-        b = h * state.stheta
-        const = 0.5 * state.sthth[0] + t * 0.5 * s * s * np.sum(h)
+        b = h * state.vec[V_STHETA]
+        const = 0.5 * state.cum[C_STHTH] + t * 0.5 * s * s * np.sum(h)
     else:
-        b = h * state.sz
-        const = 0.5 * state.szz[0]
+        b = h * state.vec[V_SZ]
+        const = 0.5 * state.cum[C_SZZ]
     x = trs_diag(q, b, radius)
     return x, 0.5 * np.sum(q * x * x) - np.sum(b * x) + const
 
@@ -662,16 +1010,17 @@ def sea_least_squares_static(state, params, expected):
     d = params.d
     radius = params.radius
     s = params.noise
-    t = state.t[0]
+    t = state.t[T_ROUND]
     if t == 0:
         return np.zeros(d), 0.0
     if expected:
-        b = state.stheta.copy()
+        b = state.vec[V_STHETA].copy()
         x = trs_diag(np.full(d, float(t)), b, radius)
-        val = 0.5 * t * np.sum(x * x) - np.sum(b * x) + 0.5 * state.sthth[0]
+        val = 0.5 * t * np.sum(x * x) - np.sum(b * x) + 0.5 * state.cum[C_STHTH]
         return x, val + t * 0.5 * s * s
-    x = trs_dense(state.saa, state.sz, radius)
-    val = 0.5 * np.sum(x * (state.saa @ x)) - np.sum(state.sz * x) + 0.5 * state.szz[0]
+    sz = state.vec[V_SZ].copy()
+    x = trs_dense(state.saa, sz, radius)
+    val = 0.5 * np.sum(x * (state.saa @ x)) - np.sum(sz * x) + 0.5 * state.cum[C_SZZ]
     return x, val
 
 
@@ -683,7 +1032,7 @@ def sea_logistic_static(state, params, expected):
     """
     d = params.d
     radius = params.radius
-    t = state.t[0]
+    t = state.t[T_ROUND]
     if t == 0:
         return np.zeros(d), 0.0
     if expected:
@@ -754,13 +1103,13 @@ def sea_static_solution(state, params, expected):
 
 @njit(cache=True)
 def sea_expected_gradient(state, params, x):
-    """``grad F(x)`` (float64[d]) for the *next* round's theta (``state.theta``).
+    """``grad F(x)`` (float64[d]) for the *next* round's theta (``state.vec[V_THETA]``).
 
     Logistic: the probe-feature estimate. Used by oracle agents only.
     """
     kind = params.kind
     h = params.h
-    th = state.theta
+    th = state.vec[V_THETA]
     if kind == KIND_QUADRATIC:
         return h * (x - th)
     if kind == KIND_LEAST_SQUARES:
@@ -779,7 +1128,7 @@ def _next_comparator_closed_form(state, params):
     kind = params.kind
     radius = params.radius
     h = params.h
-    th = state.theta
+    th = state.vec[V_THETA]
     if kind == KIND_QUADRATIC:
         return trs_diag(h, h * th, radius)
     u = th.copy()
@@ -790,13 +1139,13 @@ def _next_comparator_closed_form(state, params):
 @njit(cache=True)
 def _next_comparator_logistic(state, params):
     radius = params.radius
-    th = state.theta
+    th = state.vec[V_THETA]
     probes = params.probes
     m = probes.shape[0]
     qw = np.empty(m)
     for j in range(m):
         qw[j] = _sigmoid(np.sum(probes[j] * th)) / m
-    u, _ = logistic_min(probes, m, np.full(m, 1.0 / m), qw, state.u, radius)
+    u, _ = logistic_min(probes, m, np.full(m, 1.0 / m), qw, state.vec[V_U], radius)
     return u
 
 
