@@ -136,8 +136,14 @@ def _pair_key(task: Task) -> str:
                        task.agent_params], sort_keys=True, default=repr)
 
 
+MAX_UNIT_TASKS = 200
+"""Largest work unit: small enough that idle workers find units to take until the end."""
+
+
 def work_units(tasks: Sequence[Task], n_workers: int) -> list[list[Task]]:
     """Split tasks into units of one (env, agent) pair, about four units per worker.
+
+    No unit has more than :data:`MAX_UNIT_TASKS` tasks.
 
     Args:
         tasks: Tasks to run.
@@ -151,7 +157,7 @@ def work_units(tasks: Sequence[Task], n_workers: int) -> list[list[Task]]:
         groups.setdefault((t.env.display, t.agent.display), []).append(t)
     units = []
     total = len(tasks)
-    target = max(1, -(-total // max(1, 4 * n_workers)))
+    target = max(1, min(MAX_UNIT_TASKS, -(-total // max(1, 4 * n_workers))))
     for group in groups.values():
         for i in range(0, len(group), target):
             units.append(group[i : i + target])
