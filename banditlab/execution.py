@@ -246,7 +246,6 @@ class ProcessExecutor:
         pool = self._pools.get(key)
         if pool is None or getattr(pool, "_broken", False) or getattr(pool, "_shutdown_thread",
                                                                         False):
-            _terminate_at_exit()
             ctx = mp.get_context("forkserver")
             ctx.set_forkserver_preload(["banditlab.execution", "banditlab.envs",
                                         "banditlab.agents", *self.preload])
@@ -524,33 +523,12 @@ def execute_tasks(
     return executor
 
 
-_EXIT_HOOK: list[bool] = []
-
-
-def _terminate_at_exit() -> None:
-    """Stop the pools before ``concurrent.futures`` joins its threads at interpreter exit.
-
-    That join waits for whatever the workers still run (a backup copy of a unit, a
-    readiness probe of a worker still starting); hooks registered with
-    ``threading._register_atexit`` after ``concurrent.futures`` was imported run before
-    its own, so the workers are terminated first and a finished run exits at once.
-    """
-    import threading
-
-    if not _EXIT_HOOK:
-        _EXIT_HOOK.append(True)
-        register = getattr(threading, "_register_atexit", None)
-        if register is not None:
-            register(_shutdown_pools)
-
-
 @atexit.register
 def _shutdown_pools() -> None:
-    """Stop the kept pools at exit without waiting for workers that are still starting.
+    """Stop the kept pools at exit (after ``concurrent.futures`` has joined its threads).
 
-    No unit is in flight here (every executor call waits for its units), so the workers
-    are idle or still importing banditlab: they are terminated rather than joined, which
-    would make a short run wait for a worker it never needed.
+    No unit of an executor call is in flight here, so the workers are idle, still
+    starting, or running a backup copy nobody waits for: they are terminated.
     """
     for pool in list(ProcessExecutor._pools.values()):
         for proc in list((getattr(pool, "_processes", None) or {}).values()):

@@ -470,22 +470,22 @@ class RelaxTsallisINFCB(KernelAgent):
     # (copies: the kernels write the state in place).
     @property
     def k_(self) -> np.ndarray:
-        """float64[n_bins, d]: cumulative importance-weighted losses per bin (a copy)."""
+        """Cumulative importance-weighted losses per bin, float64 ``(n_bins, d)`` (a copy)."""
         return self.state_.k.copy()
 
     @property
     def bin_rounds_(self) -> np.ndarray:
-        """int64[n_bins]: the next round of each bin's learner, from 1 (a copy)."""
+        """The next round of each bin's learner, from 1, int64 of shape ``(n_bins,)`` (a copy)."""
         return self.state_.rounds.copy()
 
     @property
     def cost_sum_(self) -> np.ndarray:
-        """float64[n_bins]: sum of the costs seen in each bin (a copy)."""
+        """Sum of the costs seen in each bin, float64 of shape ``(n_bins,)`` (a copy)."""
         return self.state_.cost_sum.copy()
 
     @property
     def scale_(self) -> np.ndarray:
-        """float64[n_bins]: the running scale of each bin (a copy)."""
+        """The running scale of each bin, float64 of shape ``(n_bins,)`` (a copy)."""
         return self.state_.scale.copy()
 
     @property
