@@ -327,17 +327,12 @@ class ProcessExecutor:
             if fresh:
                 commit(fresh)
 
-        class _Backups:  # the in-flight units, newest last, not yet run here as well
-            def __bool__(self) -> bool:
-                return any(not f.done() and f not in backed for f in unit_of)
+        backed: set[Any] = set()  # units already run here as well
 
-            def pop(self):
-                fut = [f for f in unit_of if not f.done() and f not in backed][-1]
-                backed.add(fut)
-                return fut
-
-        backed: set[Any] = set()
-        backups = _Backups()
+        def next_backup():
+            """The newest unit still running in a worker and not yet copied, or ``None``."""
+            running = [f for f in unit_of if not f.done() and f not in backed]
+            return running[-1] if running else None
         try:
             # Probes still out when the queue is empty are not waited for: a small sweep
             # ends when the calling process has run it, however slowly workers start.
@@ -364,13 +359,12 @@ class ProcessExecutor:
                         unit_of[fut] = unit
                 if queue and not stop_requested():
                     commit_new(run_unit(queue.pop(), backend))
-                elif backups and not stop_requested():
+                elif not stop_requested() and (fut := next_backup()) is not None:
                     # Nothing left to start: rather than wait idle for a worker's unit
                     # (a new worker spends its first second loading compiled code), run
                     # the newest one here too; whichever copy ends first is committed.
-                    fut = backups.pop()
-                    if not fut.done():
-                        commit_new(run_unit(unit_of[fut], backend))
+                    backed.add(fut)
+                    commit_new(run_unit(unit_of[fut], backend))
                 elif any(in_flight.values()):
                     wait(list(in_flight), timeout=0.2, return_when=FIRST_COMPLETED)
             if stop_requested():
