@@ -679,16 +679,21 @@ class Agent:
     :meth:`_validate_params` before any state is built."""
 
     @classmethod
-    def _param_names(cls) -> list[str]:
+    def _param_names(cls) -> tuple[str, ...]:
+        # Read from the class's own __dict__ (not inherited): each subclass has its own.
+        names = cls.__dict__.get("_param_names_cache")
+        if names is not None and names[0] is cls.__init__:
+            return names[1]
         sig = inspect.signature(cls.__init__)
-        names = []
+        out = []
         for name, p in sig.parameters.items():
             if name == "self":
                 continue
             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                 raise TypeError(f"{cls.__name__}.__init__ must not take *args or **kwargs")
-            names.append(name)
-        return names
+            out.append(name)
+        cls._param_names_cache = (cls.__init__, tuple(out))
+        return tuple(out)
 
     def get_params(self) -> dict[str, Any]:
         """Hyperparameters, from the ``__init__`` signature."""

@@ -53,6 +53,7 @@ from banditlab.interrupts import (
     worker_init,
 )
 from banditlab.loops import build_pair, fused_path_available, run_task
+from banditlab.results import ResultStore
 
 __all__ = [
     "Outcome",
@@ -69,12 +70,14 @@ __all__ = [
 ]
 
 Outcome = tuple[str, Any]
-"""``("ok", RunResult)`` or ``("error", (task, message, traceback))``."""
+"""``("ok", RunResult)``, ``("written", WrittenTask)`` (written by a local worker, to be
+committed) or ``("error", (task, message, traceback))``."""
 Commit = Callable[[list[Outcome]], None]
 """Called in the calling process with the outcomes of one finished unit."""
 
 
-def run_unit(tasks: Sequence[Task], backend: str) -> list[Outcome]:
+def run_unit(tasks: Sequence[Task], backend: str, writer: ResultStore | None = None
+             ) -> list[Outcome]:
     """Run a work unit (tasks of one (env, agent) pair) in one process.
 
     Tasks that differ only in their seeds and run on the fused path share one env
@@ -90,9 +93,16 @@ def run_unit(tasks: Sequence[Task], backend: str) -> list[Outcome]:
     Args:
         tasks: The unit's tasks.
         backend: Execution path of every task (``"auto"``, ``"kernel"``, ``"python"``).
+        writer: The results directory's store, given to local workers: the unit's
+            results are written there as one file (:meth:`ResultStore.write_file`)
+            and come back as ``("written", WrittenTask)``, i.e. manifest lines for
+            the calling process to commit. If the write fails they come back as
+            ``("ok", RunResult)``, and the calling process writes them (and reports
+            the failure the same way as its own).
 
     Returns:
-        ``("ok", RunResult)`` or ``("error", (task, message, traceback))`` per task.
+        ``("ok", RunResult)``, ``("written", WrittenTask)`` or
+        ``("error", (task, message, traceback))`` per task.
     """
     out: list[Outcome] = []
     modules = list(dict.fromkeys(m for task in tasks for m in task.imports))
@@ -125,6 +135,14 @@ def run_unit(tasks: Sequence[Task], backend: str) -> list[Outcome]:
         for env, _ in pairs.values():
             with contextlib.suppress(Exception):
                 env.close()
+    oks = [payload for status, payload in out if status == "ok"]
+    if writer is not None and oks:
+        try:
+            written = iter(writer.write_file(oks, unique=True))
+        except OSError:
+            return out  # the calling process writes them, and reports a failure
+        out = [("written", next(written)) if status == "ok" else (status, payload)
+               for status, payload in out]
     return out
 
 
@@ -194,10 +212,16 @@ class SerialExecutor:
                 raise RunInterrupted()
 
 
-POOL_START_DELAY_S = 1.0
+UNITS_PER_WORKER = 2
+"""Units handed to each ready worker at a time: the next one waits in the worker's queue, so
+a worker never idles while the calling process finishes a unit of its own."""
+
+POOL_START_DELAY_S = 0.5
 """Seconds a local sweep runs in the calling process before it starts worker processes
 (environment variable ``BANDITLAB_POOL_START_DELAY`` overrides it; the test suite sets 0
-so that every multi-process test exercises the workers)."""
+so that every multi-process test exercises the workers). The forkserver they fork from
+starts with the sweep and needs about a second to import banditlab and initialise Numba,
+so a longer delay would only keep short sweeps in one process, which start no worker."""
 
 
 def _pool_start_delay() -> float:
@@ -213,42 +237,70 @@ class ProcessExecutor:
     """Runs units in local worker processes and in the calling process.
 
     ``n_workers`` processes work: the calling process and ``n_workers - 1`` pool
-    workers. A worker gets a unit (from the front of the list) only once it has
-    started and is idle; meanwhile the calling process runs units itself (from the
-    end). A sweep too small to repay starting workers therefore runs at the speed
-    of a serial run, and a large one uses every worker: ``-j N`` is not slower
-    than ``-j 1``.
+    workers. A worker gets units (from the front of the list) only once it has
+    started, a couple at a time; meanwhile the calling process runs units itself
+    (from the end). A sweep too small to repay starting workers therefore runs at
+    the speed of a serial run, and a large one uses every worker: ``-j N`` is not
+    slower than ``-j 1``.
 
     Workers fork from a ``forkserver`` process that has imported banditlab, the
-    built-in registrations and ``preload`` once (fast start, no threads inherited
-    from the calling process). The pool is kept for later calls in this process
+    built-in registrations and ``preload`` once and initialised Numba
+    (:mod:`banditlab._worker_warmup`): fast start, no threads inherited from the
+    calling process. The pool is kept for later calls in this process
     with the same size and ``preload``, and shut down at exit. Workers die with the
     calling process, even when it is killed (:func:`banditlab.interrupts.worker_init`).
 
     Args:
         n_workers: Processes working on units, the calling process included (>= 2).
         preload: Further modules the server imports (an experiment's ``imports``).
+        writer: The results directory's store: workers write their units' results
+            there and send back only manifest lines (see :func:`run_unit`), so task
+            data never passes through the calling process, which commits the lines.
+            ``None``: workers send back the results.
     """
 
     _pools: dict[tuple[int, tuple[str, ...]], ProcessPoolExecutor] = {}
 
-    def __init__(self, n_workers: int, preload: Sequence[str] = ()):
+    def __init__(self, n_workers: int, preload: Sequence[str] = (),
+                 writer: ResultStore | None = None):
         self.n_workers = n_workers
         self.preload = tuple(preload)
+        self.writer = writer
         self._pool: ProcessPoolExecutor | None = None
         self.units_in_workers = 0
         """Units of the last call whose results came from a worker (not a backup copy)."""
 
-    def _get_pool(self) -> ProcessPoolExecutor:
+    def _context(self):
+        """The ``forkserver`` context, with this executor's modules to preload."""
         import multiprocessing as mp
 
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["banditlab.execution", "banditlab.envs", "banditlab.agents",
+                                    "banditlab._worker_warmup", *self.preload])
+        return ctx
+
+    def start_server(self) -> None:
+        """Start the forkserver now (it imports in its own process; this call returns at once).
+
+        :func:`banditlab.harness.run_experiment` calls it when a local sweep starts (and
+        :meth:`__call__` when units are queued), so that the server has imported
+        banditlab and initialised Numba by the time the first worker is wanted: a
+        worker then starts in a fraction of a second instead of one or two. A sweep
+        that ends before it wants workers leaves the server idle; it exits with this
+        process.
+        """
+        import multiprocessing.forkserver
+
+        self._context()
+        with contextlib.suppress(Exception):  # the pool start reports real failures
+            multiprocessing.forkserver.ensure_running()
+
+    def _get_pool(self) -> ProcessPoolExecutor:
         key = (self.n_workers - 1, self.preload)
         pool = self._pools.get(key)
         if pool is None or getattr(pool, "_broken", False) or getattr(pool, "_shutdown_thread",
                                                                         False):
-            ctx = mp.get_context("forkserver")
-            ctx.set_forkserver_preload(["banditlab.execution", "banditlab.envs",
-                                        "banditlab.agents", *self.preload])
+            ctx = self._context()
             pool = ProcessPoolExecutor(max_workers=max(1, self.n_workers - 1), mp_context=ctx,
                                        initializer=worker_init, initargs=(os.getpid(),))
             self._pools[key] = pool
@@ -277,14 +329,17 @@ class ProcessExecutor:
     def __call__(self, units: Sequence[Sequence[Task]], backend: str, commit: Commit) -> None:
         """Run every unit in the pool or in this process; commit outcomes as units complete.
 
-        A unit is handed to the pool only when a worker is ready and idle (each worker
-        first answers a probe, i.e. it has started and imported banditlab), so at most
-        one unit per worker is in flight and nothing waits in the pool's queue: the
-        calling process takes the other units itself, from the end of the list, while
-        the workers take them from the front. When none is left to start, the calling
-        process runs a copy of a unit still in flight (newest first) instead of waiting
-        idle; every task is committed once, from whichever copy ends first (tasks are
-        pure functions of their seeds, so both copies are identical).
+        A dispatcher thread starts the pool (after :data:`POOL_START_DELAY_S` of work,
+        unless a pool is kept from an earlier call) and hands units to the workers from
+        the front of the list: :data:`UNITS_PER_WORKER` to each worker once it has
+        answered a probe (it has started), then one more whenever one of its units
+        ends, so nothing piles up in the pool's queue and a worker never waits for this
+        process. Meanwhile this process runs units itself from the end of the list and
+        commits every unit's outcomes (from workers too) in this thread. When no unit is
+        left to start, it runs a copy of a unit still in a worker (newest first) instead
+        of waiting idle; every task is committed once, from whichever copy ends first
+        (tasks are pure functions of their seeds, so both copies are identical), and
+        the sweep ends as soon as every task is committed.
 
         Raises:
             RunInterrupted: After a Ctrl-C, once the running units have returned the
@@ -294,93 +349,146 @@ class ProcessExecutor:
         import threading
 
         queue = collections.deque(units)
-        # Starting a pool blocks until the forkserver has imported banditlab (a second
-        # or more): a thread starts it while this process runs units.
-        started: dict[str, Any] = {}
+        lock = threading.Lock()  # guards queue pops, in_flight and claimed
+        in_flight: dict[Any, Sequence[Task]] = {}  # worker future -> its unit
+        claimed = [0]  # units popped by the dispatcher and not yet in in_flight
+        finished = threading.Event()  # set when this call ends: the dispatcher stops
+        started: dict[str, Any] = {}  # "pool" once started, "error" if dispatching failed
+        delay = 0.0 if self._pool_alive() else _pool_start_delay()
+        self.units_in_workers = 0
 
-        def start() -> None:
+        def hand_out(pool: ProcessPoolExecutor, n: int, pending: set) -> None:
+            for _ in range(n):
+                with lock:
+                    if not queue or finished.is_set() or stop_requested():
+                        return
+                    unit = queue.popleft()
+                    claimed[0] += 1
+                try:
+                    fut = pool.submit(run_unit, unit, backend, self.writer)
+                finally:
+                    with lock:
+                        claimed[0] -= 1
+                with lock:
+                    in_flight[fut] = unit
+                pending.add(fut)
+
+        def dispatch() -> None:
+            # A sweep that this process finishes within the delay never starts workers
+            # (starting one costs CPU that a short sweep on a small machine never repays).
             try:
-                pool = self._get_pool()
-                started["probes"] = [pool.submit(_ready) for _ in range(self.n_workers - 1)]
-                started["pool"] = pool
+                if finished.wait(delay) or stop_requested():
+                    return
+                with lock:
+                    if not queue:
+                        return
+                pool = started["pool"] = self._pool = self._get_pool()
+                probes = {pool.submit(_ready) for _ in range(self.n_workers - 1)}
+                pending = set(probes)
+                while pending and not finished.is_set():
+                    done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        if fut.exception() is not None:
+                            raise fut.exception()
+                        hand_out(pool, UNITS_PER_WORKER if fut in probes else 1, pending)
             except BaseException as exc:  # noqa: BLE001 - raised in the calling thread
                 started["error"] = exc
 
-        starter = threading.Thread(target=start, name="banditlab-pool-start", daemon=True)
-        # A pool kept from an earlier call is used at once; a new one is started only
-        # once this process has worked for POOL_START_DELAY_S with units still queued,
-        # so a sweep that short runs exactly as with -j 1 (starting a worker costs about
-        # a second of CPU, which a small sweep on a small machine never repays).
-        began, delay = time.perf_counter(), _pool_start_delay()
-        self.units_in_workers = 0
-        if self._pool_alive():
-            starter.start()
-        pool = None
-        in_flight: dict[Any, bool] = {}  # future -> is a unit (else a readiness probe)
-        unit_of: dict[Any, Sequence[Task]] = {}
         committed: set[str] = set()
 
         def commit_new(outcomes: list[Outcome]) -> None:
-            # A unit run twice (a backup copy) is committed once, task by task.
+            # A unit run twice (a backup copy) is committed once, task by task; a file a
+            # worker wrote for a copy of which no task is committed is removed.
             fresh = [o for o in outcomes if _outcome_task_id(o) not in committed]
             committed.update(_outcome_task_id(o) for o in fresh)
             if fresh:
                 commit(fresh)
+            for path in ({p.path for st, p in outcomes if st == "written"}
+                         - {p.path for st, p in fresh if st == "written"}):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
 
-        backed: set[Any] = set()  # units already run here as well
+        def covered(unit: Sequence[Task]) -> bool:
+            return all(t.task_id in committed for t in unit)
 
-        def next_backup():
-            """The newest unit still running in a worker and not yet copied, or ``None``."""
-            running = [f for f in unit_of if not f.done() and f not in backed]
-            return running[-1] if running else None
+        backed: set[Any] = set()  # worker futures whose unit this process runs as well
+        if delay > 0 and len(queue) > 1:
+            self.start_server()
+        dispatcher = threading.Thread(target=dispatch, name="banditlab-dispatch", daemon=True)
+        dispatcher.start()
         try:
-            # Probes still out when the queue is empty are not waited for: a small sweep
-            # ends when the calling process has run it, however slowly workers start.
-            while any(in_flight.values()) or (queue and not stop_requested()):
-                if (not starter.is_alive() and pool is None and starter.ident is None and queue
-                        and time.perf_counter() - began >= delay):
-                    starter.start()
-                if pool is None and starter.ident is not None and not starter.is_alive():
-                    if "error" in started:
-                        raise started["error"]
-                    pool = self._pool = started["pool"]
-                    in_flight.update(dict.fromkeys(started["probes"], False))
-                for fut in [f for f in in_flight if f.done()]:
-                    is_unit = in_flight.pop(fut)
-                    if is_unit:
-                        self.units_in_workers += 1
-                        commit_new(fut.result())
-                    elif fut.exception() is not None:
+            while True:
+                if "error" in started:
+                    raise started["error"]
+                with lock:
+                    done = [f for f in in_flight if f.done()]
+                for fut in done:
+                    with lock:
+                        unit = in_flight.pop(fut)
+                    if fut in backed and covered(unit):
+                        _remove_written(fut)  # the copy run here was committed first
+                        continue
+                    if fut.exception() is not None:
                         raise fut.exception()
-                    if queue and not stop_requested():  # that worker is idle now
-                        unit = queue.popleft()
-                        fut = pool.submit(run_unit, unit, backend)
-                        in_flight[fut] = True
-                        unit_of[fut] = unit
-                if queue and not stop_requested():
-                    commit_new(run_unit(queue.pop(), backend))
-                elif not stop_requested() and (fut := next_backup()) is not None:
-                    # Nothing left to start: rather than wait idle for a worker's unit
-                    # (a new worker spends its first second loading compiled code), run
-                    # the newest one here too; whichever copy ends first is committed.
+                    self.units_in_workers += 1
+                    commit_new(fut.result())
+                with lock:
+                    unit = queue.pop() if queue and not stop_requested() else None
+                if unit is not None:
+                    commit_new(run_unit(unit, backend))
+                    continue
+                with lock:
+                    for fut in [f for f in in_flight if f in backed and covered(in_flight[f])]:
+                        # Committed from the copy run here: the worker's copy is moot, and
+                        # the file it writes is removed when it ends.
+                        del in_flight[fut]
+                        fut.add_done_callback(_remove_written)
+                    running = [(f, u) for f, u in in_flight.items()
+                               if not f.done() and f not in backed]
+                    if not in_flight and not claimed[0] and (not queue or stop_requested()):
+                        break
+                if running and not stop_requested():
+                    # Nothing left to start: rather than wait idle for a worker's unit,
+                    # run the newest one here too; whichever copy ends first is committed.
+                    fut, unit = running[-1]
                     backed.add(fut)
-                    commit_new(run_unit(unit_of[fut], backend))
-                elif any(in_flight.values()):
-                    wait(list(in_flight), timeout=0.2, return_when=FIRST_COMPLETED)
+                    commit_new(run_unit(unit, backend))
+                    continue
+                with lock:
+                    waiting = list(in_flight)
+                if waiting:
+                    wait(waiting, timeout=0.2, return_when=FIRST_COMPLETED)
+                else:
+                    time.sleep(0.005)  # the dispatcher is submitting a claimed unit
             if stop_requested():
                 raise RunInterrupted()
         except BaseException:
             # An interrupt (the workers' stop flags are set), a failed commit (disk
             # full), a second Ctrl-C or a broken pool: stop the workers at once and
             # start a new pool next time; nothing half-written stays (atomic store).
+            finished.set()
+            dispatcher.join(timeout=1)
+            pool = started.get("pool")
             if pool is not None:
                 self._discard(pool)
             raise
+        # Not joined: a dispatcher still starting a pool (the sweep ended meanwhile)
+        # leaves it kept for the next call in this process; it is stopped at exit.
+        finished.set()
+
+
+def _remove_written(fut: Any) -> None:
+    """Remove the files a worker wrote for a unit of which no task is committed."""
+    if fut.cancelled() or fut.exception() is not None:
+        return
+    for path in {p.path for status, p in fut.result() if status == "written"}:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _outcome_task_id(outcome: Outcome) -> str:
     status, payload = outcome
-    return payload.task_id if status == "ok" else payload[0].task_id
+    return payload[0].task_id if status == "error" else payload.task_id
 
 
 def _ready() -> bool:
@@ -470,7 +578,7 @@ def run_units_dask(
 
 
 def make_executor(n_jobs: int, scheduler: Any = None, preload: Sequence[str] = (),
-                  n_tasks: int | None = None) -> Executor:
+                  n_tasks: int | None = None, writer: ResultStore | None = None) -> Executor:
     """The executor for ``n_jobs`` workers or a Dask ``scheduler``.
 
     Args:
@@ -478,6 +586,8 @@ def make_executor(n_jobs: int, scheduler: Any = None, preload: Sequence[str] = (
         scheduler: A Dask scheduler address or cluster object (takes precedence).
         preload: Modules local workers import first (an experiment's ``imports``).
         n_tasks: Number of tasks to run; with at most one, local runs stay serial.
+        writer: The store local workers write their results to (see
+            :class:`ProcessExecutor`); Dask workers always send results back.
 
     Returns:
         A :class:`DaskExecutor`, :class:`SerialExecutor` or :class:`ProcessExecutor`.
@@ -486,7 +596,7 @@ def make_executor(n_jobs: int, scheduler: Any = None, preload: Sequence[str] = (
         return DaskExecutor(scheduler)
     if n_jobs == 1 or (n_tasks is not None and n_tasks <= 1):
         return SerialExecutor()
-    return ProcessExecutor(n_jobs, preload)
+    return ProcessExecutor(n_jobs, preload, writer)
 
 
 def execute_tasks(
@@ -497,6 +607,7 @@ def execute_tasks(
     n_jobs: int = 1,
     scheduler: Any = None,
     preload: Sequence[str] = (),
+    writer: ResultStore | None = None,
 ) -> Executor:
     """Run tasks with the executor :func:`make_executor` picks, committing outcomes.
 
@@ -507,11 +618,13 @@ def execute_tasks(
         n_jobs: Local worker processes.
         scheduler: A Dask scheduler address or cluster object.
         preload: Modules local workers import first.
+        writer: The store local workers write results to (``commit`` then receives
+            ``("written", WrittenTask)`` outcomes from them).
 
     Returns:
         The executor that ran them.
     """
-    executor = make_executor(n_jobs, scheduler, preload, n_tasks=len(tasks))
+    executor = make_executor(n_jobs, scheduler, preload, n_tasks=len(tasks), writer=writer)
     with interrupt_guard(forward=getattr(executor, "worker_pids", None)):
         executor(work_units(tasks, executor.n_workers), backend, commit)
     return executor

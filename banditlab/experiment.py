@@ -64,7 +64,7 @@ import numpy as np
 from banditlab.claims import check_claim_references, parse_claims
 from banditlab.core import BanditlabError
 from banditlab.results import SCHEMA_VERSION
-from banditlab.seeding import digest, task_seeds
+from banditlab.seeding import digest, digest32, digest_series, seeds_from_digests
 
 __all__ = [
     "EnvConfig",
@@ -758,23 +758,26 @@ class Experiment:
             for a in self.agents:
                 params = {} if a.id.startswith("oracle:") else self.bind(a.kwargs, env)
                 agent_cfg = {"id": a.id, "kwargs": params}
+                # task_seeds(root_seed, env config, agent config, i) and the digest of
+                # the task dict with "run_index": i, with the configs digested once.
+                env_d, agent_d = digest32(env_cfg.as_dict()), digest32(agent_cfg)
+                ids = digest_series(
+                    {
+                        "env": env_cfg.as_dict(),
+                        "agent": agent_cfg,
+                        "label": a.display,
+                        "env_label": e.display,
+                        "root_seed": self.root_seed,
+                        "run_length": run_length,
+                        "checkpoints": list(cps),
+                        "schema_version": SCHEMA_VERSION,
+                    },
+                    "run_index", range(self.n_seeds),
+                )
                 for i in range(self.n_seeds):
-                    env_seed, agent_seed, keys = task_seeds(
-                        self.root_seed, env_cfg.as_dict(), agent_cfg, i
-                    )
-                    task_id = digest(
-                        {
-                            "env": env_cfg.as_dict(),
-                            "agent": agent_cfg,
-                            "label": a.display,
-                            "env_label": e.display,
-                            "run_index": i,
-                            "root_seed": self.root_seed,
-                            "run_length": run_length,
-                            "checkpoints": list(cps),
-                            "schema_version": SCHEMA_VERSION,
-                        }
-                    )[:32]
+                    env_seed, agent_seed, keys = seeds_from_digests(
+                        self.root_seed, env_d, agent_d, i)
+                    task_id = ids[i][:32]
                     out.append(
                         Task(env_cfg, a, params, i, self.root_seed, run_length, cps, task_id,
                              env_seed, agent_seed, keys, tuple(self.imports),

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from banditlab.core import BanditlabError
-from banditlab.execution import Outcome, execute_tasks
+from banditlab.execution import Outcome, ProcessExecutor, execute_tasks
 from banditlab.experiment import AgentConfig, EnvConfig, Experiment
 from banditlab.interrupts import RunInterrupted
 from banditlab.loops import BACKENDS, fused_path_available, run, run_task
@@ -115,6 +115,10 @@ def run_experiment(
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
         raise BanditlabError(f"n_jobs: expected an integer >= 1 or -1 (all cores), got {n_jobs!r}")
     start = time.perf_counter()
+    if n_jobs > 1 and scheduler is None:
+        # Local workers fork from a server that imports banditlab and initialises Numba
+        # (about a second): start it now, on another core, while the tasks are built.
+        ProcessExecutor(n_jobs).start_server()
     tasks = experiment.tasks()
     if backend == "kernel":
         _check_kernel_backend(experiment)
@@ -137,14 +141,17 @@ def run_experiment(
                       dynamic_ncols=True)
 
         def commit(outcomes: list[Outcome]) -> None:
-            # One file for the unit's finished tasks, then one manifest line per task.
+            # One file for the unit's finished tasks, then one manifest line per task
+            # (a local worker wrote its unit's file already: only the lines are left).
             nonlocal n_ran
             oks = [payload for status, payload in outcomes if status == "ok"]
-            failed = [payload for status, payload in outcomes if status != "ok"]
+            written = [payload.line for status, payload in outcomes if status == "written"]
+            failed = [payload for status, payload in outcomes if status == "error"]
             try:
                 store.write_many(oks)
-                n_ran += len(oks)
-                bar.update(len(oks))
+                store.commit_lines(written)
+                n_ran += len(oks) + len(written)
+                bar.update(len(oks) + len(written))
                 for task, msg, tb in failed:
                     store.write_error(task.metadata(), msg, tb)
                     errors.append((task.run_id, msg))
@@ -161,7 +168,8 @@ def run_experiment(
             # No ``preload`` of the experiment's imports into the forkserver (it would import
             # them with the current directory on sys.path): each worker imports them through
             # ``import_modules`` in ``run_unit``, like this process did.
-            execute_tasks(todo, commit, backend=backend, n_jobs=n_jobs, scheduler=scheduler)
+            execute_tasks(todo, commit, backend=backend, n_jobs=n_jobs, scheduler=scheduler,
+                          writer=store)
         except RunInterrupted:
             raise RunInterrupted(len(done) + n_ran, len(tasks), str(store.root)) from None
         finally:

@@ -463,9 +463,10 @@ def run(
             f"got {run_length!r}"
         )
     cps = validate_checkpoints(checkpoints, int(run_length))
-    derived_env, derived_agent = run_seeds(int(seed))
-    env_seed = derived_env if env_seed is None else env_seed
-    agent_seed = derived_agent if agent_seed is None else agent_seed
+    if env_seed is None or agent_seed is None:
+        derived_env, derived_agent = run_seeds(int(seed))
+        env_seed = derived_env if env_seed is None else env_seed
+        agent_seed = derived_agent if agent_seed is None else agent_seed
     fusable = _can_fuse(env, agent)
     if backend == "kernel" and not fusable:
         raise BanditlabError(

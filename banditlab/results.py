@@ -56,9 +56,9 @@ import shutil
 import uuid
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -67,6 +67,7 @@ __all__ = [
     "COMPACT_MIN_FILES",
     "RunResult",
     "ResultStore",
+    "WrittenTask",
     "Results",
     "load_results",
     "package_versions",
@@ -174,7 +175,9 @@ class RunResult:
 
     def metadata(self) -> dict[str, Any]:
         """JSON-serialisable metadata (everything but the curves)."""
-        meta = {k: v for k, v in asdict(self).items() if k not in ("t", "curves")}
+        # Shallow (``dataclasses.asdict`` deep-copies every value: a tenth of a tiny task).
+        meta = {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in ("t", "curves")}
         meta["finals"] = self.finals
         meta["n_checkpoints"] = int(self.t.shape[0])
         return meta
@@ -262,6 +265,20 @@ def _last_line_start(fd: int, size: int) -> int:
             return lo + i + 1
         pos = lo
     return 0
+
+
+class WrittenTask(NamedTuple):
+    """A task whose data :meth:`ResultStore.write_file` wrote, not yet committed.
+
+    Attributes:
+        task_id: The task's id.
+        line: Its manifest line (committing it is appending the line).
+        path: The Parquet file holding its rows (with the unit's other tasks).
+    """
+
+    task_id: str
+    line: str
+    path: str
 
 
 class ResultStore:
@@ -416,11 +433,36 @@ class ResultStore:
         Args:
             results: Results of distinct tasks.
         """
+        if results:
+            self.commit_lines([w.line for w in self.write_file(results)])
+
+    def commit_lines(self, lines: Sequence[str]) -> None:
+        """Commit tasks written by :meth:`write_file`: append their manifest lines in one write."""
+        if lines:
+            _append_line(self.manifest_path, "\n".join(lines), self.durable)
+
+    def write_file(self, results: Sequence[RunResult], *, unique: bool = False
+                   ) -> list[WrittenTask]:
+        """The first half of :meth:`write_many`: the Parquet file, not the manifest lines.
+
+        Local worker processes call it on their own results (the file is in place,
+        complete, before anything names it) and send back only the manifest lines,
+        which the process holding the store's lock appends with :meth:`commit_lines`:
+        the manifest stays the single commit point, and task data never passes
+        through that process.
+
+        Args:
+            results: Results of distinct tasks (not empty).
+            unique: Name the file ``batch-<uuid>.parquet`` even for one task (else a
+                single task's file is ``<task_id>.parquet``), so that two copies of
+                a unit never write the same path.
+
+        Returns:
+            One :class:`WrittenTask` per result, in order.
+        """
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        if not results:
-            return
         self._prepare()
         task_ids, ts, metrics, values = [], [], [], []
         for result in results:
@@ -437,7 +479,7 @@ class ResultStore:
                 "value": pa.array(np.concatenate(values), pa.float64()),
             }
         )
-        name = (f"{results[0].task_id}.parquet" if len(results) == 1
+        name = (f"{results[0].task_id}.parquet" if len(results) == 1 and not unique
                 else f"batch-{uuid.uuid4().hex}.parquet")
         final = self.tasks_dir / name
         # Created by the writer with mode 0666 & ~umask (mkstemp would force 0600).
@@ -452,15 +494,15 @@ class ResultStore:
             tmp.unlink(missing_ok=True)
             raise
         digest = _sha256_file(final)
-        lines = []
+        written = []
         for result in results:
             entry = result.metadata()
             entry.update(status="ok", file=f"tasks/{final.name}", sha256=digest)
             if self.experiment_digest is not None:
                 entry["experiment"] = self.experiment_digest
-            lines.append(json.dumps(entry, default=_json_default, sort_keys=True,
-                                    allow_nan=True))
-        _append_line(self.manifest_path, "\n".join(lines), self.durable)
+            written.append(WrittenTask(result.task_id, json.dumps(
+                entry, default=_json_default, sort_keys=True, allow_nan=True), str(final)))
+        return written
 
     def write_error(self, task_meta: Mapping[str, Any], error: str, tb: str) -> None:
         """Record a task that raised (it will be retried by the next run)."""

@@ -15,11 +15,20 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-__all__ = ["canonical_json", "digest", "digest32", "run_seeds", "task_seeds"]
+__all__ = [
+    "canonical_json",
+    "digest",
+    "digest_series",
+    "digest32",
+    "run_seeds",
+    "seeds_from_digests",
+    "task_seeds",
+]
 
 
 def _canonical(obj: Any) -> Any:
@@ -53,6 +62,21 @@ def digest(obj: Any) -> str:
     return hashlib.sha256(canonical_json(obj).encode()).hexdigest()
 
 
+def digest_series(base: Mapping[str, Any], key: str, values: Iterable[int]) -> list[str]:
+    """:func:`digest` of ``{**base, key: v}`` for each integer ``v``, canonicalising ``base`` once.
+
+    The same digests as calling :func:`digest` on each dict (an experiment's task ids
+    differ only in the run index; this is what makes building 10^5 tasks take a second).
+    """
+    canon = _canonical(dict(base))
+    out = []
+    for v in values:
+        text = json.dumps({**canon, str(key): int(v)}, sort_keys=True, separators=(",", ":"),
+                          allow_nan=False)
+        out.append(hashlib.sha256(text.encode()).hexdigest())
+    return out
+
+
 def digest32(obj: Any) -> int:
     """First 4 bytes of :func:`digest` as an unsigned 32-bit integer (a spawn-key entry)."""
     return int(digest(obj)[:8], 16)
@@ -73,8 +97,24 @@ def task_seeds(
         ``(env_seed, agent_seed, spawn_keys)`` where the seeds are 64-bit
         integers drawn with ``generate_state`` and ``spawn_keys`` records both keys.
     """
-    env_key = (digest32(env_config), int(run_index))
-    agent_key = (digest32(env_config), digest32(agent_config), int(run_index))
+    return seeds_from_digests(root_seed, digest32(env_config), digest32(agent_config), run_index)
+
+
+def seeds_from_digests(root_seed: int, env_digest: int, agent_digest: int, run_index: int
+                       ) -> tuple[int, int, dict[str, list[int]]]:
+    """:func:`task_seeds` from the configs' :func:`digest32` values (computed once per pair).
+
+    Args:
+        root_seed: The experiment's root entropy (non-negative integer).
+        env_digest: ``digest32(env_config)``.
+        agent_digest: ``digest32(agent_config)``.
+        run_index: Repetition index ``i``.
+
+    Returns:
+        ``(env_seed, agent_seed, spawn_keys)`` as :func:`task_seeds`.
+    """
+    env_key = (int(env_digest), int(run_index))
+    agent_key = (int(env_digest), int(agent_digest), int(run_index))
     env_ss = np.random.SeedSequence(root_seed, spawn_key=env_key)
     agent_ss = np.random.SeedSequence(root_seed, spawn_key=agent_key)
     env_seed = int(env_ss.generate_state(2, dtype=np.uint32).view(np.uint64)[0] >> np.uint64(1))

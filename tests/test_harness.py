@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -261,6 +262,48 @@ def test_workers_run_units_and_give_the_serial_results():
     for tid, curves in serial.items():
         for metric, values in curves.items():
             np.testing.assert_array_equal(values, parallel[tid][metric])
+
+
+def test_workers_write_their_units_and_the_caller_commits_lines(tmp_path):
+    """-j 2 through run_experiment: workers write their units' files and send back manifest
+    lines; the frame equals the serial one, every task is committed once, and no task
+    file is left that no committed task names (backup copies that lost are removed)."""
+    import json
+
+    from banditlab.execution import ProcessExecutor
+
+    exp = Experiment.from_dict({
+        "name": "sleepy", "n_seeds": 12, "run_length": 100,
+        "imports": ["banditlab.testing.fault_injection"],
+        "envs": [{"id": "banditlab/Bernoulli-v0"}],
+        "agents": [{"id": "testing/Sleepy-v0", "kwargs": {"sleep_s": 0.25, "every": 100}},
+                   {"id": "UCB1-v0"}],
+    })
+    written = []
+    real = ProcessExecutor.__call__
+
+    def spy(self, units, backend, commit):
+        def counting(outcomes):
+            written.extend(p.task_id for st, p in outcomes if st == "written")
+            commit(outcomes)
+        return real(self, units, backend, counting)
+
+    ProcessExecutor.__call__, saved = spy, ProcessExecutor.__call__
+    try:
+        run_experiment(exp, tmp_path / "p", n_jobs=2, progress=False)
+    finally:
+        ProcessExecutor.__call__ = saved
+    run_experiment(exp, tmp_path / "s", n_jobs=1, progress=False)
+    assert len(written) > 0, "no unit was written by a worker"
+    lines = [json.loads(x) for x in (tmp_path / "p" / "manifest.jsonl").read_text().splitlines()]
+    ok = [e for e in lines if e.get("status") == "ok"]
+    assert len(ok) == len({e["task_id"] for e in ok}) == 24
+    named = {Path(e["file"]).name for e in ok}
+    on_disk = {f.name for f in (tmp_path / "p" / "tasks").iterdir()}
+    assert on_disk == named, on_disk ^ named
+    a = load_results(tmp_path / "p").to_frame().sort_values(["task_id", "metric", "t"])
+    b = load_results(tmp_path / "s").to_frame().sort_values(["task_id", "metric", "t"])
+    assert a.reset_index(drop=True).equals(b.reset_index(drop=True))
 
 
 def test_a_short_sweep_never_starts_workers(monkeypatch):
