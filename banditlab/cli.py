@@ -364,7 +364,7 @@ def _cmd_rerun(args) -> int:
     import numpy as np
 
     from banditlab.core import BanditlabError
-    from banditlab.experiment import AgentConfig, EnvConfig, Task, import_modules
+    from banditlab.experiment import AgentConfig, EnvConfig, Task, TaskSeeds, import_modules
     from banditlab.harness import run_task
     from banditlab.results import ResultStore, load_results
 
@@ -388,7 +388,7 @@ def _cmd_rerun(args) -> int:
     task = Task(EnvConfig(e["env_id"], e["env_kwargs"], e.get("env_label")),
                 AgentConfig(e["agent_id"], e["agent_params"], e["agent_label"]),
                 e["agent_params"], e["seed_index"], e["root_seed"], e["run_length"], cps,
-                e["task_id"], e["env_seed"], e["agent_seed"], e["spawn_keys"],
+                e["task_id"], TaskSeeds.given(e["env_seed"], e["agent_seed"], e["spawn_keys"]),
                 tuple(e.get("imports", [])))
     result = run_task(task, args.backend)
     same = True

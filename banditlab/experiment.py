@@ -71,6 +71,7 @@ __all__ = [
     "AgentConfig",
     "Experiment",
     "Task",
+    "TaskSeeds",
     "load_experiment",
     "find_experiment",
     "import_modules",
@@ -312,6 +313,53 @@ class AgentConfig:
         return f"{base} ({self.suffix})" if self.suffix else base
 
 
+class TaskSeeds:
+    """A task's ``(env_seed, agent_seed, spawn_keys)``, derived when first used.
+
+    Deriving them (:func:`banditlab.seeding.seeds_from_digests`, two ``SeedSequence``
+    hashes) costs about 30 us, most of the time it takes to build a task: the tasks
+    of a sweep carry the configs' digests, and the process that runs a task derives
+    its seeds.
+    """
+
+    __slots__ = ("_args", "_value")
+
+    def __init__(self, root_seed: int, env_digest: int, agent_digest: int, run_index: int):
+        self._args = (int(root_seed), int(env_digest), int(agent_digest), int(run_index))
+        self._value: tuple[int, int, dict[str, list[int]]] | None = None
+
+    @classmethod
+    def given(cls, env_seed: int, agent_seed: int, spawn_keys: dict[str, list[int]]
+              ) -> TaskSeeds:
+        """Seeds known already (a task rebuilt from its manifest entry)."""
+        out = cls.__new__(cls)
+        out._args = None
+        out._value = (int(env_seed), int(agent_seed), spawn_keys)
+        return out
+
+    def value(self) -> tuple[int, int, dict[str, list[int]]]:
+        """``(env_seed, agent_seed, spawn_keys)``."""
+        if self._value is None:
+            self._value = seeds_from_digests(*self._args)
+        return self._value
+
+    def __getstate__(self):
+        return (self._args, self._value)
+
+    def __setstate__(self, state) -> None:
+        self._args, self._value = state
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TaskSeeds) and self.value() == other.value()
+
+    def __hash__(self) -> int:
+        return hash(self.value()[:2])
+
+    def __repr__(self) -> str:
+        env_seed, agent_seed, _ = self.value()
+        return f"TaskSeeds(env_seed={env_seed}, agent_seed={agent_seed})"
+
+
 @dataclass(frozen=True)
 class Task:
     """One (env, agent, run index) with bound hyperparameters, seeds and identity."""
@@ -324,11 +372,24 @@ class Task:
     run_length: int
     checkpoints: tuple[int, ...]
     task_id: str
-    env_seed: int
-    agent_seed: int
-    spawn_keys: dict[str, list[int]]
+    seeds: TaskSeeds
     imports: tuple[str, ...] = ()
     import_path: tuple[str, ...] = ()
+
+    @property
+    def env_seed(self) -> int:
+        """Seed of ``env.reset`` (:func:`banditlab.seeding.task_seeds`)."""
+        return self.seeds.value()[0]
+
+    @property
+    def agent_seed(self) -> int:
+        """Seed of ``agent.reset`` (:func:`banditlab.seeding.task_seeds`)."""
+        return self.seeds.value()[1]
+
+    @property
+    def spawn_keys(self) -> dict[str, list[int]]:
+        """The env and agent ``SeedSequence`` spawn keys."""
+        return self.seeds.value()[2]
 
     @property
     def run_id(self) -> str:
@@ -775,12 +836,10 @@ class Experiment:
                     "run_index", range(self.n_seeds),
                 )
                 for i in range(self.n_seeds):
-                    env_seed, agent_seed, keys = seeds_from_digests(
-                        self.root_seed, env_d, agent_d, i)
                     task_id = ids[i][:32]
                     out.append(
                         Task(env_cfg, a, params, i, self.root_seed, run_length, cps, task_id,
-                             env_seed, agent_seed, keys, tuple(self.imports),
+                             TaskSeeds(self.root_seed, env_d, agent_d, i), tuple(self.imports),
                              tuple(str(Path(d).resolve()) for d in self.import_path))
                     )
             env.close()
