@@ -412,6 +412,7 @@ class ProcessExecutor:
             return all(t.task_id in committed for t in unit)
 
         backed: set[Any] = set()  # worker futures whose unit this process runs as well
+        moot: list[Any] = []  # worker futures whose unit was committed from that copy
         if delay > 0 and len(queue) > 1:
             self.start_server()
         dispatcher = threading.Thread(target=dispatch, name="banditlab-dispatch", daemon=True)
@@ -442,6 +443,7 @@ class ProcessExecutor:
                         # Committed from the copy run here: the worker's copy is moot, and
                         # the file it writes is removed when it ends.
                         del in_flight[fut]
+                        moot.append(fut)
                         fut.add_done_callback(_remove_written)
                     running = [(f, u) for f, u in in_flight.items()
                                if not f.done() and f not in backed]
@@ -475,6 +477,11 @@ class ProcessExecutor:
         # Not joined: a dispatcher still starting a pool (the sweep ended meanwhile)
         # leaves it kept for the next call in this process; it is stopped at exit.
         finished.set()
+        pool = started.get("pool")
+        if pool is not None and any(not f.done() for f in moot):
+            # A worker still runs a unit committed from the copy run here: stop the
+            # workers rather than keep a busy pool (or wait for it at exit).
+            self._discard(pool)
 
 
 def _remove_written(fut: Any) -> None:

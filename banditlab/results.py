@@ -646,6 +646,12 @@ class ResultStore:
         current (the loader filters them, as before), in the order the tidy frame
         reads them.
 
+        First, whatever the number of files, files in ``tasks/`` that no manifest line
+        names are removed: left by a crash, or written by a worker for a copy of a unit
+        that was committed from another copy. Call it only while holding the
+        directory's lock with no write in flight (:func:`banditlab.harness.run_experiment`
+        calls it at the end of a sweep).
+
         Args:
             min_files: Do nothing below this many task files.
 
@@ -659,6 +665,11 @@ class ResultStore:
         by_file: dict[str, list[dict[str, Any]]] = {}
         for e in entries:
             by_file.setdefault(e["file"], []).append(e)
+        if self.tasks_dir.is_dir():
+            for path in self.tasks_dir.iterdir():
+                if f"tasks/{path.name}" not in by_file:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
         names = [n for n in by_file if (self.root / n).exists()]
         if len(names) < max(2, min_files):
             return 0
