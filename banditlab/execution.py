@@ -216,12 +216,13 @@ UNITS_PER_WORKER = 2
 """Units handed to each ready worker at a time: the next one waits in the worker's queue, so
 a worker never idles while the calling process finishes a unit of its own."""
 
-POOL_START_DELAY_S = 0.5
+POOL_START_DELAY_S = 1.0
 """Seconds a local sweep runs in the calling process before it starts worker processes
 (environment variable ``BANDITLAB_POOL_START_DELAY`` overrides it; the test suite sets 0
 so that every multi-process test exercises the workers). The forkserver they fork from
 starts with the sweep and needs about a second to import banditlab and initialise Numba,
-so a longer delay would only keep short sweeps in one process, which start no worker."""
+so waiting that long costs a longer sweep nothing, and a sweep shorter than that (the
+README's first command) never starts a worker."""
 
 
 def _pool_start_delay() -> float:
@@ -318,13 +319,23 @@ class ProcessExecutor:
         return [p.pid for p in list(procs.values()) if p.pid is not None]
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
+        """Terminate the pool's workers and forget the pool (the next call starts a new one)."""
         for key, p in list(self._pools.items()):
             if p is pool:
                 del self._pools[key]
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
-            with contextlib.suppress(Exception):
-                proc.terminate()
+        procs = getattr(pool, "_processes", None)
+        procs = {} if procs is None else procs  # the pool's own dict: see below
+
+        def terminate() -> None:
+            for proc in list(procs.values()):
+                with contextlib.suppress(Exception):
+                    proc.terminate()
+
+        terminate()
         pool.shutdown(wait=False, cancel_futures=True)
+        # shutdown() waits for a submit in progress in another thread, which may have
+        # added a worker to the dict meanwhile: stop it too, so that nothing waits for it.
+        terminate()
 
     def __call__(self, units: Sequence[Sequence[Task]], backend: str, commit: Commit) -> None:
         """Run every unit in the pool or in this process; commit outcomes as units complete.
@@ -354,7 +365,8 @@ class ProcessExecutor:
         claimed = [0]  # units popped by the dispatcher and not yet in in_flight
         finished = threading.Event()  # set when this call ends: the dispatcher stops
         started: dict[str, Any] = {}  # "pool" once started, "error" if dispatching failed
-        delay = 0.0 if self._pool_alive() else _pool_start_delay()
+        kept = self._pool_alive()  # a pool of an earlier call, started and warm
+        delay = 0.0 if kept else _pool_start_delay()
         self.units_in_workers = 0
 
         def hand_out(pool: ProcessPoolExecutor, n: int, pending: set) -> None:
@@ -382,7 +394,11 @@ class ProcessExecutor:
                 with lock:
                     if not queue:
                         return
-                pool = started["pool"] = self._pool = self._get_pool()
+                pool = self._get_pool()
+                with lock:
+                    if finished.is_set():
+                        return  # the sweep ended meanwhile: no worker is started
+                    started["pool"] = self._pool = pool
                 probes = {pool.submit(_ready) for _ in range(self.n_workers - 1)}
                 pending = set(probes)
                 while pending and not finished.is_set():
@@ -476,11 +492,14 @@ class ProcessExecutor:
             raise
         # Not joined: a dispatcher still starting a pool (the sweep ended meanwhile)
         # leaves it kept for the next call in this process; it is stopped at exit.
-        finished.set()
-        pool = started.get("pool")
-        if pool is not None and any(not f.done() for f in moot):
-            # A worker still runs a unit committed from the copy run here: stop the
-            # workers rather than keep a busy pool (or wait for it at exit).
+        with lock:
+            finished.set()
+            pool = started.get("pool")
+        if pool is not None and (any(not f.done() for f in moot)
+                                 or (not kept and not self.units_in_workers)):
+            # A worker still runs a unit committed from the copy run here, or workers
+            # started too late to get a unit: stop them rather than keep a busy or
+            # still-starting pool (which the interpreter would wait for at exit).
             self._discard(pool)
 
 

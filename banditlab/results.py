@@ -646,11 +646,12 @@ class ResultStore:
         current (the loader filters them, as before), in the order the tidy frame
         reads them.
 
-        First, whatever the number of files, files in ``tasks/`` that no manifest line
-        names are removed: left by a crash, or written by a worker for a copy of a unit
-        that was committed from another copy. Call it only while holding the
-        directory's lock with no write in flight (:func:`banditlab.harness.run_experiment`
-        calls it at the end of a sweep).
+        Below ``min_files`` files in ``tasks/`` it returns at once, without reading the
+        manifest. Otherwise it first removes the files that no manifest line names:
+        left by a crash, or written by a worker for a copy of a unit that was committed
+        from another copy. Call it only while holding the directory's lock with no
+        write in flight (:func:`banditlab.harness.run_experiment` calls it at the end
+        of a sweep).
 
         Args:
             min_files: Do nothing below this many task files.
@@ -661,15 +662,16 @@ class ResultStore:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        if not self.tasks_dir.is_dir() or len(os.listdir(self.tasks_dir)) < max(2, min_files):
+            return 0
         entries = [e for e in self.entries() if e.get("status") == "ok"]
         by_file: dict[str, list[dict[str, Any]]] = {}
         for e in entries:
             by_file.setdefault(e["file"], []).append(e)
-        if self.tasks_dir.is_dir():
-            for path in self.tasks_dir.iterdir():
-                if f"tasks/{path.name}" not in by_file:
-                    with contextlib.suppress(OSError):
-                        path.unlink()
+        for path in self.tasks_dir.iterdir():
+            if f"tasks/{path.name}" not in by_file:
+                with contextlib.suppress(OSError):
+                    path.unlink()
         names = [n for n in by_file if (self.root / n).exists()]
         if len(names) < max(2, min_files):
             return 0

@@ -3,8 +3,12 @@
 Four measurements, side by side:
 
 1. A sweep of many tiny tasks (default 10,000: UCB1/Uniform on a 2-armed Bernoulli bandit,
-   T = 50) on serial, local processes (-j 2) and a 2-worker LocalCluster: tasks/s and the
-   overhead per task (wall time minus the summed in-task run time, per task).
+   T = 50). First as a user runs it: ``banditlab run FILE -j 1`` and ``-j 2`` in fresh
+   processes (new workers, new forkserver), alternately, three times each; the run time
+   is the one the command prints (from reading the experiment to the compacted store),
+   and the speed-up is the ratio of the medians. Then in this process on serial, local
+   processes (-j 2, a second call reuses the kept pool) and a 2-worker LocalCluster:
+   tasks/s and the overhead per task (wall time minus the summed in-task run time).
 2. Store and loader at that size: one ``load_results(...).to_frame()`` call.
 3. Speed-up of -j 2 over serial for 1-second tasks (the ``testing/Sleepy-v0`` agent sleeps,
    so the task length does not depend on the machine's speed).
@@ -17,6 +21,8 @@ Run:  python benchmarks/bench_scale.py [--tasks 10000] [--skip-dask]
 from __future__ import annotations
 
 import argparse
+import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,6 +69,31 @@ def one_second_tasks(n: int) -> Experiment:
     })
 
 
+def fresh_process_runs(n_tasks: int, repeats: int = 3) -> dict[int, list[float]]:
+    """Run times printed by ``banditlab run`` of the tiny sweep, -j 1 and -j 2, alternately."""
+    exp = tiny_sweep(n_tasks)
+    seeds = max(1, n_tasks // 2)
+    text = (f'name = "scale"\nn_seeds = {seeds}\nrun_length = 50\ncheckpoints = 5\n'
+            '[[envs]]\nid = "banditlab/Bernoulli-v0"\n'
+            '[[agents]]\nid = "UCB1-v0"\n[[agents]]\nid = "Uniform-v0"\n')
+    assert len(exp.tasks()) == 2 * seeds
+    runs: dict[int, list[float]] = {1: [], 2: []}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "scale.toml"
+        path.write_text(text)
+        for rep in range(repeats):
+            for jobs in (1, 2):
+                out = Path(tmp) / f"out-{jobs}-{rep}"
+                proc = subprocess.run(
+                    [sys.executable, "-c", CLI, "run", str(path), "--out", str(out), "-j",
+                     str(jobs), "--no-progress", "--no-plot"],
+                    check=True, capture_output=True, text=True)
+                found = re.search(r"ran (\d+),.*\(([0-9.]+) s\)", proc.stdout)
+                assert found and int(found.group(1)) == 2 * seeds, proc.stdout
+                runs[jobs].append(float(found.group(2)))
+    return runs
+
+
 def timed(exp: Experiment, **kw) -> tuple[float, float, Path]:
     out = Path(tempfile.mkdtemp(prefix="banditlab-scale-"))
     start = time.perf_counter()
@@ -93,6 +124,13 @@ def main() -> None:
                                host="127.0.0.1", dashboard_address=None, silence_logs=40)
         backends["dask LocalCluster (2 workers)"] = {"scheduler": cluster.scheduler_address}
     print(f"{n:,} tiny tasks (T = 50):")
+    fresh = fresh_process_runs(a.tasks)
+    med = {j: statistics.median(v) for j, v in fresh.items()}
+    print(f"  banditlab run, fresh processes: -j 1 {n / med[1]:,.0f} tasks/s, "
+          f"-j 2 {n / med[2]:,.0f} tasks/s (medians of {len(fresh[1])}; run times "
+          f"{', '.join(f'{x:.2f}' for x in fresh[1])} s / "
+          f"{', '.join(f'{x:.2f}' for x in fresh[2])} s): -j 2 is "
+          f"{med[1] / med[2]:.2f}x serial")
     out_dir = None
     for name, kw in backends.items():
         wall, in_task, out_dir = timed(exp, **kw)
