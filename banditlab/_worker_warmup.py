@@ -5,10 +5,14 @@ The first call of any compiled function in a process initialises Numba's CPU tar
 on a 2-core machine, paid before the process can run a single kernel. Importing this
 module in the server (see :class:`banditlab.execution.ProcessExecutor`) pays it once
 there, so every worker forked from the server starts with an initialised target and
-only loads its pairs' compiled loops from Numba's on-disk cache.
+only loads its pairs' compiled loops from Numba's on-disk cache. Imported after the
+built-in modules, it then writes a byte into the file named by ``BANDITLAB_FORKSERVER_READY``, which
+tells the calling process that workers can start without waiting.
 """
 
 from __future__ import annotations
+
+import os
 
 from numba import njit
 
@@ -19,3 +23,16 @@ def _one() -> int:
 
 
 _one()
+
+# Tell the process that started the server that it is ready (ProcessExecutor.start_server):
+# one byte into the file it created (never created here, so nothing is left behind if that
+# process has ended and removed it).
+_ready = os.environ.get("BANDITLAB_FORKSERVER_READY")
+if _ready:
+    try:
+        _fd = os.open(_ready, os.O_WRONLY | os.O_APPEND)
+    except OSError:
+        pass
+    else:
+        os.write(_fd, b"1")
+        os.close(_fd)

@@ -212,6 +212,27 @@ class SerialExecutor:
                 raise RunInterrupted()
 
 
+SERVER_READY_ENV = "BANDITLAB_FORKSERVER_READY"
+"""Environment variable naming the file into which the local workers' forkserver writes a
+byte once it has imported banditlab (set by :meth:`ProcessExecutor.start_server`)."""
+
+_server_ready_path: str | None = None
+"""That file, for the forkserver this process started (``None``: not started by us)."""
+
+
+def _marked(path: str) -> bool:
+    """Whether the forkserver has written its byte (a missing file counts as ready)."""
+    try:
+        return os.path.getsize(path) > 0
+    except OSError:
+        return True
+
+
+def _remove_marker(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
 UNITS_PER_WORKER = 2
 """Units handed to each ready worker at a time: the next one waits in the worker's queue, so
 a worker never idles while the calling process finishes a unit of its own."""
@@ -291,8 +312,18 @@ class ProcessExecutor:
         process.
         """
         import multiprocessing.forkserver
+        import tempfile
 
+        global _server_ready_path
         self._context()
+        if _server_ready_path is None:
+            # The server writes a byte into this file once it has imported everything
+            # (banditlab._worker_warmup, preloaded after the built-in modules).
+            fd, path = tempfile.mkstemp(prefix="banditlab-forkserver-")
+            os.close(fd)
+            os.environ[SERVER_READY_ENV] = path
+            _server_ready_path = path
+            atexit.register(_remove_marker, path)
         with contextlib.suppress(Exception):  # the pool start reports real failures
             multiprocessing.forkserver.ensure_running()
 
@@ -318,11 +349,15 @@ class ProcessExecutor:
         procs = getattr(pool, "_processes", None) or {}
         return [p.pid for p in list(procs.values()) if p.pid is not None]
 
-    def _discard(self, pool: ProcessPoolExecutor) -> None:
-        """Terminate the pool's workers and forget the pool (the next call starts a new one)."""
+    def _forget(self, pool: ProcessPoolExecutor) -> None:
+        """Stop keeping ``pool`` for later calls."""
         for key, p in list(self._pools.items()):
             if p is pool:
                 del self._pools[key]
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        """Terminate the pool's workers and forget the pool (the next call starts a new one)."""
+        self._forget(pool)
         procs = getattr(pool, "_processes", None)
         procs = {} if procs is None else procs  # the pool's own dict: see below
 
@@ -391,6 +426,13 @@ class ProcessExecutor:
             try:
                 if finished.wait(delay) or stop_requested():
                     return
+                # Workers are started once the forkserver is ready (it says so in a
+                # file): a sweep that ends earlier starts none, and starting them takes
+                # milliseconds instead of blocking until the server has imported banditlab.
+                ready = None if kept else _server_ready_path
+                while ready is not None and not _marked(ready):
+                    if finished.wait(0.02) or stop_requested():
+                        return
                 with lock:
                     if not queue:
                         return
@@ -429,7 +471,7 @@ class ProcessExecutor:
 
         backed: set[Any] = set()  # worker futures whose unit this process runs as well
         moot: list[Any] = []  # worker futures whose unit was committed from that copy
-        if delay > 0 and len(queue) > 1:
+        if not kept and len(queue) > 1:
             self.start_server()
         dispatcher = threading.Thread(target=dispatch, name="banditlab-dispatch", daemon=True)
         dispatcher.start()
@@ -490,16 +532,15 @@ class ProcessExecutor:
             if pool is not None:
                 self._discard(pool)
             raise
-        # Not joined: a dispatcher still starting a pool (the sweep ended meanwhile)
-        # leaves it kept for the next call in this process; it is stopped at exit.
+        # The dispatcher is not joined: one still starting workers (the sweep ended
+        # meanwhile) stops them itself once they have started.
         with lock:
             finished.set()
             pool = started.get("pool")
-        if pool is not None and (any(not f.done() for f in moot)
-                                 or (not kept and not self.units_in_workers)):
-            # A worker still runs a unit committed from the copy run here, or workers
-            # started too late to get a unit: stop them rather than keep a busy or
-            # still-starting pool (which the interpreter would wait for at exit).
+        if pool is not None and any(not f.done() for f in moot):
+            # A worker still runs a unit committed from the copy run here: stop the
+            # workers rather than keep a busy pool (which the interpreter would wait for
+            # at exit).
             self._discard(pool)
 
 
