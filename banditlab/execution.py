@@ -216,6 +216,9 @@ SERVER_READY_ENV = "BANDITLAB_FORKSERVER_READY"
 """Environment variable naming the file into which the local workers' forkserver writes a
 byte once it has imported banditlab (set by :meth:`ProcessExecutor.start_server`)."""
 
+SERVER_READY_TIMEOUT_S = 10.0
+"""Longest wait for that byte before workers are started anyway."""
+
 _server_ready_path: str | None = None
 """That file, for the forkserver this process started (``None``: not started by us)."""
 
@@ -429,8 +432,12 @@ class ProcessExecutor:
                 # Workers are started once the forkserver is ready (it says so in a
                 # file): a sweep that ends earlier starts none, and starting them takes
                 # milliseconds instead of blocking until the server has imported banditlab.
+                # A server started by other code before ours never says so: wait at most
+                # SERVER_READY_TIMEOUT_S, then start workers anyway.
                 ready = None if kept else _server_ready_path
-                while ready is not None and not _marked(ready):
+                deadline = time.monotonic() + SERVER_READY_TIMEOUT_S
+                while (ready is not None and not _marked(ready)
+                       and time.monotonic() < deadline):
                     if finished.wait(0.02) or stop_requested():
                         return
                 with lock:
