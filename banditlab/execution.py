@@ -216,6 +216,10 @@ SERVER_READY_ENV = "BANDITLAB_FORKSERVER_READY"
 """Environment variable naming the file into which the local workers' forkserver writes a
 byte once it has imported banditlab (set by :meth:`ProcessExecutor.start_server`)."""
 
+INTERRUPT_GRACE_S = 3.0
+"""After a Ctrl-C, how long units still in workers are waited for before the workers are
+stopped (their unreturned tasks run again on resume)."""
+
 SERVER_READY_TIMEOUT_S = 10.0
 """Longest wait for that byte before workers are started anyway."""
 
@@ -482,6 +486,7 @@ class ProcessExecutor:
             self.start_server()
         dispatcher = threading.Thread(target=dispatch, name="banditlab-dispatch", daemon=True)
         dispatcher.start()
+        stopped_at = None  # when this process saw a Ctrl-C
         try:
             while True:
                 if "error" in started:
@@ -523,6 +528,14 @@ class ProcessExecutor:
                     continue
                 with lock:
                     waiting = list(in_flight)
+                if stop_requested():
+                    # Workers return the tasks they finished within milliseconds of a
+                    # Ctrl-C; a unit that has not come back after INTERRUPT_GRACE_S (a
+                    # worker that died while starting) is given up and its workers are
+                    # stopped below: its tasks run again on resume.
+                    stopped_at = stopped_at or time.monotonic()
+                    if time.monotonic() - stopped_at > INTERRUPT_GRACE_S:
+                        break
                 if waiting:
                     wait(waiting, timeout=0.2, return_when=FIRST_COMPLETED)
                 else:
