@@ -508,3 +508,26 @@ def importlib_available(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is not None
+
+
+def test_task_ids_and_seeds_equal_their_definitions():
+    """Experiment.tasks() digests each pair's config once (digest_series, TaskSeeds); every id
+    and seed equals the digest of the full task dict and task_seeds(...) computed directly."""
+    from banditlab.results import SCHEMA_VERSION
+    from banditlab.seeding import digest
+
+    exp = _quick_experiment(n_seeds=3)
+    tasks = exp.tasks()
+    assert len(tasks) == 12
+    for t in tasks:
+        env_cfg = t.env.as_dict()
+        agent_cfg = {"id": t.agent.id, "kwargs": t.agent_params}
+        expected_id = digest({
+            "env": env_cfg, "agent": agent_cfg, "label": t.agent.display,
+            "env_label": t.env.display, "run_index": t.run_index, "root_seed": t.root_seed,
+            "run_length": t.run_length, "checkpoints": list(t.checkpoints),
+            "schema_version": SCHEMA_VERSION,
+        })[:32]
+        assert t.task_id == expected_id
+        assert (t.env_seed, t.agent_seed, t.spawn_keys) == task_seeds(
+            t.root_seed, env_cfg, agent_cfg, t.run_index)
