@@ -32,84 +32,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from banditlab.kernels.projections import project_ball_inplace, trs_diag_into
+
 try:  # run as a script from benchmarks/ (or with benchmarks/ on the path)
     from _tight import Case, main_for
 except ImportError:  # imported as benchmarks.bench_tight_sea from the repository root
     from benchmarks._tight import Case, main_for
 
 __all__ = ["CASES", "main", "oomd_quadratic_loop", "ogd_least_squares_loop"]
-
-
-@njit(cache=True)
-def _project(x, radius):
-    """Scale ``x`` onto the ball of radius ``radius`` if it lies outside (sequential norm)."""
-    s = 0.0
-    for i in range(x.shape[0]):
-        s += x[i] * x[i]
-    nrm = np.sqrt(s)
-    if nrm > radius:
-        f = radius / nrm
-        for i in range(x.shape[0]):
-            x[i] *= f
-
-
-@njit(cache=True)
-def _diag_comparator(h, theta, radius, u):
-    """``u = argmin_{||x|| <= R} 0.5 ||x - theta||_H^2`` (Newton on the secular equation).
-
-    The same safeguarded iteration as the env's comparator, so ``u`` is bit-identical.
-    """
-    d = theta.shape[0]
-    qmax = 0.0
-    for i in range(d):
-        qmax = max(qmax, h[i])
-    tol = 1e-12 * max(qmax, 1e-300)
-    inside = True
-    s = 0.0
-    for i in range(d):
-        b = h[i] * theta[i]
-        u[i] = 0.0
-        if h[i] > tol:
-            u[i] = b / h[i]
-        elif b != 0.0:
-            inside = False
-        s += u[i] * u[i]
-    if inside and np.sqrt(s) <= radius:
-        return
-    bn2 = 0.0
-    lo = 0.0
-    for i in range(d):
-        b = h[i] * theta[i]
-        bn2 += b * b
-        lo = max(lo, abs(b) / radius - max(h[i], 0.0))
-    hi = np.sqrt(bn2) / radius + 1.0
-    mu = lo
-    for _ in range(200):
-        s2 = 0.0
-        s3 = 0.0
-        for i in range(d):
-            b = h[i] * theta[i]
-            if b == 0.0:
-                continue
-            den = max(h[i], 0.0) + mu
-            v = b / den
-            s2 += v * v
-            s3 += v * v / den
-        nx = np.sqrt(s2)
-        if nx > radius:
-            lo = mu
-        else:
-            hi = mu
-        if abs(nx - radius) <= 1e-14 * radius or hi - lo <= 1e-15 * hi:
-            break
-        mu_new = mu + (s2 / s3) * ((nx - radius) / radius)
-        if not (lo < mu_new < hi):
-            mu_new = 0.5 * (lo + hi)
-        mu = mu_new
-    for i in range(d):
-        b = h[i] * theta[i]
-        u[i] = 0.0 if b == 0.0 else b / (max(h[i], 0.0) + mu)
-    _project(u, radius)
 
 
 @njit(cache=True)
@@ -127,7 +57,7 @@ def oomd_quadratic_loop(theta, h, radius, noise, ball, diameter, smoothness, del
     x = np.empty(d)
     z = np.empty(d)
     u = np.empty(d)
-    _diag_comparator(h, theta, radius, u)  # theta is fixed: one solve
+    trs_diag_into(h, h * theta, radius, u)  # theta is fixed: one solve, as the env does
     sum_h = 0.0
     for i in range(d):
         sum_h += h[i]
@@ -150,8 +80,8 @@ def oomd_quadratic_loop(theta, h, radius, noise, ball, diameter, smoothness, del
             eta = min(eta, cap_eta)
         for i in range(d):
             x[i] = xhat[i] - eta * hint[i]
-        _project(x, radius)  # the learner's projection
-        _project(x, radius)  # the env's (a no-op unless rounding left x just outside)
+        project_ball_inplace(x, radius)  # the learner's projection
+        project_ball_inplace(x, radius)  # the env's (a no-op unless rounding left x just outside)
         ss = 0.0
         for i in range(d):
             z[i] = env_rng.standard_normal()
@@ -174,7 +104,7 @@ def oomd_quadratic_loop(theta, h, radius, noise, ball, diameter, smoothness, del
             diff = g - hint[i]
             dev += diff * diff
             hint[i] = g
-        _project(xhat, radius)
+        project_ball_inplace(xhat, radius)
         acc += dev
         total -= 0.5 * s_loss
         total_expected -= 0.5 * s_fx + base
@@ -190,7 +120,7 @@ def ogd_least_squares_loop(theta, radius, noise, ball, diameter, grad_bound, ste
     xp = np.empty(d)  # the point played: the env's projection of a copy of x
     a = np.empty(d)
     u = theta.copy()
-    _project(u, radius)  # theta is fixed: the comparator is its projection
+    project_ball_inplace(u, radius)  # theta is fixed: the comparator is its projection
     half_var = 0.5 * noise * noise
     s_fu = 0.0
     for i in range(d):
@@ -205,7 +135,7 @@ def ogd_least_squares_loop(theta, radius, noise, ball, diameter, grad_bound, ste
     for _t in range(1, steps + 1):
         for i in range(d):
             xp[i] = x[i]
-        _project(xp, radius)  # the env's projection (a no-op unless rounding left x outside)
+        project_ball_inplace(xp, radius)  # the env's (a no-op unless rounding left x outside)
         for i in range(d):
             a[i] = 1.0 if env_rng.random() < 0.5 else -1.0
         if ball:
@@ -225,7 +155,7 @@ def ogd_least_squares_loop(theta, radius, noise, ball, diameter, grad_bound, ste
         eta = diameter / (grad_bound * np.sqrt(t_f))
         for i in range(d):
             x[i] -= eta * (r * a[i])
-        _project(x, radius)
+        project_ball_inplace(x, radius)
         total -= 0.5 * r * r
         total_expected -= 0.5 * s_fx + half_var
         total_optimal -= fu
