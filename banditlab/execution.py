@@ -250,7 +250,9 @@ POOL_START_DELAY_S = 1.0
 so that every multi-process test exercises the workers). The forkserver they fork from
 starts with the sweep and needs about a second to import banditlab and initialise Numba,
 so waiting that long costs a longer sweep nothing, and a sweep shorter than that (the
-README's first command) never starts a worker."""
+README's first command) never starts a worker. When the experiment's ``[cost]`` table
+estimates the sweep below this delay, :func:`banditlab.harness.run_experiment` does not
+start the server either."""
 
 
 def _pool_start_delay() -> float:

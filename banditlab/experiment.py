@@ -488,6 +488,9 @@ class Experiment:
             :func:`load_experiment` applied one); claims are checked at it. ``"custom"``
             when ``n_seeds`` or ``run_length`` overrides were applied: no claim is checked
             then (claims are written for the declared scales).
+        cost: The file's ``[cost]`` table (measured ``rounds_per_s`` on one core and
+            ``task_s`` per task; see :meth:`estimated_seconds`); not part of any task's
+            identity.
     """
 
     envs: list[EnvConfig]
@@ -504,6 +507,7 @@ class Experiment:
     paper: str | None = None
     claims: list[Any] = field(default_factory=list)
     scale: str = "full"
+    cost: dict[str, float] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -535,7 +539,7 @@ class Experiment:
             )
         imports = check_module_names(data.get("imports", []))
         check_scales(data)
-        check_cost(data)
+        cost = check_cost(data)
         plot = check_plot(data)
         if scale not in (*SCALES, CUSTOM_SCALE):
             raise BanditlabError(f"scale: expected one of {', '.join(SCALES)}, got {scale!r}")
@@ -557,6 +561,7 @@ class Experiment:
             paper=paper,
             claims=claims,
             scale=scale,
+            cost=cost,
         )
         exp.validate()
         return exp
@@ -806,6 +811,20 @@ class Experiment:
         if a.id.startswith("oracle:"):
             return make_benchmark_policy(env.oracle, a.id.split(":", 1)[1], where)
         return make_agent(a.id, **Experiment.bind(a.kwargs, env, where))
+
+    def estimated_seconds(self) -> float | None:
+        """One core's time for every task, from :attr:`cost`, or ``None`` when unknown.
+
+        ``n_tasks * task_s + n_tasks * run_length / rounds_per_s`` (compilation excluded),
+        the estimate ``banditlab list experiments`` prints. ``None`` without a
+        ``rounds_per_s`` or without an explicit ``run_length`` (each env's own horizon
+        would have to be built to know it).
+        """
+        rate = self.cost.get("rounds_per_s")
+        if rate is None or self.run_length is None:
+            return None
+        n_tasks = len(self.envs) * len(self.agents) * self.n_seeds
+        return n_tasks * (float(self.cost.get("task_s", 0.0)) + self.run_length / float(rate))
 
     def tasks(self) -> list[Task]:
         """Every task with its bound hyperparameters, seeds and task id."""

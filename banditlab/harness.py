@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from banditlab.core import BanditlabError
-from banditlab.execution import Outcome, ProcessExecutor, execute_tasks
+from banditlab.execution import Outcome, ProcessExecutor, _pool_start_delay, execute_tasks
 from banditlab.experiment import AgentConfig, EnvConfig, Experiment
 from banditlab.interrupts import RunInterrupted
 from banditlab.loops import BACKENDS, fused_path_available, run, run_task
@@ -71,6 +71,19 @@ class RunSummary:
         return s
 
 
+def _worth_prestarting(experiment: Experiment) -> bool:
+    """Whether to start the workers' server with the sweep (see :func:`run_experiment`).
+
+    Not when the experiment's ``[cost]`` says the whole sweep takes less than
+    :data:`~banditlab.execution.POOL_START_DELAY_S` on one core: no worker would be started
+    for it, and the server's imports on the other core only slow this process down. An
+    estimate that proves wrong costs little: the dispatcher starts the server when it
+    wants workers.
+    """
+    estimate = experiment.estimated_seconds()
+    return estimate is None or estimate >= _pool_start_delay()
+
+
 def run_experiment(
     experiment: Experiment,
     results_dir: str | os.PathLike,
@@ -88,7 +101,10 @@ def run_experiment(
         experiment: A validated :class:`~banditlab.experiment.Experiment`.
         results_dir: The results directory (created if needed).
         n_jobs: Worker processes (``1``: serial in this process; ``None`` or ``-1``:
-            all cores). Results are identical whatever the number.
+            all cores). Results are identical whatever the number. With more than one,
+            the workers' server starts with the sweep, unless the experiment's ``[cost]``
+            estimates the sweep shorter than the workers' start delay (then no worker
+            would be started; see :class:`~banditlab.execution.ProcessExecutor`).
         backend: ``"auto"``, ``"kernel"`` or ``"python"`` for every task.
         force: Rerun tasks that are already committed.
         progress: Show a progress bar (tasks done, ETA).
@@ -115,7 +131,7 @@ def run_experiment(
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
         raise BanditlabError(f"n_jobs: expected an integer >= 1 or -1 (all cores), got {n_jobs!r}")
     start = time.perf_counter()
-    if n_jobs > 1 and scheduler is None:
+    if n_jobs > 1 and scheduler is None and _worth_prestarting(experiment):
         # Local workers fork from a server that imports banditlab and initialises Numba
         # (about a second): start it now, on another core, while the tasks are built.
         ProcessExecutor(n_jobs).start_server()

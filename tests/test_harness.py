@@ -321,6 +321,40 @@ def test_a_short_sweep_never_starts_workers(monkeypatch):
     assert ProcessExecutor._pools == {} and executor.worker_pids() == []
 
 
+@pytest.mark.parametrize(("cost", "started"), [
+    ({}, True),  # no estimate: start with the sweep
+    ({"rounds_per_s": 1e9, "task_s": 0.001}, False),  # 12 * (0.001 + 400 / 1e9) s < 1 s
+    ({"rounds_per_s": 100.0, "task_s": 0.0}, True),  # 12 * 400 / 100 = 48 s >= 1 s
+])
+def test_the_server_starts_with_a_sweep_only_when_cost_says_it_is_long(tmp_path, monkeypatch,
+                                                                      cost, started):
+    from banditlab import harness
+    from banditlab.execution import ProcessExecutor, SerialExecutor
+
+    calls = []
+    monkeypatch.delenv("BANDITLAB_POOL_START_DELAY")
+    monkeypatch.setattr(ProcessExecutor, "start_server", lambda self: calls.append(self.n_workers))
+    # The tasks run serially here: only the decision at the start of the sweep is tested.
+    monkeypatch.setattr(harness, "execute_tasks",
+                        lambda todo, commit, **kw: SerialExecutor()([[t] for t in todo], "auto",
+                                                                    commit))
+    exp = _quick_experiment()
+    exp.cost = cost
+    assert exp.estimated_seconds() == (
+        None if not cost else 12 * (cost["task_s"] + exp.run_length / cost["rounds_per_s"]))
+    summary = run_experiment(exp, tmp_path, n_jobs=2, progress=False)
+    assert summary.n_ran == 12
+    assert calls == ([2] if started else [])
+
+
+def test_an_experiment_file_carries_its_cost_table_for_the_estimate():
+    from banditlab.experiment import find_experiment, load_experiment
+
+    exp = load_experiment(find_experiment("quickstart"))  # [cost]: 9.6e6 rounds/s, 0.006 s per task
+    assert exp.cost == {"rounds_per_s": 9.6e6, "task_s": 0.006}
+    assert exp.estimated_seconds() == pytest.approx(16 * (0.006 + 20000 / 9.6e6))
+
+
 def test_python_backend_experiment_equals_kernel_backend(tmp_path):
     exp = _quick_experiment(n_seeds=2)
     run_experiment(exp, tmp_path / "k", backend="kernel", progress=False)
