@@ -148,7 +148,7 @@ def test_sigkill_client_mid_dask_sweep_then_rerun(tmp_path, cluster):
         time.sleep(0.02)
     assert proc.poll() is None, "the sweep finished before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.communicate()  # reaps it and closes its pipes
     n_done = len(ResultStore(out).committed())
     assert 2 <= n_done < 8
     summary = run_experiment(load_experiment(exp_file), out, progress=False,

@@ -103,7 +103,7 @@ def test_kill_midway_then_rerun_runs_only_missing_tasks(tmp_path):
             pytest.fail("the run finished before it could be killed: make tasks slower")
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.communicate()  # reaps it and closes its pipes
     n_done = len(ResultStore(out).committed())
     assert 2 <= n_done < 12
     rerun = subprocess.run(_cli("run", str(exp_file), "--out", str(out), "-j", "1",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import gc
 import math
 import pickle
 import traceback
@@ -407,6 +408,9 @@ def check_env_family(env: Any) -> None:
 def check_gymnasium_api(env: Any) -> None:
     """Gymnasium's ``check_env(env.unwrapped, skip_render_check=True)`` passes without warnings."""
     _, e = _subject_and_env(env)
+    # Finalise unreachable objects first: a file some earlier code left open would warn
+    # (ResourceWarning) whenever the collector runs, which may be inside the checker.
+    gc.collect()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         gym_check_env(e, skip_render_check=True)
