@@ -44,7 +44,6 @@ from typing import ClassVar
 
 import numpy as np
 from numba import njit
-from scipy.optimize import lsq_linear
 
 from banditlab.agents.sor.common import (
     CHECK_ENV,
@@ -238,6 +237,7 @@ class ChebCB(Agent):
             y = (costs[rows] - off) / new_scale
             theta = np.linalg.lstsq(f, y, rcond=None)[0]
             if np.any(np.abs(theta) > ub):
+                from scipy.optimize import lsq_linear  # ~0.15 s to import: only when needed
                 res = lsq_linear(f, y, bounds=(-ub, ub), method="bvls")
                 theta = res.x
                 resnorm = float(np.sum((f @ theta - y) ** 2))

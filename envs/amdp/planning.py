@@ -31,7 +31,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
-from scipy.optimize import linprog
 
 __all__ = [
     "AverageRewardSolution",
@@ -292,6 +291,7 @@ def lp_gain(P: np.ndarray, r: np.ndarray, *, ref: int | None = None) -> AverageR
         r: float64[S, A].
         ref: Reference state; default: the state with the largest optimal occupancy.
     """
+    from scipy.optimize import linprog  # imported here: ~0.15 s, only when solving
     P = np.asarray(P, dtype=np.float64)
     r = np.asarray(r, dtype=np.float64)
     S, A = r.shape

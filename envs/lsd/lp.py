@@ -30,8 +30,6 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
-from scipy.optimize import linprog
-from scipy.sparse import csr_array
 
 __all__ = [
     "LPSolution",
@@ -102,6 +100,7 @@ def recharging_lp(delay_payoffs: np.ndarray, m: int = 1) -> LPSolution:
     Returns:
         :class:`LPSolution` with ``x`` float64[k, D].
     """
+    from scipy.optimize import linprog  # imported here: ~0.15 s, only when solving
     p = np.asarray(delay_payoffs, dtype=np.float64)
     k, d = p.shape
     taus = np.arange(1, d + 1, dtype=np.float64)
@@ -153,6 +152,7 @@ def lsd_lp(table: np.ndarray, m: int = 1) -> LPSolution:
     Returns:
         :class:`LPSolution` with ``x`` float64[k, tau_max + 2, tau_max].
     """
+    from scipy.optimize import linprog
     table = np.asarray(table, dtype=np.float64)
     k, _, tau = table.shape
     big_r, big_l = cycle_rewards(table)
@@ -275,6 +275,7 @@ def _block_lp_structure(k: int, length: int):
         variable (int64 arrays, in variable order after the ``k L`` ``x`` variables) and
         the sparse constraint matrices with their right-hand sides.
     """
+    from scipy.sparse import csr_array
     key = (int(k), int(length))
     if key in _BLOCK_LP_STRUCTURES:
         return _BLOCK_LP_STRUCTURES[key]
@@ -338,6 +339,7 @@ def block_lp(first_val: np.ndarray, later_val: np.ndarray) -> BlockLPSolution:
     Returns:
         :class:`BlockLPSolution`.
     """
+    from scipy.optimize import linprog
     first_val = np.asarray(first_val, dtype=np.float64)
     later_val = np.asarray(later_val, dtype=np.float64)
     k, length = first_val.shape
