@@ -288,15 +288,19 @@ class ProcessExecutor:
             there and send back only manifest lines (see :func:`run_unit`), so task
             data never passes through the calling process, which commits the lines.
             ``None``: workers send back the results.
+        prestart: Start the forkserver when a call starts (``False``: only once the
+            dispatcher wants workers, after :data:`POOL_START_DELAY_S`; for sweeps
+            expected to end sooner, whose server would only compete with this process).
     """
 
     _pools: dict[tuple[int, tuple[str, ...]], ProcessPoolExecutor] = {}
 
     def __init__(self, n_workers: int, preload: Sequence[str] = (),
-                 writer: ResultStore | None = None):
+                 writer: ResultStore | None = None, prestart: bool = True):
         self.n_workers = n_workers
         self.preload = tuple(preload)
         self.writer = writer
+        self.prestart = prestart
         self._pool: ProcessPoolExecutor | None = None
         self.units_in_workers = 0
         """Units of the last call whose results came from a worker (not a backup copy)."""
@@ -435,6 +439,8 @@ class ProcessExecutor:
             try:
                 if finished.wait(delay) or stop_requested():
                     return
+                if not kept:
+                    self.start_server()  # at once if not prestarted (else a no-op)
                 # Workers are started once the forkserver is ready (it says so in a
                 # file): a sweep that ends earlier starts none, and starting them takes
                 # milliseconds instead of blocking until the server has imported banditlab.
@@ -484,7 +490,7 @@ class ProcessExecutor:
 
         backed: set[Any] = set()  # worker futures whose unit this process runs as well
         moot: list[Any] = []  # worker futures whose unit was committed from that copy
-        if not kept and len(queue) > 1:
+        if not kept and len(queue) > 1 and self.prestart:
             self.start_server()
         dispatcher = threading.Thread(target=dispatch, name="banditlab-dispatch", daemon=True)
         dispatcher.start()
@@ -667,7 +673,8 @@ def run_units_dask(
 
 
 def make_executor(n_jobs: int, scheduler: Any = None, preload: Sequence[str] = (),
-                  n_tasks: int | None = None, writer: ResultStore | None = None) -> Executor:
+                  n_tasks: int | None = None, writer: ResultStore | None = None,
+                  prestart: bool = True) -> Executor:
     """The executor for ``n_jobs`` workers or a Dask ``scheduler``.
 
     Args:
@@ -677,6 +684,8 @@ def make_executor(n_jobs: int, scheduler: Any = None, preload: Sequence[str] = (
         n_tasks: Number of tasks to run; with at most one, local runs stay serial.
         writer: The store local workers write their results to (see
             :class:`ProcessExecutor`); Dask workers always send results back.
+        prestart: Whether local workers' server starts with the sweep
+            (:class:`ProcessExecutor`).
 
     Returns:
         A :class:`DaskExecutor`, :class:`SerialExecutor` or :class:`ProcessExecutor`.
@@ -685,7 +694,7 @@ def make_executor(n_jobs: int, scheduler: Any = None, preload: Sequence[str] = (
         return DaskExecutor(scheduler)
     if n_jobs == 1 or (n_tasks is not None and n_tasks <= 1):
         return SerialExecutor()
-    return ProcessExecutor(n_jobs, preload, writer)
+    return ProcessExecutor(n_jobs, preload, writer, prestart)
 
 
 def execute_tasks(
@@ -697,6 +706,7 @@ def execute_tasks(
     scheduler: Any = None,
     preload: Sequence[str] = (),
     writer: ResultStore | None = None,
+    prestart: bool = True,
 ) -> Executor:
     """Run tasks with the executor :func:`make_executor` picks, committing outcomes.
 
@@ -709,11 +719,13 @@ def execute_tasks(
         preload: Modules local workers import first.
         writer: The store local workers write results to (``commit`` then receives
             ``("written", WrittenTask)`` outcomes from them).
+        prestart: Start local workers' server with the sweep (see :class:`ProcessExecutor`).
 
     Returns:
         The executor that ran them.
     """
-    executor = make_executor(n_jobs, scheduler, preload, n_tasks=len(tasks), writer=writer)
+    executor = make_executor(n_jobs, scheduler, preload, n_tasks=len(tasks), writer=writer,
+                             prestart=prestart)
     with interrupt_guard(forward=getattr(executor, "worker_pids", None)):
         executor(work_units(tasks, executor.n_workers), backend, commit)
     return executor

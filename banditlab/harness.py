@@ -131,7 +131,8 @@ def run_experiment(
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
         raise BanditlabError(f"n_jobs: expected an integer >= 1 or -1 (all cores), got {n_jobs!r}")
     start = time.perf_counter()
-    if n_jobs > 1 and scheduler is None and _worth_prestarting(experiment):
+    prestart = _worth_prestarting(experiment)
+    if n_jobs > 1 and scheduler is None and prestart:
         # Local workers fork from a server that imports banditlab and initialises Numba
         # (about a second): start it now, on another core, while the tasks are built.
         ProcessExecutor(n_jobs).start_server()
@@ -185,7 +186,7 @@ def run_experiment(
             # them with the current directory on sys.path): each worker imports them through
             # ``import_modules`` in ``run_unit``, like this process did.
             execute_tasks(todo, commit, backend=backend, n_jobs=n_jobs, scheduler=scheduler,
-                          writer=store)
+                          writer=store, prestart=prestart)
         except RunInterrupted:
             raise RunInterrupted(len(done) + n_ran, len(tasks), str(store.root)) from None
         finally:

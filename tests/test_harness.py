@@ -328,23 +328,21 @@ def test_a_short_sweep_never_starts_workers(monkeypatch):
 ])
 def test_the_server_starts_with_a_sweep_only_when_cost_says_it_is_long(tmp_path, monkeypatch,
                                                                       cost, started):
-    from banditlab import harness
-    from banditlab.execution import ProcessExecutor, SerialExecutor
+    from banditlab.execution import ProcessExecutor
 
     calls = []
-    monkeypatch.delenv("BANDITLAB_POOL_START_DELAY")
+    monkeypatch.setenv("BANDITLAB_POOL_START_DELAY", "1.0")  # what the decision compares with
+    monkeypatch.setattr(ProcessExecutor, "_pools", {})
     monkeypatch.setattr(ProcessExecutor, "start_server", lambda self: calls.append(self.n_workers))
-    # The tasks run serially here: only the decision at the start of the sweep is tested.
-    monkeypatch.setattr(harness, "execute_tasks",
-                        lambda todo, commit, **kw: SerialExecutor()([[t] for t in todo], "auto",
-                                                                    commit))
     exp = _quick_experiment()
+    run_experiment(exp, tmp_path / "warm", progress=False)  # compiled: the sweep takes < 1 s
     exp.cost = cost
     assert exp.estimated_seconds() == (
         None if not cost else 12 * (cost["task_s"] + exp.run_length / cost["rounds_per_s"]))
     summary = run_experiment(exp, tmp_path, n_jobs=2, progress=False)
-    assert summary.n_ran == 12
-    assert calls == ([2] if started else [])
+    assert summary.n_ran == 12 and ProcessExecutor._pools == {}
+    # Started by run_experiment and again (a no-op) by the executor, or not at all.
+    assert calls == ([2, 2] if started else [])
 
 
 def test_an_experiment_file_carries_its_cost_table_for_the_estimate():
