@@ -141,9 +141,35 @@ def run_unit(tasks: Sequence[Task], backend: str, writer: ResultStore | None = N
             written = iter(writer.write_file(oks, unique=True))
         except OSError:
             return out  # the calling process writes them, and reports a failure
-        out = [("written", next(written)) if status == "ok" else (status, payload)
-               for status, payload in out]
+        out = _PackedOutcomes(("written", next(written)) if status == "ok"
+                              else (status, payload) for status, payload in out)
     return out
+
+
+class _PackedOutcomes(list):
+    """A worker's outcomes, pickled compressed on their way back to the calling process.
+
+    A unit's manifest lines are about 1 KB per task, 200 KB for a unit of 200 tasks: more
+    than a pipe holds (64 KB), so the worker would block in its send until the calling
+    process's pool thread, competing for the GIL with that process's own tasks, has read
+    them all, and only then start its next unit (measured: 35-130 ms per unit of about
+    70 ms). Compressed (zlib level 1, under 1 ms) they are about 10x smaller, so the send
+    returns at once. Unpickled, they are a plain list.
+    """
+
+    def __reduce__(self):
+        import pickle
+        import zlib
+
+        return _unpack_outcomes, (zlib.compress(pickle.dumps(list(self), protocol=5), 1),)
+
+
+def _unpack_outcomes(blob: bytes) -> list[Outcome]:
+    """The list a :class:`_PackedOutcomes` was (only ever given a worker's own blob)."""
+    import pickle
+    import zlib
+
+    return pickle.loads(zlib.decompress(blob))
 
 
 def _pair_key(task: Task) -> str:
@@ -245,14 +271,13 @@ UNITS_PER_WORKER = 2
 a worker never idles while the calling process finishes a unit of its own."""
 
 POOL_START_DELAY_S = 1.0
-"""Seconds a local sweep runs in the calling process before it starts worker processes
-(environment variable ``BANDITLAB_POOL_START_DELAY`` overrides it; the test suite sets 0
-so that every multi-process test exercises the workers). The forkserver they fork from
-starts with the sweep and needs about a second to import banditlab and initialise Numba,
-so waiting that long costs a longer sweep nothing, and a sweep shorter than that (the
-README's first command) never starts a worker. When the experiment's ``[cost]`` table
-estimates the sweep below this delay, :func:`banditlab.harness.run_experiment` does not
-start the server either."""
+"""Seconds a local sweep expected to be short runs in the calling process before it starts
+its workers' server and workers (environment variable ``BANDITLAB_POOL_START_DELAY``
+overrides it; the test suite sets 0 so that every multi-process test exercises the
+workers). A sweep is expected to be short when the experiment's ``[cost]`` table estimates
+it below this delay (:func:`banditlab.harness.run_experiment` then passes
+``prestart=False``): such a sweep (the README's first command) never starts a process.
+Otherwise the server starts with the sweep and workers start as soon as it is ready."""
 
 
 def _pool_start_delay() -> float:
@@ -388,8 +413,9 @@ class ProcessExecutor:
     def __call__(self, units: Sequence[Sequence[Task]], backend: str, commit: Commit) -> None:
         """Run every unit in the pool or in this process; commit outcomes as units complete.
 
-        A dispatcher thread starts the pool (after :data:`POOL_START_DELAY_S` of work,
-        unless a pool is kept from an earlier call) and hands units to the workers from
+        A dispatcher thread starts the pool (once the prestarted server is ready, or
+        after :data:`POOL_START_DELAY_S` of work without ``prestart``; at once with a
+        pool kept from an earlier call) and hands units to the workers from
         the front of the list: :data:`UNITS_PER_WORKER` to each worker once it has
         answered a probe (it has started), then one more whenever one of its units
         ends, so nothing piles up in the pool's queue and a worker never waits for this
@@ -414,7 +440,10 @@ class ProcessExecutor:
         finished = threading.Event()  # set when this call ends: the dispatcher stops
         started: dict[str, Any] = {}  # "pool" once started, "error" if dispatching failed
         kept = self._pool_alive()  # a pool of an earlier call, started and warm
-        delay = 0.0 if kept else _pool_start_delay()
+        # A prestarted server makes workers cheap to start: they start once it is ready
+        # (about half a second). Otherwise the sweep was expected to be short: workers
+        # (and their server) only after POOL_START_DELAY_S.
+        delay = 0.0 if kept or self.prestart else _pool_start_delay()
         self.units_in_workers = 0
 
         def hand_out(pool: ProcessPoolExecutor, n: int, pending: set) -> None:

@@ -7,7 +7,8 @@ Four measurements, side by side:
    processes (new workers, new forkserver), alternately, three times each; the run time
    is the one the command prints (from reading the experiment to the compacted store),
    and the speed-up is the ratio of the medians. Then in this process on serial, local
-   processes (-j 2, a second call reuses the kept pool) and a 2-worker LocalCluster:
+   processes (-j 2, a first call that starts the workers, then a second one that finds
+   them started) and a 2-worker LocalCluster:
    tasks/s and the overhead per task (wall time minus the summed in-task run time).
 2. Store and loader at that size: one ``load_results(...).to_frame()`` call.
 3. Speed-up of -j 2 over serial for 1-second tasks (the ``testing/Sleepy-v0`` agent sleeps,
@@ -137,6 +138,10 @@ def main() -> None:
         workers = 1 if name == "serial" else 2
         overhead = (wall * workers - in_task) / n
         print(f"  {name:32s} {n / wall:8,.0f} tasks/s   overhead {overhead * 1e3:6.2f} ms/task")
+    # A second local call in the same process finds the pool of the first one started.
+    wall, in_task, _ = timed(exp, n_jobs=2)
+    print(f"  {'processes -j 2, kept pool':32s} {n / wall:8,.0f} tasks/s   overhead "
+          f"{(wall * 2 - in_task) / n * 1e3:6.2f} ms/task")
 
     # --- loader at that size
     start = time.perf_counter()

@@ -308,17 +308,36 @@ def test_workers_write_their_units_and_the_caller_commits_lines(tmp_path):
     assert a.reset_index(drop=True).equals(b.reset_index(drop=True))
 
 
-def test_a_short_sweep_never_starts_workers(monkeypatch):
-    """By default workers start only after a second of work: a short sweep with -j 2 runs
-    like -j 1 (no process started), so -j N is not slower than -j 1 on small sweeps."""
+def test_a_prestarted_sweep_starts_workers_without_the_delay(monkeypatch):
+    """With the server started with the sweep, workers start as soon as it is ready, not
+    after POOL_START_DELAY_S (set to an hour here): a 4-second sweep gets worker help."""
     from banditlab.execution import ProcessExecutor
 
+    monkeypatch.setenv("BANDITLAB_POOL_START_DELAY", "3600")
+    monkeypatch.setattr(ProcessExecutor, "_pools", {})
+    tasks = _sleepy_tasks(16, 0.25)
+    try:
+        parallel, executor = _collect(tasks, n_jobs=2)
+        assert len(parallel) == 16 and executor.units_in_workers >= 1
+    finally:
+        for pool in list(ProcessExecutor._pools.values()):
+            ProcessExecutor(2)._discard(pool)
+
+
+def test_a_short_sweep_never_starts_workers(monkeypatch):
+    """A sweep expected to be short (``prestart=False``, what run_experiment passes when
+    the experiment's [cost] says so) starts its server and workers only after a second of
+    work: a shorter one with -j 2 runs like -j 1, no process started."""
+    from banditlab.execution import ProcessExecutor
+
+    calls = []
     monkeypatch.delenv("BANDITLAB_POOL_START_DELAY")
     monkeypatch.setattr(ProcessExecutor, "_pools", {})
+    monkeypatch.setattr(ProcessExecutor, "start_server", lambda self: calls.append(1))
     tasks = _sleepy_tasks(4, 0.01)
-    parallel, executor = _collect(tasks, n_jobs=2)
+    parallel, executor = _collect(tasks, n_jobs=2, prestart=False)
     assert len(parallel) == 4 and executor.units_in_workers == 0
-    assert ProcessExecutor._pools == {} and executor.worker_pids() == []
+    assert ProcessExecutor._pools == {} and executor.worker_pids() == [] and calls == []
 
 
 @pytest.mark.parametrize(("cost", "started"), [
@@ -328,21 +347,25 @@ def test_a_short_sweep_never_starts_workers(monkeypatch):
 ])
 def test_the_server_starts_with_a_sweep_only_when_cost_says_it_is_long(tmp_path, monkeypatch,
                                                                       cost, started):
-    from banditlab.execution import ProcessExecutor
+    from banditlab import harness
+    from banditlab.execution import ProcessExecutor, SerialExecutor
 
-    calls = []
+    calls, passed = [], []
     monkeypatch.setenv("BANDITLAB_POOL_START_DELAY", "1.0")  # what the decision compares with
-    monkeypatch.setattr(ProcessExecutor, "_pools", {})
     monkeypatch.setattr(ProcessExecutor, "start_server", lambda self: calls.append(self.n_workers))
+
+    def serial(todo, commit, prestart, **kw):  # what the executor is told; tasks run here
+        passed.append(prestart)
+        SerialExecutor()([[t] for t in todo], "auto", commit)
+
+    monkeypatch.setattr(harness, "execute_tasks", serial)
     exp = _quick_experiment()
-    run_experiment(exp, tmp_path / "warm", progress=False)  # compiled: the sweep takes < 1 s
     exp.cost = cost
     assert exp.estimated_seconds() == (
         None if not cost else 12 * (cost["task_s"] + exp.run_length / cost["rounds_per_s"]))
     summary = run_experiment(exp, tmp_path, n_jobs=2, progress=False)
-    assert summary.n_ran == 12 and ProcessExecutor._pools == {}
-    # Started by run_experiment and again (a no-op) by the executor, or not at all.
-    assert calls == ([2, 2] if started else [])
+    assert summary.n_ran == 12
+    assert calls == ([2] if started else []) and passed == [started]
 
 
 def test_an_experiment_file_carries_its_cost_table_for_the_estimate():
