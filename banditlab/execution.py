@@ -37,6 +37,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import signal
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -362,8 +363,21 @@ class ProcessExecutor:
             os.environ[SERVER_READY_ENV] = path
             _server_ready_path = path
             atexit.register(_remove_marker, path)
+        # The server is a new process in this one's process group: a Ctrl-C while it
+        # imports would kill it with a traceback on the terminal. It starts with SIGINT
+        # blocked (the mask is inherited through exec, in whatever thread this runs), and
+        # so do the workers it forks until worker_init has installed their handler.
+        # (multiprocessing's resource tracker, which the server's start starts first,
+        # unblocks SIGINT after its own start: start it before blocking.)
+        import multiprocessing.resource_tracker
+
         with contextlib.suppress(Exception):  # the pool start reports real failures
-            multiprocessing.forkserver.ensure_running()
+            multiprocessing.resource_tracker.ensure_running()
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                multiprocessing.forkserver.ensure_running()
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
     def _get_pool(self) -> ProcessPoolExecutor:
         key = (self.n_workers - 1, self.preload)

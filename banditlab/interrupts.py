@@ -161,14 +161,18 @@ def _watch(main_pid: int, parent_pid: int) -> None:
 def worker_init(main_pid: int) -> None:
     """Initialise a local worker process (``ProcessPoolExecutor`` initializer).
 
-    Installs the stop-flag ``SIGINT`` handler and makes the worker die with its
-    parent (see the module docstring).
+    Installs the stop-flag ``SIGINT`` handler, then unblocks ``SIGINT`` (workers are
+    forked with it blocked, so that a Ctrl-C while they start is held, not fatal), and
+    makes the worker die with its parent (see the module docstring).
 
     Args:
         main_pid: Pid of the process running the experiment.
     """
     clear_stop()
     signal.signal(signal.SIGINT, lambda signum, frame: _STOP.set())
+    # Forked with SIGINT blocked (see ProcessExecutor.start_server): a Ctrl-C that came
+    # while the worker started is delivered now, to the handler.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     parent = os.getppid()
     if _set_parent_death_signal() and os.getppid() != parent:  # parent died meanwhile
         os._exit(1)
