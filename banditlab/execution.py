@@ -482,8 +482,11 @@ class ProcessExecutor:
             try:
                 if finished.wait(delay) or stop_requested():
                     return
+                with lock:
+                    if not queue:
+                        return  # this process has taken every unit (a one-unit sweep)
                 if not kept:
-                    self.start_server()  # at once if not prestarted (else a no-op)
+                    self.start_server()  # now if not prestarted (else a no-op)
                 # Workers are started once the forkserver is ready (it says so in a
                 # file): a sweep that ends earlier starts none, and starting them takes
                 # milliseconds instead of blocking until the server has imported banditlab.

@@ -67,3 +67,20 @@ def test_runs_at_smoke_scale_with_its_default_plot_metric(path, smoke_reproducti
 
 def test_scales_are_declared_names_only():
     assert SCALES == ("smoke", "reduced", "full")
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=NAMES)
+def test_the_sweeps_estimate_is_the_one_banditlab_list_prints(path):
+    """``Experiment.estimated_seconds`` (which decides whether -j N starts its workers' server
+    with the sweep) agrees with the estimate of ``banditlab list experiments``, or is None
+    where the file leaves run lengths to the envs."""
+    from banditlab.cli import _experiment_row
+
+    tasks, _, seconds = _experiment_row(path)["sizes"]["full"]
+    exp = load_experiment(path)
+    assert len(exp.envs) * len(exp.agents) * exp.n_seeds == tasks
+    estimate = exp.estimated_seconds()
+    if exp.run_length is None:
+        assert estimate is None
+    else:
+        assert estimate == pytest.approx(seconds, rel=1e-12)
