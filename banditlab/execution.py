@@ -520,16 +520,7 @@ class ProcessExecutor:
         committed: set[str] = set()
 
         def commit_new(outcomes: list[Outcome]) -> None:
-            # A unit run twice (a backup copy) is committed once, task by task; a file a
-            # worker wrote for a copy of which no task is committed is removed.
-            fresh = [o for o in outcomes if _outcome_task_id(o) not in committed]
-            committed.update(_outcome_task_id(o) for o in fresh)
-            if fresh:
-                commit(fresh)
-            for path in ({p.path for st, p in outcomes if st == "written"}
-                         - {p.path for st, p in fresh if st == "written"}):
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
+            _commit_new_outcomes(outcomes, committed, commit, self.writer)
 
         def covered(unit: Sequence[Task]) -> bool:
             return all(t.task_id in committed for t in unit)
@@ -616,6 +607,34 @@ class ProcessExecutor:
             # workers rather than keep a busy pool (which the interpreter would wait for
             # at exit).
             self._discard(pool)
+
+
+def _commit_new_outcomes(outcomes: list[Outcome], committed: set[str], commit: Commit,
+                         writer: ResultStore | None) -> None:
+    """Commit the outcomes of a unit copy whose tasks are not in ``committed`` yet.
+
+    A unit run twice (a backup copy) is committed once, task by task. A file a worker
+    wrote for a copy none of whose tasks is new is removed. When only some are new (the
+    other copy was cut short by a Ctrl-C), the file also holds rows of tasks committed
+    from the other copy: their lines are appended again, naming this file, so that every
+    row of a task file is named by a manifest line (the older copy's file then holds a
+    superseded copy, which loading and compaction leave out). Both copies are identical.
+    """
+    fresh = [o for o in outcomes if _outcome_task_id(o) not in committed]
+    committed.update(_outcome_task_id(o) for o in fresh)
+    if fresh:
+        commit(fresh)
+    kept = {p.path for st, p in fresh if st == "written"}
+    again = []
+    if len(fresh) < len(outcomes):  # a copy partly committed from the other one
+        new = {_outcome_task_id(o) for o in fresh}
+        again = [p.line for st, p in outcomes
+                 if st == "written" and p.path in kept and p.task_id not in new]
+    if again and writer is not None:
+        writer.commit_lines(again)
+    for path in {p.path for st, p in outcomes if st == "written"} - kept:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _remove_written(fut: Any) -> None:

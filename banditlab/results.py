@@ -644,7 +644,8 @@ class ResultStore:
         the line leaves an unused file; a crash after it leaves unused old files.
         Rows are kept as they are, including rows of tasks that are no longer
         current (the loader filters them, as before), in the order the tidy frame
-        reads them.
+        reads them, except older copies of a task committed again (a forced rerun):
+        only the copy its last entry names is kept.
 
         Below ``min_files`` files in ``tasks/`` it returns at once, without reading the
         manifest. Otherwise it first removes the files that no manifest line names:
@@ -677,9 +678,23 @@ class ResultStore:
         if len(names) < max(2, min_files):
             return 0
         names.sort(key=lambda n: min(_frame_key(e) for e in by_file[n]))
+        # A task committed more than once (a forced rerun, or both copies of a unit run
+        # twice) has rows in several files: only its last entry's file keeps them here,
+        # so that every row of the merged file is that of its task's current copy.
+        latest = {e["task_id"]: e["file"] for e in entries}
+        stale = {n: {e["task_id"] for e in by_file[n] if latest[e["task_id"]] != n}
+                 for n in names}
         pool = pa.system_memory_pool()  # see _tidy_frame
-        table = ds.dataset([str(self.root / n) for n in names], format="parquet",
-                           schema=_task_schema()).to_table(memory_pool=pool)
+        schema = _task_schema()
+        clean = [str(self.root / n) for n in names if not stale[n]]
+        tables = [ds.dataset(clean, format="parquet", schema=schema).to_table(
+            memory_pool=pool)] if clean else []
+        for n in names:
+            if stale[n]:
+                keep = ~ds.field("task_id").isin(pa.array(sorted(stale[n]), pa.string()))
+                tables.append(ds.dataset(str(self.root / n), format="parquet", schema=schema)
+                              .to_table(filter=keep, memory_pool=pool))
+        table = pa.concat_tables(tables, memory_pool=pool)
         final = self.tasks_dir / f"compact-{uuid.uuid4().hex}.parquet"
         tmp = self.tasks_dir / f".tmp-{os.getpid()}-{uuid.uuid4().hex}.parquet"
         try:

@@ -586,3 +586,54 @@ def test_task_ids_and_seeds_equal_their_definitions():
         assert t.task_id == expected_id
         assert (t.env_seed, t.agent_seed, t.spawn_keys) == task_seeds(
             t.root_seed, env_cfg, agent_cfg, t.run_index)
+
+
+def _no_duplicate_rows(frame) -> bool:
+    return not frame.duplicated(["task_id", "t", "metric"]).any()
+
+
+def test_a_worker_copy_partly_committed_from_the_other_copy_loads_each_task_once(tmp_path):
+    """Ctrl-C can cut both copies of a unit short: the calling process's copy committed
+    task 0, the worker's file holds tasks 0-3. Committing the worker's new tasks 1-3
+    commits task 0 again, naming the worker's file, so neither loading nor compaction
+    reads task 0's rows twice (they were read twice before, from a fresh clean clone's
+    interrupted `-j 2` run). The frame equals a serial run's."""
+    from banditlab.execution import _commit_new_outcomes
+    from banditlab.loops import run_task
+
+    exp = _quick_experiment(n_seeds=4)
+    tasks = [t for t in exp.tasks() if t.agent.id == "UCB1-v0"][:4]
+    results = [run_task(t) for t in tasks]
+    store = ResultStore(tmp_path / "p")
+    store.record_experiment(exp.name, {t.task_id: t.run_id for t in tasks})
+    store.write_many(results[:1])  # the calling process's copy, cut after task 0
+    worker = [("written", w) for w in store.write_file(results, unique=True)]
+    committed = {tasks[0].task_id}
+    commits = []
+    _commit_new_outcomes(worker, committed, lambda o: (commits.append(len(o)),
+                                                       store.commit_lines([p.line for _, p in o])),
+                         store)
+    assert commits == [3] and committed == {t.task_id for t in tasks}
+    serial = ResultStore(tmp_path / "s")
+    serial.record_experiment(exp.name, {t.task_id: t.run_id for t in tasks})
+    serial.write_many(results)
+    want = load_results(tmp_path / "s").to_frame()
+    got = load_results(tmp_path / "p").to_frame()
+    assert _no_duplicate_rows(got) and got.equals(want)
+    assert store.compact(min_files=2) == 2
+    got = load_results(tmp_path / "p").to_frame()
+    assert _no_duplicate_rows(got) and got.equals(want)
+
+
+def test_compaction_after_a_forced_rerun_keeps_each_task_once(tmp_path):
+    """A forced rerun writes a second copy of every task (units of several tasks: new
+    file names); compaction keeps only the copy each task's last entry names (it kept
+    both before, and the compacted directory loaded every row twice)."""
+    exp = _quick_experiment(n_seeds=12)
+    run_experiment(exp, tmp_path, progress=False)
+    run_experiment(exp, tmp_path, progress=False, force=True)
+    before = load_results(tmp_path).to_frame()
+    assert _no_duplicate_rows(before)
+    assert ResultStore(tmp_path).compact(min_files=2) >= 2
+    after = load_results(tmp_path).to_frame()
+    assert _no_duplicate_rows(after) and after.equals(before)
